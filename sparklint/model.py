@@ -1,0 +1,277 @@
+"""The language-neutral model that every front end lowers source code into.
+
+Front ends (Python via libcst, Scala via tree-sitter) produce these values and nothing else;
+the project graph, the dataflow and every rule work on them only. All values are frozen and
+picklable so per-file results can be cached and computed in worker processes.
+
+Conventions shared by all front ends:
+- Lines are 1-based, columns are 1-based and count Unicode code points.
+- A method call `recv.m(a, k=b)` is `Call(func=Attr(recv, "m"), args=(a,), kwargs=(("k", b),))`.
+  Scala infix calls (`df coalesce 2`) and calls without parentheses (`df.write.parquet`) lower
+  to the same shape. A property access without a call (`df.write`) is an `Attr`.
+- `Name` is a bare identifier; the receiver of a method body is the name in
+  `Function.self_name` (`self` in Python, `this` in Scala). A Scala member referenced bare
+  inside its class is lowered as `Attr(Name("this"), member)`.
+- Comparison and arithmetic operators use Python spellings: `==`, `!=`, `<`, `+`, `&`, `|`...
+  (Scala `===` becomes `==`, `=!=` becomes `!=`, `&&` becomes `&`).
+- Qualified names are dotted: `lake.iceberg.write_table`, `com.acme.lake.IcebergUtil.persist`.
+- Anything a front end cannot model is `Opaque`: rules treat it as unknown and stay silent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+
+
+NO_SPAN = Span(0, 0, 0, 0)
+
+
+# ---------------------------------------------------------------- expressions
+
+
+@dataclass(frozen=True, slots=True)
+class Const:
+    """A literal: int, float, str, bool or None."""
+
+    value: int | float | str | bool | None
+    span: Span = NO_SPAN
+
+
+@dataclass(frozen=True, slots=True)
+class Name:
+    id: str
+    span: Span = NO_SPAN
+
+
+@dataclass(frozen=True, slots=True)
+class Attr:
+    value: "Expr"
+    attr: str
+    span: Span = NO_SPAN
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    func: "Expr"
+    args: tuple["Expr", ...] = ()
+    kwargs: tuple[tuple[str, "Expr"], ...] = ()
+    span: Span = NO_SPAN
+    # Where the callee's name starts (the `coalesce` in `df.coalesce(2)`): findings point here.
+    name_span: Span = NO_SPAN
+
+
+@dataclass(frozen=True, slots=True)
+class Subscript:
+    value: "Expr"
+    index: "Expr"
+    span: Span = NO_SPAN
+
+
+@dataclass(frozen=True, slots=True)
+class Seq:
+    """A literal collection: kind is "list", "tuple", "set", "seq" (Scala Seq/List/Array) or "dict"
+    (a dict's items are 2-tuples)."""
+
+    items: tuple["Expr", ...]
+    kind: str = "list"
+    span: Span = NO_SPAN
+
+
+@dataclass(frozen=True, slots=True)
+class BinOp:
+    op: str
+    left: "Expr"
+    right: "Expr"
+    span: Span = NO_SPAN
+
+
+@dataclass(frozen=True, slots=True)
+class UnaryOp:
+    op: str  # "-", "not", "~"
+    operand: "Expr"
+    span: Span = NO_SPAN
+
+
+@dataclass(frozen=True, slots=True)
+class Lambda:
+    params: tuple[str, ...]
+    body: "Expr"
+    span: Span = NO_SPAN
+
+
+@dataclass(frozen=True, slots=True)
+class Opaque:
+    """Something the front end does not model (f-strings, interpolation, comprehensions...)."""
+
+    span: Span = NO_SPAN
+    text: str = ""
+
+
+Expr = Union[Const, Name, Attr, Call, Subscript, Seq, BinOp, UnaryOp, Lambda, Opaque]
+
+
+# ---------------------------------------------------------------- statements
+
+
+@dataclass(frozen=True, slots=True)
+class Assign:
+    """`target = value`. Targets are names or dotted member paths (`self.n`, `this.n`);
+    tuple unpacking gives several targets and a value that is unpacked item by item."""
+
+    targets: tuple[str, ...]
+    value: Expr
+    span: Span = NO_SPAN
+    unpack: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ExprStmt:
+    value: Expr
+    span: Span = NO_SPAN
+
+
+@dataclass(frozen=True, slots=True)
+class Return:
+    value: Expr | None
+    span: Span = NO_SPAN
+
+
+@dataclass(frozen=True, slots=True)
+class For:
+    """A loop: `target` takes each item of `iter`; the body runs zero or more times."""
+
+    target: tuple[str, ...]
+    iter: Expr
+    body: tuple["Stmt", ...]
+    span: Span = NO_SPAN
+
+
+@dataclass(frozen=True, slots=True)
+class Branch:
+    """if/else, try/except, match: each arm runs on some path. Arms are analysed in order."""
+
+    arms: tuple[tuple["Stmt", ...], ...]
+    span: Span = NO_SPAN
+    test: Expr | None = None
+
+
+Stmt = Union[Assign, ExprStmt, Return, For, Branch]
+
+
+# ---------------------------------------------------------------- definitions
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    name: str
+    default: Expr | None = None
+    # "positional", "keyword", "varargs" (*args), "varkw" (**kwargs)
+    kind: str = "positional"
+
+
+@dataclass(frozen=True, slots=True)
+class Function:
+    name: str
+    qualname: str
+    params: tuple[Param, ...]
+    body: tuple[Stmt, ...]
+    span: Span = NO_SPAN
+    # The body is the return value itself (Scala `def f(x) = expr`, Python lambdas).
+    # Front ends lower that as a `Return` statement; this flag is informational.
+    is_method: bool = False
+    self_name: str | None = None  # "self" / "this" for methods
+    # Extension methods (Scala implicit classes, Scala 3 `extension`): calls `x.name(...)` on
+    # a value bind `x` to the parameter named here.
+    extension_receiver: str | None = None
+    is_entry: bool = False  # `main`, `if __name__ == "__main__"`, `extends App`, `@main`
+    decorators: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Class:
+    """A class, Scala object, trait or case class.
+
+    `fields` maps member names to expressions evaluated in the constructor's scope
+    (Python: `self.n = n` in `__init__`; Scala: class parameters and `val`s), `init_params`
+    are the constructor's parameters. A Scala `object` is a class with `kind == "object"`:
+    its members are reached through its qualified name without construction.
+    """
+
+    name: str
+    qualname: str
+    kind: str  # "class", "object", "trait"
+    bases: tuple[str, ...]  # base names as written (resolved by the project graph)
+    methods: tuple[Function, ...]
+    fields: tuple[tuple[str, Expr], ...] = ()
+    init_params: tuple[Param, ...] = ()
+    span: Span = NO_SPAN
+    extension: bool = False  # an implicit class: its methods extend its first init param
+
+
+@dataclass(frozen=True, slots=True)
+class Import:
+    """`import a.b` -> Import("a.b", None, "a", is_module=True) (binds the top package);
+    `import a.b as c` -> Import("a.b", None, "c"); `from a import b as c` -> Import("a", "b", "c");
+    `from a import *` / Scala `import a._` -> Import("a", "*", "*").
+    `level` counts leading dots of Python relative imports."""
+
+    module: str
+    name: str | None
+    alias: str
+    level: int = 0
+    span: Span = NO_SPAN
+
+
+@dataclass(frozen=True, slots=True)
+class Suppression:
+    """A `# noqa: SPK001,SPK002` comment. `line` is where it stands; `first_line..last_line`
+    is the statement it covers (the same line when it stands on a one-line statement)."""
+
+    codes: tuple[str, ...]
+    line: int
+    col: int
+    first_line: int
+    last_line: int
+
+
+@dataclass(frozen=True, slots=True)
+class ParseError:
+    message: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Module:
+    """One source file.
+
+    `name` is its dotted module name (Python: from the path; Scala: the package plus the file
+    stem, unique per file). `namespace` is where its top-level definitions live (Python: the
+    module name; Scala: the package). `visible_namespaces` are namespaces whose members are
+    visible without import (Scala: the package and, for chained clauses, enclosing ones).
+    `body` holds top-level statements (Python module code, including the `__main__` block
+    which is also lowered as an entry function named `<main>`).
+    """
+
+    path: str  # posix path relative to the project root
+    language: str  # "python" / "scala"
+    name: str
+    namespace: str
+    imports: tuple[Import, ...] = ()
+    functions: tuple[Function, ...] = ()
+    classes: tuple[Class, ...] = ()
+    body: tuple[Stmt, ...] = ()
+    visible_namespaces: tuple[str, ...] = ()
+    suppressions: tuple[Suppression, ...] = ()
+    parse_errors: tuple[ParseError, ...] = ()
+    line_count: int = 0
+    is_package_init: bool = False  # Python `__init__.py`
+    extra: dict = field(default_factory=dict, compare=False, hash=False)

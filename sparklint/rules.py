@@ -1,0 +1,86 @@
+"""The rule catalogue: one `Rule` per code, declared as data by each check module.
+
+Codes are a public contract: append-only, never reused. Everything else that describes a
+rule (the `sparklint rules` listing, `sparklint explain`, SARIF rule metadata) is derived from
+these declarations and from the rule's document in `rules/SPKnnn-<slug>.md`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sparklint.findings import Severity
+
+
+@dataclass(frozen=True, slots=True)
+class RuleOption:
+    name: str  # kebab-case, as written in [tool.sparklint.<slug>]
+    default: Any
+    type: type
+    doc: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    code: str
+    slug: str
+    summary: str  # one line, used by `sparklint rules` and SARIF shortDescription
+    severity: Severity  # default severity
+    precision: str  # "high" / "medium": how often it is right on real code
+    options: tuple[RuleOption, ...] = ()
+    fix_title: str | None = None
+
+    def option_default(self, name: str) -> Any:
+        for option in self.options:
+            if option.name == name:
+                return option.default
+        raise KeyError(name)
+
+
+# The append-only table of codes. A retired rule keeps its line, marked retired.
+CODES: dict[str, str] = {
+    "SPK000": "parse-error",
+    "SPK001": "coalesce-before-write",
+    "SPK002": "missing-broadcast-hint",
+    "SPK003": "empty-string-grouping-key",
+    "SPK100": "unused-noqa",
+}
+
+PARSE_ERROR = Rule(
+    code="SPK000",
+    slug="parse-error",
+    summary="A file could not be parsed; what could be recovered was still checked",
+    severity=Severity.ERROR,
+    precision="high",
+)
+
+UNUSED_NOQA = Rule(
+    code="SPK100",
+    slug="unused-noqa",
+    summary="A `noqa` comment names a rule that reports nothing on its line",
+    severity=Severity.WARNING,
+    precision="high",
+    fix_title="Remove the unused `noqa` code",
+)
+
+
+def all_rules() -> tuple[Rule, ...]:
+    """Every rule, in code order."""
+    from sparklint.checks import CHECKS
+
+    rules = [PARSE_ERROR, UNUSED_NOQA, *(check.RULE for check in CHECKS)]
+    return tuple(sorted(rules, key=lambda rule: rule.code))
+
+
+def rule_by_code() -> dict[str, Rule]:
+    return {rule.code: rule for rule in all_rules()}
+
+
+def resolve_rule_id(text: str) -> Rule | None:
+    """A rule by code (`SPK001`) or slug (`coalesce-before-write`)."""
+    text = text.strip()
+    for rule in all_rules():
+        if text.upper() == rule.code or text.lower() == rule.slug:
+            return rule
+    return None

@@ -1,0 +1,43 @@
+"""One `Settings` value: what `[tool.sparklint]` and the command line decided together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sparklint.findings import Severity
+
+DEFAULT_EXCLUDE = (
+    ".git", ".hg", ".svn", ".venv", "venv", ".tox", ".nox", "__pycache__", "node_modules",
+    "build", "dist", "target", ".bsp", ".metals", ".bloop", ".idea", ".sparklint_cache",
+    "site-packages",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    root: Path | None = None  # project root; found from the paths when None
+    select: frozenset[str] | None = None  # None: every rule
+    ignore: frozenset[str] = frozenset()
+    fail_on: Severity = Severity.WARNING
+    exclude: tuple[str, ...] = DEFAULT_EXCLUDE
+    extend_exclude: tuple[str, ...] = ()
+    # Per-rule options keyed by rule code, e.g. {"SPK001": {"max-partitions": 16}}; a missing
+    # option takes the default the rule declares.
+    rule_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    use_cache: bool = True
+    cache_dir: Path | None = None  # default: <root>/.sparklint_cache
+    jobs: int | None = None  # worker processes for parsing; None: all cores
+    profiles: tuple[str, ...] = ()  # event logs, log directories, History Server URLs
+    profile_options: dict[str, Any] = field(default_factory=dict)
+    profile_required: bool = False
+    debug: bool = False
+
+    def rule_enabled(self, code: str) -> bool:
+        if code in self.ignore:
+            return False
+        return self.select is None or code in self.select
+
+    def option(self, code: str, name: str, default: Any) -> Any:
+        return self.rule_options.get(code, {}).get(name, default)
