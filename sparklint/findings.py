@@ -88,3 +88,6 @@ class CheckResult:
     root: str  # absolute path of the project root
     warnings: tuple[str, ...] = ()  # non-fatal problems (unreadable files, bad profiles)
     seconds: float = 0.0
+    # Every Spark operation the static analysis saw (writes, joins, groupings), as plain dicts in
+    # the schema documented in sparklint/graph/facts.py; run profiles match runtime plans to them.
+    operations: tuple[dict, ...] = ()

@@ -176,6 +176,7 @@ class Param:
     default: Expr | None = None
     # "positional", "keyword", "varargs" (*args), "varkw" (**kwargs)
     kind: str = "positional"
+    annotation: str | None = None  # the declared type as written, e.g. "DataFrame"
 
 
 @dataclass(frozen=True, slots=True)
