@@ -1,0 +1,49 @@
+"""Front ends: source bytes in, one `model.Module` out. Nothing else happens here."""
+
+from __future__ import annotations
+
+from sparklint import model as m
+
+LANGUAGE_BY_SUFFIX = {".py": "python", ".pyi": None, ".scala": "scala", ".sc": None}
+SOURCE_SUFFIXES = tuple(suffix for suffix, language in LANGUAGE_BY_SUFFIX.items() if language)
+
+
+def language_of(path: str) -> str | None:
+    for suffix, language in LANGUAGE_BY_SUFFIX.items():
+        if path.endswith(suffix):
+            return language
+    return None
+
+
+def lower(rel_path: str, source: bytes) -> m.Module:
+    """Lower one file into the model; a file that cannot be decoded or parsed still yields a
+    module carrying its parse errors."""
+    language = language_of(rel_path)
+    try:
+        source.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = source[: error.start].count(b"\n") + 1
+        return _unparsable(rel_path, language or "unknown", line, f"not valid UTF-8 (byte {error.start})", source)
+    if language == "python":
+        from sparklint.frontends.python import lower_python
+
+        return lower_python(rel_path, source)
+    if language == "scala":
+        try:
+            from sparklint.frontends.scala import lower_scala
+        except ImportError:
+            return _unparsable(rel_path, "scala", 1, "the Scala front end is not available", source)
+        return lower_scala(rel_path, source)
+    raise ValueError(f"no front end for {rel_path}")
+
+
+def _unparsable(rel_path: str, language: str, line: int, message: str, source: bytes) -> m.Module:
+    stem = rel_path.rsplit(".", 1)[0].replace("/", ".")
+    return m.Module(
+        path=rel_path,
+        language=language,
+        name=stem,
+        namespace=stem,
+        parse_errors=(m.ParseError(message, m.Span(line, 1, line, 1)),),
+        line_count=source.count(b"\n") + 1,
+    )
