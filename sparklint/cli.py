@@ -1,0 +1,332 @@
+"""The `sparklint` command: parse flags, build Settings, run the engine, pick a reporter.
+
+Exit codes (as ruff's): 0 no finding at or above the fail level, 1 findings, 2 usage,
+configuration or internal error. Errors are one line, `sparklint: error: ...`; `--debug`
+adds the traceback.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from sparklint import __version__
+
+EXIT_CLEAN = 0
+EXIT_FINDINGS = 1
+EXIT_ERROR = 2
+PROGRESS_DELAY_SECONDS = 1.0
+OUTPUT_FORMATS = ("text", "json", "sarif", "github")
+LAZY_COMMANDS = {"profile": ("sparklint.profile.api", "profile_command")}
+
+
+class UserError(Exception):
+    """A problem the user can fix; printed as one line, exit code 2."""
+
+
+class SparklintGroup(click.Group):
+    """Turns every failure into `sparklint: error: ...` and exit code 2; loads heavy commands lazily."""
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,  # type: ignore[override]
+             complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> NoReturn:
+        argv = list(sys.argv[1:] if args is None else args)
+        debug = "--debug" in argv
+        try:
+            code = super().main(args=argv, prog_name=prog_name or "sparklint", complete_var=complete_var,
+                                standalone_mode=False, **extra)
+        except click.exceptions.Abort:
+            click.echo("sparklint: error: interrupted", err=True)
+            code = EXIT_ERROR
+        except click.ClickException as error:
+            if type(error).__name__ == "NoArgsIsHelpError":  # `sparklint` alone: the help, exit 2
+                click.echo(error.format_message(), err=True)
+                sys.exit(EXIT_ERROR)
+            click.echo(f"sparklint: error: {one_line(error.format_message())}", err=True)
+            code = EXIT_ERROR
+        except UserError as error:
+            fail(str(error), debug)
+        except Exception as error:  # noqa: BLE001 - the last line of defence
+            fail(f"internal error: {type(error).__name__}: {error}", debug, internal=True)
+        sys.exit(code if isinstance(code, int) else EXIT_CLEAN)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        names = set(super().list_commands(ctx))
+        names.update(name for name in LAZY_COMMANDS if self.get_command(ctx, name) is not None)
+        return sorted(names)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None or cmd_name not in LAZY_COMMANDS:
+            return command
+        module_name, attribute = LAZY_COMMANDS[cmd_name]
+        try:
+            module = __import__(module_name, fromlist=[attribute])
+        except ModuleNotFoundError as error:
+            if error.name and module_name.startswith(error.name):
+                return None
+            raise
+        return getattr(module, attribute, None)
+
+
+def fail(message: str, debug: bool, internal: bool = False) -> NoReturn:
+    if debug:
+        traceback.print_exc()
+    hint = " (run with --debug for the traceback)" if internal and not debug else ""
+    click.echo(f"sparklint: error: {one_line(message)}{hint}", err=True)
+    sys.exit(EXIT_ERROR)
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def warn(message: str) -> None:
+    click.echo(f"sparklint: warning: {one_line(message)}", err=True)
+
+
+@click.group(cls=SparklintGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="sparklint", message="%(prog)s %(version)s")
+def main() -> None:
+    """A static linter for Apache Spark jobs in PySpark and Scala."""
+
+
+# ---------------------------------------------------------------- check
+
+
+def rule_list(_ctx: click.Context, _param: click.Parameter, value: tuple[str, ...]) -> list[str] | None:
+    return list(value) if value else None
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--output-format", type=click.Choice(OUTPUT_FORMATS), default="text", show_default=True,
+              help="How findings are printed.")
+@click.option("-o", "--output-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the report to FILE instead of standard output.")
+@click.option("--select", multiple=True, callback=rule_list, metavar="RULE,...",
+              help="Only these rules (codes, slugs, code prefixes or ALL).")
+@click.option("--ignore", multiple=True, callback=rule_list, metavar="RULE,...", help="Skip these rules.")
+@click.option("--fail-on", type=click.Choice(["note", "warning", "error"]), default=None,
+              help="Lowest severity that makes the exit code 1 [default: warning].")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option("--statistics", is_flag=True, help="Count findings per rule instead of listing them.")
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A pyproject.toml or sparklint.toml to read instead of discovering one.")
+@click.option("--root", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="The project root (default: nearest pyproject.toml, setup.cfg or .git upward).")
+@click.option("--no-color", is_flag=True, help="Never colour the output.")
+@click.option("-q", "--quiet", is_flag=True, help="Print findings only: no summary, progress or warnings.")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the parse cache.")
+@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
+@click.option("--profile", "profiles", multiple=True, metavar="SOURCE",
+              help="Spark event log, log directory or History Server URL (repeatable).")
+@click.option("--profile-required", is_flag=True, help="Fail (exit 2) when a run profile cannot be read.")
+@click.option("--app-name", help="Use runs of the Spark application with this name.")
+@click.option("--app-id", help="Use the run with this Spark application id.")
+@click.option("--last", type=click.IntRange(min=1), help="Use the last N runs.")
+def check(paths: tuple[Path, ...], output_format: str, output_file: Path | None, select: list[str] | None,
+          ignore: list[str] | None, fail_on: str | None, exit_zero: bool, statistics: bool,
+          config_file: Path | None, root: Path | None, no_color: bool, quiet: bool, no_cache: bool,
+          debug: bool, profiles: tuple[str, ...], profile_required: bool, app_name: str | None,
+          app_id: str | None, last: int | None) -> int:
+    """Check PATHS (default: the current directory) for Spark performance problems."""
+    from sparklint.config import ConfigError, load_settings
+
+    if statistics and output_format not in ("text", "json"):
+        raise click.UsageError("--statistics works with --output-format text or json")
+    paths = paths or (Path("."),)
+    profile_options = {key: value for key, value in
+                       (("app-name", app_name), ("app-id", app_id), ("last", last)) if value is not None}
+    overrides = {
+        "root": root.resolve() if root else None,
+        "select": select,
+        "ignore": ignore,
+        "fail_on": fail_on,
+        "use_cache": False if no_cache else None,
+        "profiles": tuple(profiles) or None,
+        "profile_required": True if profile_required else None,
+        "profile_options": profile_options or None,
+        "debug": True if debug else None,
+    }
+    try:
+        settings = load_settings(config_file, root or paths[0], overrides)
+    except ConfigError as error:
+        raise UserError(str(error)) from None
+
+    result = run_engine(list(paths), settings, show_progress=not quiet and stderr_is_terminal())
+    if settings.profiles:
+        result = apply_run_profiles(result, settings, quiet)
+    if not quiet:
+        for message in result.warnings:
+            warn(message)
+
+    color = output_file is None and not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
+    report = render_report(result, settings, output_format, color=color, quiet=quiet, statistics=statistics,
+                           on_warning=(lambda message: None) if quiet else warn)
+    emit(report, output_file)
+    if exit_zero:
+        return EXIT_CLEAN
+    failing = any(finding.severity >= settings.fail_on for finding in result.findings)
+    return EXIT_FINDINGS if failing else EXIT_CLEAN
+
+
+def run_engine(paths: list[Path], settings: Any, show_progress: bool) -> Any:
+    try:
+        from sparklint.engine import run_check
+    except ModuleNotFoundError as error:
+        if error.name in ("sparklint.engine", "sparklint"):
+            raise UserError("the analysis engine is not available in this build") from None
+        raise
+    with Progress(enabled=show_progress) as progress:
+        if "progress" in inspect.signature(run_check).parameters:
+            result = run_check(paths, settings, progress=progress.update)
+        else:
+            result = run_check(paths, settings)
+    if progress.shown:
+        click.echo(f"sparklint: checked {result.files_checked} files in {result.seconds or progress.elapsed:.1f}s",
+                   err=True)
+    return result
+
+
+def apply_run_profiles(result: Any, settings: Any, quiet: bool) -> Any:
+    try:
+        from sparklint.profile.api import ProfileError, apply_profiles
+    except ModuleNotFoundError as error:
+        if error.name and "sparklint.profile.api".startswith(error.name):
+            if not quiet:
+                warn("run profiles are not available in this build; checked without them")
+            return result
+        raise UserError(f"run profiles need the `profile` extra (pip install 'sparklint[profile]'): "
+                        f"missing module {error.name}") from None
+    try:
+        return apply_profiles(result, settings)
+    except ProfileError as error:
+        raise UserError(str(error)) from None
+
+
+def render_report(result: Any, settings: Any, output_format: str, *, color: bool, quiet: bool, statistics: bool,
+                  on_warning: Callable[[str], None]) -> str:
+    if output_format == "text":
+        from sparklint.report import text
+
+        return text.render(result, settings, color=color, quiet=quiet, statistics=statistics)
+    if output_format == "json":
+        from sparklint.report import json
+
+        return json.render(result, settings, statistics=statistics)
+    if output_format == "sarif":
+        from sparklint.report import sarif
+
+        return sarif.render(result, settings, warn=on_warning)
+    from sparklint.report import github
+
+    return github.render(result, settings)
+
+
+def emit(report: str, output_file: Path | None) -> None:
+    if output_file is None:
+        click.echo(report, nl=False)
+        return
+    try:
+        output_file.parent.mkdir(parents=True, exist_ok=True)
+        output_file.write_text(report, encoding="utf-8")
+    except OSError as error:
+        raise UserError(f"cannot write {output_file}: {error.strerror}") from None
+
+
+def stderr_is_terminal() -> bool:
+    return sys.stderr.isatty()
+
+
+class Progress:
+    """A status line on stderr, only on a terminal and only once a run takes more than a moment."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.shown = False
+        self.started = time.monotonic()
+        self.files_done = 0
+        self.files_total = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def update(self, files_done: int, files_total: int = 0) -> None:
+        self.files_done, self.files_total = files_done, files_total
+
+    def __enter__(self) -> "Progress":
+        if self.enabled:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        if self.enabled:
+            self._thread.join()
+            if self.shown:
+                sys.stderr.write("\r\x1b[K")
+                sys.stderr.flush()
+
+    def _run(self) -> None:
+        if self._stop.wait(PROGRESS_DELAY_SECONDS):
+            return
+        while not self._stop.is_set():
+            self.shown = True
+            if self.files_done:
+                total = f"/{self.files_total}" if self.files_total else ""
+                status = f"checked {self.files_done}{total} files..."
+            else:
+                status = f"checking... {self.elapsed:.0f}s"
+            sys.stderr.write(f"\rsparklint: {status}\x1b[K")
+            sys.stderr.flush()
+            self._stop.wait(0.25)
+
+
+# ---------------------------------------------------------------- rules, explain
+
+
+@main.command()
+def rules() -> int:
+    """List every rule: code, name, default severity, summary."""
+    from sparklint.rules import all_rules
+
+    catalogue = all_rules()
+    slug_width = max(len(rule.slug) for rule in catalogue)
+    for rule in catalogue:
+        click.echo(f"{rule.code}  {rule.slug:<{slug_width}}  {rule.severity.label:<7}  {rule.summary}")
+    return EXIT_CLEAN
+
+
+@main.command()
+@click.argument("rule_id", metavar="RULE")
+def explain(rule_id: str) -> int:
+    """Print the document of RULE (a code such as SPK001 or a slug such as coalesce-before-write)."""
+    from sparklint.config import did_you_mean
+    from sparklint.docs import RuleDocumentMissing, rule_document
+    from sparklint.rules import all_rules, resolve_rule_id
+
+    rule = resolve_rule_id(rule_id)
+    if rule is None:
+        names = [name for known in all_rules() for name in (known.code, known.slug)]
+        raise UserError(f"unknown rule `{rule_id}`{did_you_mean(rule_id, names)}; `sparklint rules` lists them")
+    try:
+        click.echo(rule_document(rule), nl=False)
+    except RuleDocumentMissing as error:
+        raise UserError(str(error)) from None
+    return EXIT_CLEAN
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

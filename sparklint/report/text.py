@@ -1,0 +1,100 @@
+"""Human-readable findings, compiler style:
+
+    lake/compact.py:7:12: SPK001 [error] `coalesce(2)` before a sorted write: ...
+      note: jobs/in_sites.py:21 run() calls steps.publish(enriched, ...)
+      related: lake/compact.py:5 the table is sorted here
+      help: use `repartition(N)` ...
+      evidence: stage 14: 2 tasks, 11.2 GiB spilled
+
+    Found 1 finding (1 error) in 12 files.
+"""
+
+from __future__ import annotations
+
+import click
+
+from sparklint.findings import CheckResult, Finding, Severity
+from sparklint.report import Tally, plural, sorted_findings
+from sparklint.rules import rule_by_code
+from sparklint.settings import Settings
+
+SEVERITY_COLORS = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.NOTE: "cyan"}
+
+
+def render(result: CheckResult, settings: Settings, *, color: bool = False, quiet: bool = False,
+           statistics: bool = False) -> str:
+    style = Styler(color)
+    if statistics:
+        lines = statistics_lines(result, style)
+    else:
+        lines = [line for finding in sorted_findings(result) for line in finding_lines(finding, style)]
+    if not quiet:
+        if lines:
+            lines.append("")
+        lines.append(summary_line(result, style))
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+def finding_lines(finding: Finding, style: "Styler") -> list[str]:
+    severity = style.severity(finding.severity)
+    head = f"{style.bold(str(finding.location))}: {style.rule(finding.rule, finding.severity)} [{severity}] {finding.message}"
+    lines = [head]
+    lines += [f"  {style.dim('note:')} {step.location.short} {step.message}" for step in finding.chain]
+    lines += [f"  {style.dim('related:')} {related.location.short} {related.message}" for related in finding.related]
+    if finding.fix:
+        lines.append(f"  {style.help('help:')} {finding.fix}")
+    lines += [f"  {style.dim('evidence:')} {evidence}" for evidence in finding.evidence]
+    return lines
+
+
+def summary_line(result: CheckResult, style: "Styler") -> str:
+    tally = Tally.of(result)
+    files = plural(result.files_checked, "file")
+    if tally.total == 0:
+        return style.ok(f"All checks passed on {files}.")
+    parts = [plural(count, severity.label) for severity, count in tally.by_severity.items() if count]
+    return f"Found {plural(tally.total, 'finding')} ({', '.join(parts)}) in {files}."
+
+
+def statistics_lines(result: CheckResult, style: "Styler") -> list[str]:
+    tally = Tally.of(result)
+    rules = rule_by_code()
+    width = max((len(str(count)) for count in tally.by_rule.values()), default=1)
+    lines = []
+    for code, count in sorted(tally.by_rule.items(), key=lambda item: (-item[1], item[0])):
+        rule = rules.get(code)
+        severities = sorted({f.severity for f in result.findings if f.rule == code}, reverse=True)
+        labels = "/".join(style.severity(severity) for severity in severities)
+        name = rule.slug if rule else ""
+        lines.append(f"{count:>{width}}\t{style.rule(code, severities[0])}\t[{labels}] {name}")
+    return lines
+
+
+class Styler:
+    """ANSI colour when asked for, plain text otherwise."""
+
+    __slots__ = ("enabled",)
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+
+    def _style(self, text: str, **options: object) -> str:
+        return click.style(text, **options) if self.enabled else text
+
+    def bold(self, text: str) -> str:
+        return self._style(text, bold=True)
+
+    def dim(self, text: str) -> str:
+        return self._style(text, fg="blue", bold=True)
+
+    def help(self, text: str) -> str:
+        return self._style(text, fg="green", bold=True)
+
+    def ok(self, text: str) -> str:
+        return self._style(text, fg="green")
+
+    def rule(self, code: str, severity: Severity) -> str:
+        return self._style(code, fg=SEVERITY_COLORS[severity], bold=True)
+
+    def severity(self, severity: Severity) -> str:
+        return self._style(severity.label, fg=SEVERITY_COLORS[severity])
