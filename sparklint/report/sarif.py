@@ -139,10 +139,10 @@ def sarif_result(finding: Finding, rule_index: dict[str, int], fingerprint: str,
     if len(related) > MAX_RELATED_LOCATIONS:
         warn(f"SARIF: {finding.location}: keeping {MAX_RELATED_LOCATIONS} of {len(related)} related locations")
         related = related[:MAX_RELATED_LOCATIONS]
-    chain = list(finding.chain)
-    if len(chain) > MAX_THREAD_FLOW_LOCATIONS:
-        warn(f"SARIF: {finding.location}: keeping {MAX_THREAD_FLOW_LOCATIONS} of {len(chain)} chain steps")
-        chain = chain[:MAX_THREAD_FLOW_LOCATIONS]
+    steps = [*finding.chain, ChainStep(finding.location, finding.message)] if finding.chain else []
+    if len(steps) > MAX_THREAD_FLOW_LOCATIONS:
+        warn(f"SARIF: {finding.location}: keeping {MAX_THREAD_FLOW_LOCATIONS} of {len(steps)} chain steps")
+        steps = steps[:MAX_THREAD_FLOW_LOCATIONS]
     properties = {}
     if finding.evidence:
         properties["evidence"] = list(finding.evidence)
@@ -161,14 +161,14 @@ def sarif_result(finding: Finding, rule_index: dict[str, int], fingerprint: str,
                         message=om.Message(text=sentence(item.message)))
             for index, item in enumerate(related)
         ] or None,
-        code_flows=[code_flow(chain, finding)] if chain else None,
+        code_flows=[code_flow(steps)] if steps else None,
         partial_fingerprints={FINGERPRINT_KEY: fingerprint},
         properties=property_bag(properties) if properties else None,
     )
 
 
-def code_flow(chain: Sequence[ChainStep], finding: Finding) -> om.CodeFlow:
-    steps = [*chain, ChainStep(finding.location, finding.message)]
+def code_flow(steps: Sequence[ChainStep]) -> om.CodeFlow:
+    """The chain from the entry point, ending at the finding itself, as one thread flow."""
     return om.CodeFlow(
         thread_flows=[om.ThreadFlow(locations=[
             om.ThreadFlowLocation(
@@ -176,7 +176,7 @@ def code_flow(chain: Sequence[ChainStep], finding: Finding) -> om.CodeFlow:
                                      message=om.Message(text=sentence(step.message))),
                 execution_order=order,
             )
-            for order, step in enumerate(steps[:MAX_THREAD_FLOW_LOCATIONS], start=1)
+            for order, step in enumerate(steps, start=1)
         ])],
     )
 

@@ -37,7 +37,7 @@ def render(result: CheckResult, settings: Settings, *, color: bool = False, quie
 
 def finding_lines(finding: Finding, style: "Styler") -> list[str]:
     severity = style.severity(finding.severity)
-    head = f"{style.bold(str(finding.location))}: {style.rule(finding.rule, finding.severity)} [{severity}] {finding.message}"
+    head = f"{style.bold(str(finding.location))}: {style.rule(finding.rule, finding.severity)} [{severity}] {indent_continuation(finding.message)}"
     lines = [head]
     lines += [f"  {style.dim('note:')} {step.location.short} {step.message}" for step in finding.chain]
     lines += [f"  {style.dim('related:')} {related.location.short} {related.message}" for related in finding.related]
@@ -45,6 +45,11 @@ def finding_lines(finding: Finding, style: "Styler") -> list[str]:
         lines.append(f"  {style.help('help:')} {finding.fix}")
     lines += [f"  {style.dim('evidence:')} {evidence}" for evidence in finding.evidence]
     return lines
+
+
+def indent_continuation(message: str) -> str:
+    """A message's later lines stay under it, so every report line still starts with a path or spaces."""
+    return "\n    ".join(message.splitlines()) if "\n" in message else message
 
 
 def summary_line(result: CheckResult, style: "Styler") -> str:

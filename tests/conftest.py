@@ -1,0 +1,104 @@
+"""Shared helpers: write small projects into a temp dir, run the CLI the way users do."""
+
+from __future__ import annotations
+
+import json
+import os
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+TOOLS_DIR = Path(__file__).resolve().parent / ".tools"  # git-ignored: npm packages, copies of the repo
+GOLDEN_DIR = Path(__file__).resolve().parent / "golden"
+UPDATE_GOLDEN = os.environ.get("SPARKLINT_UPDATE_GOLDEN") == "1"
+
+
+@dataclass(frozen=True, slots=True)
+class CliRun:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> dict:
+        return json.loads(self.stdout)
+
+
+def write_project(root: Path, files: dict[str, str], marker: str = "[tool.sparklint]\n") -> Path:
+    """Files (dedented) under `root`, plus a pyproject.toml root marker unless one is given."""
+    root.mkdir(parents=True, exist_ok=True)
+    if "pyproject.toml" not in files:
+        (root / "pyproject.toml").write_text(marker, encoding="utf-8")
+    for relative, text in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return root
+
+
+def run_cli(*args: str, cwd: Path | None = None) -> CliRun:
+    """`sparklint ARGS` in-process, with separate stdout and stderr, from directory `cwd`."""
+    from sparklint.cli import main
+
+    runner = CliRunner()
+    previous = Path.cwd()
+    if cwd is not None:
+        os.chdir(cwd)
+    try:
+        outcome = runner.invoke(main, list(args), catch_exceptions=False)
+    finally:
+        os.chdir(previous)
+    return CliRun(outcome.exit_code, outcome.stdout, outcome.stderr)
+
+
+def assert_golden(name: str, actual: str) -> None:
+    """Compare with tests/golden/<name>; SPARKLINT_UPDATE_GOLDEN=1 rewrites it (review the diff)."""
+    path = GOLDEN_DIR / name
+    if UPDATE_GOLDEN or not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(actual, encoding="utf-8")
+        if not UPDATE_GOLDEN:
+            pytest.fail(f"golden file {path} did not exist; written now, review and commit it")
+    assert actual == path.read_text(encoding="utf-8")
+
+
+def engine_available() -> bool:
+    return (REPO_ROOT / "sparklint" / "engine.py").exists()
+
+
+needs_engine = pytest.mark.skipif(not engine_available(), reason="sparklint/engine.py (the lead's engine) has not landed yet")
+
+
+# A three-file PySpark project: the job passes its DataFrame to a helper that coalesces before the write.
+CROSS_FILE_PROJECT = {
+    "jobs/__init__.py": "",
+    "jobs/daily.py": '''
+        from pyspark.sql import SparkSession
+
+        from jobs.sink import publish
+
+
+        def main():
+            spark = SparkSession.builder.appName("daily").getOrCreate()
+            events = spark.read.parquet("s3://lake/events")
+            publish(events, "s3://lake/daily")
+
+
+        if __name__ == "__main__":
+            main()
+    ''',
+    "jobs/sink.py": '''
+        def publish(df, path):
+            df.coalesce(2).write.mode("overwrite").parquet(path)
+    ''',
+}
+# jobs/sink.py line 2 holds the coalesce; jobs/daily.py line 10 calls publish.
+CROSS_FILE_FINDING = ("SPK001", "jobs/sink.py", 2)
+
+
+@pytest.fixture
+def cross_file_project(tmp_path: Path) -> Path:
+    return write_project(tmp_path / "project", CROSS_FILE_PROJECT)
