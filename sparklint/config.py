@@ -74,6 +74,9 @@ def apply_overrides(settings: Settings, cli_overrides: Mapping[str, Any]) -> Set
         elif name == "rule_options":
             raise ValueError("rule options are not command-line overrides")
         changes[name] = value
+    if "select" in changes and "ignore" not in changes:
+        # `--select SPK001` on the command line re-enables a rule the file ignores.
+        changes["ignore"] = settings.ignore - changes["select"]
     return replace(settings, **changes)
 
 

@@ -98,6 +98,13 @@ def test_command_line_wins(tmp_path: Path) -> None:
     assert settings.profile_options == {"last": 3}
 
 
+def test_command_line_select_overrides_file_ignore(tmp_path: Path) -> None:
+    write(tmp_path / "pyproject.toml", '[tool.sparklint]\nignore = ["SPK001", "SPK002"]\n')
+    settings = load_settings(None, tmp_path, {"select": ["SPK001"]})
+    assert (settings.select, settings.ignore) == (frozenset({"SPK001"}), frozenset({"SPK002"}))
+    assert settings.rule_enabled("SPK001")
+
+
 def test_code_prefix_and_all_select_several_rules(tmp_path: Path) -> None:
     codes = {rule.code for rule in all_rules()}
     assert load_settings(None, tmp_path, {"select": ["ALL"]}).select == frozenset(codes)
