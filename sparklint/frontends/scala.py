@@ -554,11 +554,15 @@ class _Lowerer:
             for param in plist.named_children:
                 if param.type == "parameter" and receiver is None:
                     receiver = self._text(param.child_by_field_name("name"))
-        body = node.child_by_field_name("body")
-        if body is None or receiver is None:
+        if receiver is None:
             return []
-        defs = [body] if body.type == "function_definition" else [
-            child for child in body.named_children if child.type == "function_definition"]
+        defs: list[tree_sitter.Node] = []
+        for body in node.children_by_field_name("body"):
+            if body.type == "function_definition":
+                defs.append(body)
+            else:
+                defs.extend(child for child in body.named_children
+                            if child.type == "function_definition")
         functions: list[m.Function] = []
         for definition in defs:
             functions.extend(self._function(definition, owner, is_method=is_method,
@@ -717,7 +721,7 @@ class _Lowerer:
                 if body_node is not None:
                     self._tail(body_node, _DISCARD, body)
                 out.append(m.For(tuple(targets), iterable, tuple(body), span))
-                if sink.kind != "discard":
+                if sink.kind == "assign":  # a `for` without `yield` is Unit
                     out.append(sink.make(m.Const(None, span), span))
                 return
             arm: list[m.Stmt] = []
@@ -802,8 +806,8 @@ class _Lowerer:
                     self._scoped_tail(child, _DISCARD, out)
         elif kind == "for_expression":
             self._for(node, out, sink)
-        elif kind == "call_expression" and sink.kind == "discard" and self._foreach(node, out):
-            return
+        elif kind == "call_expression" and sink.kind != "assign" and self._foreach(node, out):
+            return  # `foreach` returns Unit
         elif kind in ("while_expression", "do_while_expression"):
             condition = node.child_by_field_name("condition")
             test = self._expr(condition, out) if condition is not None else None
@@ -1013,12 +1017,7 @@ class _Lowerer:
         if kind == "lambda_expression":
             return self._lambda(node, pre)
         if kind in _BLOCKS:
-            items = [child for child in node.named_children
-                     if child.type not in ("comment", "block_comment", "end_marker")]
-            if len(items) == 1 and items[0].type not in (
-                    "val_definition", "var_definition", "function_definition"):
-                return self._expr(items[0], pre)
-            return self._value_through_temp(node, pre)
+            return self._block_value(node, pre)
         if kind == "case_block" or kind == "colon_argument":
             return self._case_function(node, pre) if kind == "case_block" \
                 else self._colon_lambda(node, pre)
@@ -1031,6 +1030,28 @@ class _Lowerer:
             self._assignment(node, pre)
             return m.Const(None, span)
         return m.Opaque(span, kind)
+
+    def _block_value(self, node: tree_sitter.Node, pre: list[m.Stmt]) -> m.Expr:
+        """A block used as a value: its statements are hoisted into `pre`, the value is its
+        last expression (a block ending in a definition is Unit)."""
+        items = [child for child in node.named_children
+                 if child.type not in ("comment", "block_comment", "end_marker")]
+        if not items:
+            return m.Const(None, self._span(node))
+        if len(items) == 1 and items[0].type == "lambda_expression":
+            return self._expr(items[0], pre)
+        for item in items[:-1]:
+            self._statement(item, pre)
+        last = items[-1]
+        if last.type in ("val_definition", "var_definition", "function_definition",
+                         "import_declaration", "assignment_expression", *_DEFINITIONS,
+                         *_SKIPPED):
+            self._statement(last, pre)
+            return m.Const(None, self._span(last))
+        if last.type in ("if_expression", "match_expression", "try_expression",
+                         "for_expression", "while_expression", "do_while_expression"):
+            return self._value_through_temp(last, pre)
+        return self._expr(last, pre)
 
     def _value_through_temp(self, node: tree_sitter.Node, pre: list[m.Stmt]) -> m.Expr:
         self.temp_counter += 1
@@ -1243,6 +1264,8 @@ class _Lowerer:
     def _span(self, node: tree_sitter.Node) -> m.Span:
         start_row, start_col = node.start_point
         end_row, end_col = node.end_point
+        if self.all_ascii:
+            return m.Span(start_row + 1, start_col + 1, end_row + 1, end_col + 1)
         return m.Span(start_row + 1, self._column(start_row, start_col),
                       end_row + 1, self._column(end_row, end_col))
 

@@ -1,0 +1,589 @@
+"""Unit tests of the Scala front end: small snippets lowered into exact model values."""
+
+from __future__ import annotations
+
+import dataclasses
+import textwrap
+
+import pytest
+
+from sparklint import model as m
+from sparklint.frontends.scala import lower_scala
+
+THIS = m.Name("this")
+
+
+def lower(source: str, path: str = "src/main/scala/com/acme/Job.scala") -> m.Module:
+    return lower_scala(path, textwrap.dedent(source).lstrip("\n").encode())
+
+
+def bare(value):
+    """The value with every span replaced by NO_SPAN, to compare structure only."""
+    if isinstance(value, tuple):
+        return tuple(bare(item) for item in value)
+    if isinstance(value, m.Span):
+        return m.NO_SPAN
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {f.name: bare(getattr(value, f.name)) for f in dataclasses.fields(value)
+                   if f.name != "extra"}
+        return dataclasses.replace(value, **changes)
+    return value
+
+
+def klass(module: m.Module, name: str) -> m.Class:
+    return next(c for c in module.classes if c.name == name)
+
+
+def method(cls: m.Class, name: str) -> m.Function:
+    return next(f for f in cls.methods if f.name == name)
+
+
+def call(func: m.Expr, *args: m.Expr, **kwargs: m.Expr) -> m.Call:
+    return m.Call(func, tuple(args), tuple(kwargs.items()))
+
+
+def attr(value: m.Expr, *names: str) -> m.Expr:
+    for name in names:
+        value = m.Attr(value, name)
+    return value
+
+
+def name(id_: str) -> m.Name:
+    return m.Name(id_)
+
+
+def const(value) -> m.Const:
+    return m.Const(value)
+
+
+def dollar(column: str) -> m.Call:
+    return call(name("$col"), const(column))
+
+
+# ---------------------------------------------------------------- packages and imports
+
+
+def test_package_module_name_and_namespace():
+    module = lower("""
+        package com.acme.sitevisits
+
+        object HourlyJob
+    """, path="src/main/scala/com/acme/sitevisits/HourlyJob.scala")
+    assert module.language == "scala"
+    assert module.path == "src/main/scala/com/acme/sitevisits/HourlyJob.scala"
+    assert module.name == "com.acme.sitevisits.HourlyJob"
+    assert module.namespace == "com.acme.sitevisits"
+    assert module.visible_namespaces == ("com.acme.sitevisits",)
+    assert [c.qualname for c in module.classes] == ["com.acme.sitevisits.HourlyJob"]
+    assert module.parse_errors == ()
+
+
+def test_chained_package_clauses_make_enclosing_packages_visible():
+    module = lower("""
+        package com.acme
+        package sitevisits
+        package jobs
+
+        object Run
+    """)
+    assert module.namespace == "com.acme.sitevisits.jobs"
+    assert module.visible_namespaces == (
+        "com.acme.sitevisits.jobs", "com.acme.sitevisits", "com.acme")
+    assert module.classes[0].qualname == "com.acme.sitevisits.jobs.Run"
+
+
+def test_file_without_package():
+    module = lower("object Solo", path="Solo.scala")
+    assert (module.name, module.namespace, module.visible_namespaces) == ("Solo", "", ("",))
+    assert module.classes[0].qualname == "Solo"
+
+
+def test_imports_all_forms():
+    module = lower("""
+        package p
+        import org.apache.spark.sql.DataFrame
+        import org.apache.spark.sql.{SparkSession, Column => Col}
+        import org.apache.spark.sql.functions._
+        import com.acme.lake.*
+        import com.acme.util.{Hidden => _, _}
+        import com.acme.only.{Gone => _}
+        import com.acme.s3.Store as S3Store
+        import a.b, c.d
+        import lake.IcebergUtil
+    """)
+    assert bare(module.imports) == (
+        m.Import("org.apache.spark.sql", "DataFrame", "DataFrame"),
+        m.Import("org.apache.spark.sql", "SparkSession", "SparkSession"),
+        m.Import("org.apache.spark.sql", "Column", "Col"),
+        m.Import("org.apache.spark.sql.functions", "*", "*"),
+        m.Import("com.acme.lake", "*", "*"),
+        m.Import("com.acme.util", "*", "*"),
+        m.Import("com.acme.s3", "Store", "S3Store"),
+        m.Import("a", "b", "b"),
+        m.Import("c", "d", "d"),
+        m.Import("lake", "IcebergUtil", "IcebergUtil"),  # relative: left as written
+    )
+    assert module.imports[0].span == m.Span(2, 1, 2, 38)
+
+
+def test_imports_inside_blocks_are_module_imports():
+    module = lower("""
+        object Job {
+          def main(args: Array[String]): Unit = {
+            val spark = SparkSession.builder().getOrCreate()
+            import spark.implicits._
+            import com.acme.lake.TableOps._
+          }
+        }
+    """)
+    assert bare(module.imports) == (
+        m.Import("spark.implicits", "*", "*"),
+        m.Import("com.acme.lake.TableOps", "*", "*"),
+    )
+
+
+# ---------------------------------------------------------------- definitions
+
+
+def test_object_with_constant_and_method_referring_to_it():
+    module = lower("""
+        package com.acme.lake
+
+        object IcebergUtil {
+          final val WriteParallelism = 2
+          def overwrite(df: DataFrame, table: String, n: Int = 4): Unit =
+            df.coalesce(WriteParallelism).writeTo(table).overwritePartitions()
+        }
+    """)
+    util = klass(module, "IcebergUtil")
+    assert (util.kind, util.qualname, util.bases) == ("object", "com.acme.lake.IcebergUtil", ())
+    assert bare(util.fields) == (("WriteParallelism", const(2)),)
+    overwrite = method(util, "overwrite")
+    assert overwrite.qualname == "com.acme.lake.IcebergUtil.overwrite"
+    assert (overwrite.is_method, overwrite.self_name, overwrite.is_entry) == (True, "this", False)
+    assert bare(overwrite.params) == (
+        m.Param("df", annotation="DataFrame"),
+        m.Param("table", annotation="String"),
+        m.Param("n", const(4), annotation="Int"),
+    )
+    coalesce = call(attr(name("df"), "coalesce"), attr(THIS, "WriteParallelism"))
+    assert bare(overwrite.body) == (
+        m.Return(call(attr(call(attr(coalesce, "writeTo"), name("table")),
+                           "overwritePartitions"))),
+    )
+
+
+def test_class_parameters_are_init_params_and_fields_and_this_members():
+    module = lower("""
+        package com.acme.sinks
+        case class Publisher(spark: SparkSession, dryRun: Boolean = false) extends Sink with Serializable {
+          val mode = "overwrite"
+          def publish(df: DataFrame, table: String) = write(df, table, mode)
+          private def write(df: DataFrame, table: String, mode: String) = df.writeTo(table).append()
+        }
+    """)
+    publisher = klass(module, "Publisher")
+    assert publisher.kind == "class"
+    assert publisher.bases == ("Sink", "Serializable")
+    assert bare(publisher.init_params) == (
+        m.Param("spark", annotation="SparkSession"),
+        m.Param("dryRun", const(False), annotation="Boolean"),
+    )
+    assert bare(publisher.fields) == (
+        ("spark", name("spark")), ("dryRun", name("dryRun")), ("mode", const("overwrite")))
+    # `write` and `mode` are members; `mode` as a parameter of `write` shadows the field.
+    assert bare(method(publisher, "publish").body) == (
+        m.Return(call(attr(THIS, "write"), name("df"), name("table"), attr(THIS, "mode"))),)
+    assert bare(method(publisher, "write").body) == (
+        m.Return(call(attr(call(attr(name("df"), "writeTo"), name("table")), "append"))),)
+
+
+def test_companion_object_members_are_this_members_in_the_class():
+    module = lower("""
+        class Loader(path: String) {
+          def load(spark: SparkSession) = spark.read.parquet(Root + path)
+        }
+        object Loader { val Root = "/lake/" }
+    """)
+    body = method(klass(module, "Loader"), "load").body
+    assert bare(body) == (m.Return(call(
+        attr(name("spark"), "read", "parquet"),
+        m.BinOp("+", attr(THIS, "Root"), attr(THIS, "path")))),)
+
+
+def test_inherited_trait_method_called_bare_is_a_this_call():
+    module = lower("""
+        class Job extends Steps with Logging {
+          def run(df: DataFrame) = {
+            logInfo("start")
+            val key = coalesce(col("a"), lit(""))
+            compact(df)
+          }
+        }
+    """)
+    body = method(klass(module, "Job"), "run").body
+    assert bare(body) == (
+        m.ExprStmt(call(attr(THIS, "logInfo"), const("start"))),
+        m.Assign(("key",), call(name("coalesce"), call(name("col"), const("a")),
+                                call(name("lit"), const("")))),
+        m.Return(call(attr(THIS, "compact"), name("df"))),
+    )
+
+
+def test_trait_and_nested_object():
+    module = lower("""
+        package p
+        trait Steps { def compact(df: DataFrame) = df.coalesce(1) }
+        object Outer {
+          val Limit = 3
+          object Inner { def f(x: Int) = Limit + x }
+          def g() = Inner.f(1)
+        }
+    """)
+    assert [(c.qualname, c.kind) for c in module.classes] == [
+        ("p.Steps", "trait"), ("p.Outer", "object"), ("p.Outer.Inner", "object")]
+    inner = klass(module, "Inner")
+    assert bare(method(inner, "f").body) == (
+        m.Return(m.BinOp("+", attr(name("Outer"), "Limit"), name("x"))),)
+    assert bare(method(klass(module, "Outer"), "g").body) == (
+        m.Return(call(attr(name("Outer"), "Inner", "f"), const(1))),)
+
+
+def test_implicit_class_is_an_extension_class():
+    module = lower("""
+        package com.acme.lake
+        object TableOps {
+          implicit class RichDataFrame(df: DataFrame) {
+            def writeIceberg(table: String): Unit = IcebergUtil.overwrite(df, table)
+          }
+        }
+    """)
+    rich = klass(module, "RichDataFrame")
+    assert rich.qualname == "com.acme.lake.TableOps.RichDataFrame"
+    assert rich.extension is True
+    assert bare(rich.init_params) == (m.Param("df", annotation="DataFrame"),)
+    assert bare(rich.fields) == (("df", name("df")),)
+    assert bare(method(rich, "writeIceberg").body) == (
+        m.Return(call(attr(name("IcebergUtil"), "overwrite"), attr(THIS, "df"), name("table"))),)
+    assert klass(module, "TableOps").extension is False
+
+
+def test_scala3_extension_methods():
+    module = lower("""
+        package com.acme.lake
+        extension (df: DataFrame)
+          def writeIceberg(table: String): Unit = df.writeTo(table).append()
+          def rows: Long = df.count()
+    """)
+    assert [f.qualname for f in module.functions] == [
+        "com.acme.lake.writeIceberg", "com.acme.lake.rows"]
+    write = module.functions[0]
+    assert write.extension_receiver == "df"
+    assert bare(write.params) == (m.Param("table", annotation="String"),)
+    assert bare(write.body) == (
+        m.Return(call(attr(call(attr(name("df"), "writeTo"), name("table")), "append"))),)
+    assert write.is_method is False
+
+
+def test_entry_points_main_app_and_annotation():
+    module = lower("""
+        package jobs
+        object WithMain {
+          def main(args: Array[String]): Unit = run()
+          def run(): Unit = ()
+        }
+        object AsApp extends App {
+          val spark = SparkSession.builder().getOrCreate()
+          Pipeline.run(spark)
+        }
+        @main def hourly(hour: String): Unit = Pipeline.run(hour)
+        object NotEntry { def main(x: Int) = x }
+    """)
+    with_main = klass(module, "WithMain")
+    assert method(with_main, "main").is_entry and not method(with_main, "run").is_entry
+    init = method(klass(module, "AsApp"), "<init>")
+    assert (init.qualname, init.is_entry, init.self_name) == ("jobs.AsApp.<init>", True, "this")
+    assert bare(init.body) == (
+        m.Assign(("this.spark",), call(attr(call(attr(name("SparkSession"), "builder")),
+                                            "getOrCreate"))),
+        m.ExprStmt(call(attr(name("Pipeline"), "run"), attr(THIS, "spark"))),
+    )
+    assert bare(klass(module, "AsApp").fields)[0][0] == "spark"
+    hourly = module.functions[0]
+    assert (hourly.qualname, hourly.is_entry, hourly.decorators) == ("jobs.hourly", True, ("main",))
+    assert not method(klass(module, "NotEntry"), "main").is_entry
+
+
+def test_local_def_is_lifted_to_a_method():
+    module = lower("""
+        object Job {
+          def main(args: Array[String]): Unit = {
+            def save(df: DataFrame) = df.write.parquet("/out")
+            save(load())
+          }
+        }
+    """)
+    job = klass(module, "Job")
+    assert [f.name for f in job.methods] == ["main", "main$save"]
+    assert bare(method(job, "main").body) == (
+        m.Return(call(attr(THIS, "main$save"), call(name("load")))),)
+    assert method(job, "main$save").qualname == "Job.main$save"
+
+
+# ---------------------------------------------------------------- expressions
+
+
+def body_of(source: str) -> tuple[m.Stmt, ...]:
+    """Lower `source` as the body of `def f(df: DataFrame, other: DataFrame)` in object O."""
+    text = "object O {\n  def f(df: DataFrame, other: DataFrame) = {\n" + textwrap.indent(
+        textwrap.dedent(source).strip("\n"), "    ") + "\n  }\n}\n"
+    module = lower_scala("O.scala", text.encode())
+    assert module.parse_errors == (), module.parse_errors
+    return bare(method(module.classes[0], "f").body)
+
+
+def test_infix_and_no_parentheses_calls():
+    assert body_of("df coalesce 2") == (
+        m.Return(call(attr(name("df"), "coalesce"), const(2))),)
+    assert body_of("df join (other, Seq(\"k\"))") == (
+        m.Return(call(attr(name("df"), "join"), name("other"), m.Seq((const("k"),), "seq"))),)
+    assert body_of("df.write.format(\"delta\").save") == (
+        m.Return(attr(call(attr(name("df"), "write", "format"), const("delta")), "save")),)
+    assert body_of("df distinct") == (m.Return(attr(name("df"), "distinct")),)
+
+
+def test_columns_operators_and_literals():
+    (statement,) = body_of("df.filter($\"a\" === 'b && !(col(\"c\") =!= lit(3L)) || $\"d\" > -1.5)")
+    condition = statement.value.args[0]
+    assert condition == m.BinOp(
+        "|",
+        m.BinOp("&", m.BinOp("==", dollar("a"), dollar("b")),
+                m.UnaryOp("not", m.BinOp("!=", call(name("col"), const("c")),
+                                         call(name("lit"), const(3))))),
+        m.BinOp(">", dollar("d"), const(-1.5)))
+
+
+def test_collections_tuples_and_to_df():
+    (statement,) = body_of("""
+        Seq(("DE", "Germany"), ("FR", "France")).toDF("country_code", "country_name")
+    """)
+    assert statement == m.Return(call(
+        attr(m.Seq((m.Seq((const("DE"), const("Germany")), "tuple"),
+                    m.Seq((const("FR"), const("France")), "tuple")), "seq"), "toDF"),
+        const("country_code"), const("country_name")))
+    assert body_of('List(1, 0x10, 2_000L, true, null, "a\\tb", """r"aw""")') == (
+        m.Return(m.Seq((const(1), const(16), const(2000), const(True), const(None),
+                        const("a\tb"), const('r"aw')), "seq")),)
+    assert body_of('Map("a" -> 1)') == (
+        m.Return(m.Seq((m.Seq((const("a"), const(1)), "tuple"),), "dict")),)
+
+
+def test_interpolation_is_opaque_and_type_arguments_are_dropped():
+    (statement,) = body_of('df.as[Visit].write.parquet(s"/lake/$table")')
+    assert isinstance(statement.value.args[0], m.Opaque)
+    assert statement.value.func == attr(call(attr(name("df"), "as")), "write", "parquet")
+
+
+def test_named_arguments_new_and_curried_calls():
+    assert body_of('new com.acme.Publisher(spark, dryRun = true).publish(df)') == (
+        m.Return(call(attr(call(attr(name("com"), "acme", "Publisher"), name("spark"),
+                                dryRun=const(True)), "publish"), name("df"))),)
+    assert body_of('Writer.write(df)(spark)') == (
+        m.Return(call(attr(name("Writer"), "write"), name("df"), name("spark"))),)
+
+
+def test_if_match_try_become_branches():
+    statements = body_of("""
+        val out = if (other == null) df else df.union(other)
+        out match {
+          case x: DataFrame => x.count()
+          case _ => 0L
+        }
+    """)
+    assert statements == (
+        m.Branch(((m.Assign(("out",), name("df")),),
+                  (m.Assign(("out",), call(attr(name("df"), "union"), name("other"))),)),
+                 test=m.BinOp("==", name("other"), const(None))),
+        m.Branch(((m.Assign(("x",), m.Opaque(text="pattern")),
+                   m.Return(call(attr(name("x"), "count")))),
+                  (m.Return(const(0)),)),
+                 test=name("out")),
+    )
+    (branch, finally_call) = body_of("""
+        try { df.write.parquet("/a") } catch { case e: Exception => other.show() } finally { df.unpersist() }
+    """)
+    assert isinstance(branch, m.Branch) and len(branch.arms) == 2
+    assert finally_call == m.ExprStmt(call(attr(name("df"), "unpersist")))
+
+
+def test_blocks_used_as_values_are_hoisted():
+    assert body_of("""
+        val small = {
+          val rows = df.limit(10)
+          rows.cache()
+        }
+        small.count()
+    """) == (
+        m.Assign(("rows",), call(attr(name("df"), "limit"), const(10))),
+        m.Assign(("small",), call(attr(name("rows"), "cache"))),
+        m.Return(call(attr(name("small"), "count"))),
+    )
+    statements = body_of("write(if (df.isEmpty) other else df)")
+    assert isinstance(statements[0], m.Branch)
+    assert statements[0].arms[0] == (m.Assign(("$t1",), name("other")),)
+    assert statements[1] == m.Return(call(name("write"), name("$t1")))
+
+
+def test_foreach_and_for_loops_become_for():
+    assert body_of('Seq("a", "b").foreach { t => df.write.parquet(t) }') == (
+        m.For(("t",), m.Seq((const("a"), const("b")), "seq"),
+              (m.ExprStmt(call(attr(name("df"), "write", "parquet"), name("t"))),)),)
+    assert body_of('for (t <- tables) df.write.parquet(t)') == (
+        m.For(("t",), name("tables"),
+              (m.ExprStmt(call(attr(name("df"), "write", "parquet"), name("t"))),)),)
+
+
+def test_lambda_with_statements_is_hoisted_as_a_possible_branch():
+    statements = body_of("""
+        df.foreachPartition { rows =>
+          val n = rows.size
+          println(n)
+        }
+    """)
+    branch, use = statements
+    assert branch == m.Branch(((m.Assign(("rows",), m.Opaque(text="lambda parameter")),
+                                m.Assign(("n",), attr(name("rows"), "size"))), ()))
+    assert use == m.Return(call(attr(name("df"), "foreachPartition"),
+                                m.Lambda(("rows",), call(name("println"), name("n")))))
+
+
+def test_assignments_and_compound_assignment():
+    module = lower("""
+        class Counter {
+          var total = 0
+          def add(n: Int) = { total += n; this.total = total + 1 }
+        }
+    """)
+    assert bare(method(module.classes[0], "add").body) == (
+        m.Assign(("this.total",), m.BinOp("+", attr(THIS, "total"), name("n"))),
+        m.Assign(("this.total",), m.BinOp("+", attr(THIS, "total"), const(1))),
+    )
+
+
+# ---------------------------------------------------------------- spans
+
+
+def test_name_span_points_at_the_method_name():
+    module = lower("""
+        object O {
+          def f(df: DataFrame) = df.coalesce(2).write.parquet("/x")
+        }
+    """)
+    (statement,) = method(module.classes[0], "f").body
+    coalesce = statement.value.func.value.value
+    assert coalesce.func.attr == "coalesce"
+    assert coalesce.name_span == m.Span(2, 29, 2, 37)
+    assert coalesce.span == m.Span(2, 26, 2, 40)
+
+
+def test_columns_count_code_points_not_bytes():
+    module = lower("""
+        object O {
+          def f(df: DataFrame) = { val s = "é€"; df.coalesce(2) }
+        }
+    """)
+    body = method(module.classes[0], "f").body
+    assert body[1].value.name_span.col == 45  # byte column 48: "é€" is 2 code points, 5 bytes
+
+
+# ---------------------------------------------------------------- Scala 3 syntax
+
+
+def test_scala3_significant_indentation():
+    module = lower("""
+        package com.acme
+
+        object Job:
+          final val Parallelism = 2
+          def main(args: Array[String]): Unit =
+            val df = load()
+            if df.isEmpty then println("empty")
+            else
+              df.coalesce(Parallelism).write.parquet("/out")
+          end main
+    """)
+    main = method(klass(module, "Job"), "main")
+    assert main.is_entry
+    assert bare(main.body) == (
+        m.Assign(("df",), call(name("load"))),
+        m.Branch(((m.Return(call(name("println"), const("empty"))),),
+                  (m.Return(call(attr(call(attr(name("df"), "coalesce"), attr(THIS, "Parallelism")),
+                                      "write", "parquet"), const("/out"))),)),
+                 test=attr(name("df"), "isEmpty")),
+    )
+
+
+# ---------------------------------------------------------------- comments and errors
+
+
+def test_noqa_comments_cover_their_statement():
+    module = lower("""
+        object O {
+          def f(df: DataFrame) = {
+            df.coalesce(2).write.parquet("/a") // noqa: SPK001
+            df.coalesce(2)
+              .write
+              .parquet("/b") // noqa: SPK001, spk002
+            // noqa: SPK003
+            val s = "// noqa: SPK009"
+          }
+        }
+    """)
+    assert module.suppressions == (
+        m.Suppression(("SPK001",), 3, 40, 3, 3),
+        m.Suppression(("SPK001", "SPK002"), 6, 22, 4, 6),
+        m.Suppression(("SPK003",), 7, 5, 7, 7),
+    )
+
+
+def test_syntax_error_recovers_the_rest_and_reports_the_first_error():
+    module = lower("""
+        package p
+        object Good { def f(df: DataFrame) = df.coalesce(2) }
+        object Broken {
+          def g(df: DataFrame) = df.select(
+        }
+        object AlsoGood { def h() = 1 }
+    """)
+    assert len(module.parse_errors) == 1
+    error = module.parse_errors[0]
+    assert error.message.startswith("syntax error")
+    assert error.span.line in (4, 5)
+    names = [c.name for c in module.classes]
+    assert "Good" in names and "AlsoGood" in names
+
+
+def test_garbage_never_raises():
+    for text in (b"", b"}}}{{{", b"object", b"\xff\xfe", b"package\n", b"def f(x: = 1"):
+        module = lower_scala("x.scala", text)
+        assert module.language == "scala"
+    assert lower_scala("x.scala", b"").parse_errors == ()
+    assert lower_scala("x.scala", b"}}}{{{").parse_errors != ()
+
+
+def test_very_long_chain_does_not_hit_the_recursion_limit():
+    chain = "df" + "".join(f'.withColumn("c{i}", lit({i}))' for i in range(2500))
+    module = lower_scala("L.scala", f"object L {{ def f(df: DataFrame) = {chain}.coalesce(2) }}"
+                         .encode())
+    assert module.parse_errors == ()
+    (statement,) = module.classes[0].methods[0].body
+    assert statement.value.func.attr == "coalesce"
+
+
+@pytest.mark.parametrize("snippet", [
+    "df.rdd.saveAsTextFile(path)",
+    "df.rdd.saveAsObjectFile(path)",
+])
+def test_rdd_writes_are_plain_calls(snippet):
+    (statement,) = body_of(snippet)
+    assert statement.value.func.value == attr(name("df"), "rdd")
