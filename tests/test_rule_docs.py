@@ -187,3 +187,20 @@ def test_examples_are_grouped_into_projects(tmp_path: Path) -> None:
     ]
     assert examples[0].expected() == {("lake.py", 2, "SPK001")}
     assert examples[2].expected() == {("Example.scala", 1, "SPK001"), ("Example.scala", 1, "SPK003")}
+
+
+README = REPO_ROOT / "README.md"
+README_RULE_ROW = re.compile(r"^\|\s*(?P<code>SPK\d{3})\s*\|\s*`(?P<slug>[a-z-]+)`\s*\|[^|]*\|\s*(?P<severity>\w+)\s*\|$")
+
+
+def test_readme_rule_table_matches_the_catalogue() -> None:
+    rows = [README_RULE_ROW.match(line) for line in README.read_text(encoding="utf-8").splitlines()]
+    table = [(row["code"], row["slug"], row["severity"]) for row in rows if row]
+    assert table == [(rule.code, rule.slug, rule.severity.label) for rule in all_rules()]
+
+
+def test_readme_documents_every_configuration_key() -> None:
+    from sparklint.config import TOP_LEVEL_KEYS
+
+    text = README.read_text(encoding="utf-8")
+    assert [key for key in TOP_LEVEL_KEYS if f"| `{key}` |" not in text] == []
