@@ -1,0 +1,353 @@
+"""Decode Spark event-log byte streams: plain JSON lines and every codec Spark writes.
+
+Spark names a compressed event log after its codec (`local-1.zstd`, `events_1_app.lz4`) and
+writes each codec with its Java library's own stream framing:
+
+- zstd: standard zstd frames (zstd-jni), possibly several one after another;
+- lz4: lz4-java's `LZ4BlockOutputStream`, blocks with a 21-byte header that starts with the magic
+  `LZ4Block` (not the lz4 frame format);
+- snappy: snappy-java's `SnappyOutputStream`, a 16-byte header (`\\x82SNAPPY\\x00`, version,
+  compatible version) then `[int32 big-endian length][raw snappy block]` chunks;
+- lzf: compress-lzf's `LZFOutputStream`, `ZV` chunks, type 0 (stored) or 1 (compressed).
+
+The codec is read from the name and checked against the first bytes. Every decoder streams in
+bounded chunks and stops with `LogFormatError` once more than `limit` decompressed bytes came
+out (a guard against decompression bombs). A stream cut in the middle of a block (a log still
+being written, or a crashed writer) ends cleanly with `DecodedStream.truncated` set.
+Third-party decompressors (zstandard, lz4, cramjam) are imported only when a log needs them.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+from collections.abc import Callable, Iterator
+from typing import BinaryIO
+
+CODECS = ("plain", "lz4", "lzf", "snappy", "zstd")
+INPROGRESS_SUFFIX = ".inprogress"
+DEFAULT_LIMIT = 64 * 1024**3  # 64 GiB of decompressed JSON per run
+
+_MAGIC = {
+    "zstd": b"\x28\xb5\x2f\xfd",
+    "lz4": b"LZ4Block",
+    "snappy": b"\x82SNAPPY\x00",
+    "lzf": b"ZV",
+}
+_ZSTD_SKIPPABLE = range(0x184D2A50, 0x184D2A60)
+_READ_SIZE = 1 << 20
+_LZ4_HEADER = struct.Struct("<8sBiii")  # magic, token, compressed, decompressed, checksum
+_LZ4_METHOD_RAW = 0x10
+_LZ4_METHOD_LZ4 = 0x20
+_LZ4_MAX_BLOCK = 1 << 25  # lz4-java's largest block size (32 MiB)
+_SNAPPY_MAX_CHUNK = 1 << 26
+_LZF_MAX_CHUNK = 0xFFFF
+_INSTALL_HINT = "install it with: pip install 'sparklint[profile]'"
+
+
+class LogFormatError(Exception):
+    """A log that cannot be decoded; the message is one line and names the problem."""
+
+
+class MissingDecoder(LogFormatError):
+    """A codec whose optional Python package is not installed."""
+
+
+def codec_from_name(name: str) -> str | None:
+    """The codec a file name announces: `app.zstd`, `events_2_app.lz4.inprogress` -> codec;
+    no codec suffix -> "plain"; an unknown suffix that looks like a codec -> None."""
+    base = name[: -len(INPROGRESS_SUFFIX)] if name.endswith(INPROGRESS_SUFFIX) else name
+    stem, dot, suffix = base.rpartition(".")
+    if not dot or not stem:
+        return "plain"
+    suffix = suffix.lower()
+    if suffix in CODECS and suffix != "plain":
+        return suffix
+    if suffix in ("json", "log", "txt") or not suffix.isalnum() or suffix.isdigit():
+        return "plain"
+    # Spark app ids and rolling names never hold dots; another extension is another codec.
+    return None
+
+
+def codec_from_magic(head: bytes) -> str | None:
+    """The codec the first bytes of a stream show, "plain" for JSON, None when unknown."""
+    for codec, magic in _MAGIC.items():
+        if head.startswith(magic):
+            return codec
+    if len(head) >= 4 and struct.unpack("<I", head[:4])[0] in _ZSTD_SKIPPABLE:
+        return "zstd"
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{":
+        return "plain"
+    return None
+
+
+def detect_codec(name: str, head: bytes) -> str:
+    """The codec of a log named `name` whose content starts with `head`, checked both ways."""
+    by_name = codec_from_name(name)
+    by_content = codec_from_magic(head) if head else None
+    if not head:
+        return by_name or "plain"
+    if by_name is None:
+        if by_content == "plain":
+            return "plain"
+        suffix = name.removesuffix(INPROGRESS_SUFFIX).rpartition(".")[2]
+        raise LogFormatError(f"unknown event log codec {suffix!r} (Spark writes {', '.join(CODECS[1:])})")
+    if by_content is None:
+        raise LogFormatError(f"content is not a {by_name} event log (unrecognised first bytes {head[:8]!r})")
+    if by_content != by_name:
+        raise LogFormatError(f"named as {by_name} but the content is {by_content}")
+    return by_name
+
+
+class DecodedStream(io.RawIOBase):
+    """A readable raw stream over decoded chunks, counting bytes against a limit."""
+
+    def __init__(self, chunks: Iterator[bytes], limit: int, state: "DecodeState") -> None:
+        super().__init__()
+        self._chunks = chunks
+        self._pending = memoryview(b"")
+        self._limit = limit
+        self._state = state
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        while not self._pending:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return 0
+            self._state.decoded_bytes += len(chunk)
+            if self._state.decoded_bytes > self._limit:
+                raise LogFormatError(
+                    f"more than {self._limit} bytes after decompression: refusing (raise profile option max-log-bytes)"
+                )
+            self._pending = memoryview(chunk)
+        size = min(len(buffer), len(self._pending))
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        return size
+
+
+class DecodeState:
+    """What a decoder learned while streaming: bytes out, whether the input ended mid-block."""
+
+    __slots__ = ("decoded_bytes", "truncated")
+
+    def __init__(self) -> None:
+        self.decoded_bytes = 0
+        self.truncated = False
+
+
+def open_decoded(raw: BinaryIO, codec: str, limit: int = DEFAULT_LIMIT) -> tuple[io.BufferedReader, DecodeState]:
+    """A buffered reader of the decoded JSON lines of `raw`, and the state it fills while read."""
+    state = DecodeState()
+    decoder = _DECODERS[codec]
+    chunks = decoder(raw, state)
+    return io.BufferedReader(DecodedStream(chunks, limit, state), buffer_size=_READ_SIZE), state
+
+
+def _plain_chunks(raw: BinaryIO, state: DecodeState) -> Iterator[bytes]:
+    while chunk := raw.read(_READ_SIZE):
+        yield chunk
+
+
+def _zstd_chunks(raw: BinaryIO, state: DecodeState) -> Iterator[bytes]:
+    zstandard = _import("zstandard", "zstd")
+    reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True, closefd=False)
+    while True:
+        try:
+            chunk = reader.read(_READ_SIZE)
+        except zstandard.ZstdError as error:
+            if "incomplete" in str(error).lower() or "truncat" in str(error).lower():
+                state.truncated = True
+                return
+            raise LogFormatError(f"corrupted zstd data: {error}") from None
+        if not chunk:
+            return
+        yield chunk
+
+
+def _read_exact(raw: BinaryIO, size: int, state: DecodeState) -> bytes | None:
+    """`size` bytes, or None (and `truncated`) when the stream ends before them."""
+    data = raw.read(size)
+    while 0 < len(data) < size:
+        more = raw.read(size - len(data))
+        if not more:
+            break
+        data += more
+    if len(data) < size:
+        if data:
+            state.truncated = True
+        return None
+    return data
+
+
+def _lz4_chunks(raw: BinaryIO, state: DecodeState) -> Iterator[bytes]:
+    lz4_block = _import("lz4.block", "lz4")
+    offset = 0
+    while True:
+        header = raw.read(_LZ4_HEADER.size)
+        if not header:
+            return
+        if len(header) < _LZ4_HEADER.size:
+            state.truncated = True
+            return
+        magic, token, compressed_length, decompressed_length, _checksum = _LZ4_HEADER.unpack(header)
+        method = token & 0xF0
+        if magic != _MAGIC["lz4"] or method not in (_LZ4_METHOD_RAW, _LZ4_METHOD_LZ4):
+            raise LogFormatError(f"corrupted lz4 stream: bad block header at byte {offset}")
+        if not (0 <= decompressed_length <= _LZ4_MAX_BLOCK and 0 <= compressed_length <= _LZ4_MAX_BLOCK):
+            raise LogFormatError(f"corrupted lz4 stream: impossible block size at byte {offset}")
+        offset += _LZ4_HEADER.size
+        if decompressed_length == 0:  # the end mark of one stream; another may follow
+            continue
+        body = _read_exact(raw, compressed_length, state)
+        if body is None:
+            state.truncated = True
+            return
+        offset += compressed_length
+        if method == _LZ4_METHOD_RAW:
+            yield body
+            continue
+        try:
+            block = lz4_block.decompress(body, uncompressed_size=decompressed_length)
+        except lz4_block.LZ4BlockError as error:
+            raise LogFormatError(f"corrupted lz4 block at byte {offset - compressed_length}: {error}") from None
+        if len(block) != decompressed_length:
+            raise LogFormatError(f"corrupted lz4 block at byte {offset - compressed_length}: wrong length")
+        yield block
+
+
+def _snappy_chunks(raw: BinaryIO, state: DecodeState) -> Iterator[bytes]:
+    cramjam = _import("cramjam", "snappy")
+    magic = _MAGIC["snappy"]
+    offset = 0
+    while True:
+        head = raw.read(4)
+        if not head:
+            return
+        if len(head) < 4:
+            state.truncated = True
+            return
+        if head == magic[:4]:  # a (new) stream header: magic, version, compatible version
+            rest = _read_exact(raw, 12, state)
+            if rest is None:
+                state.truncated = True
+                return
+            if (head + rest)[:8] != magic:
+                raise LogFormatError(f"corrupted snappy stream: bad header at byte {offset}")
+            offset += 16
+            continue
+        (length,) = struct.unpack(">i", head)
+        if not 0 <= length <= _SNAPPY_MAX_CHUNK:
+            raise LogFormatError(f"corrupted snappy stream: impossible chunk length at byte {offset}")
+        body = _read_exact(raw, length, state)
+        if body is None:
+            state.truncated = True
+            return
+        try:
+            yield bytes(cramjam.snappy.decompress_raw(body))
+        except Exception as error:  # cramjam raises its own DecompressionError
+            raise LogFormatError(f"corrupted snappy chunk at byte {offset}: {error}") from None
+        offset += 4 + length
+
+
+def _lzf_chunks(raw: BinaryIO, state: DecodeState) -> Iterator[bytes]:
+    offset = 0
+    while True:
+        head = raw.read(5)
+        if not head:
+            return
+        if len(head) < 5:
+            state.truncated = True
+            return
+        if head[:2] != b"ZV" or head[2] not in (0, 1):
+            raise LogFormatError(f"corrupted lzf stream: bad chunk header at byte {offset}")
+        length = struct.unpack(">H", head[3:5])[0]
+        if head[2] == 0:
+            body = _read_exact(raw, length, state)
+            if body is None:
+                state.truncated = True
+                return
+            offset += 5 + length
+            yield body
+            continue
+        size_bytes = _read_exact(raw, 2, state)
+        if size_bytes is None:
+            state.truncated = True
+            return
+        decompressed_length = struct.unpack(">H", size_bytes)[0]
+        body = _read_exact(raw, length, state)
+        if body is None:
+            state.truncated = True
+            return
+        try:
+            yield lzf_decompress(body, decompressed_length)
+        except (IndexError, ValueError) as error:
+            raise LogFormatError(f"corrupted lzf chunk at byte {offset}: {error}") from None
+        offset += 7 + length
+
+
+def lzf_decompress(data: bytes, expected_length: int) -> bytes:
+    """LibLZF decompression (the format compress-lzf writes inside its `ZV` chunks).
+
+    Each control byte below 32 copies the next `ctrl + 1` bytes; otherwise it is a back
+    reference of length `(ctrl >> 5) + 2` (plus an extra length byte when that field is 7) at
+    distance `((ctrl & 31) << 8) + next byte + 1`.
+    """
+    if expected_length > _LZF_MAX_CHUNK:
+        raise ValueError("chunk larger than 64 KiB")
+    out = bytearray()
+    position = 0
+    end = len(data)
+    while position < end:
+        control = data[position]
+        position += 1
+        if control < 32:
+            literal_end = position + control + 1
+            if literal_end > end:
+                raise ValueError("literal run past the end of the chunk")
+            out += data[position:literal_end]
+            position = literal_end
+            continue
+        length = control >> 5
+        if length == 7:
+            length += data[position]
+            position += 1
+        distance = ((control & 31) << 8) + data[position] + 1
+        position += 1
+        length += 2
+        start = len(out) - distance
+        if start < 0:
+            raise ValueError("back reference before the start of the chunk")
+        if distance >= length:
+            out += out[start : start + length]
+        else:  # an overlapping copy repeats the last `distance` bytes
+            pattern = out[start:]
+            repeats, remainder = divmod(length, distance)
+            out += pattern * repeats + pattern[:remainder]
+        if len(out) > expected_length:
+            raise ValueError("chunk decodes to more bytes than its header says")
+    if len(out) != expected_length:
+        raise ValueError("chunk decodes to fewer bytes than its header says")
+    return bytes(out)
+
+
+def _import(module: str, codec: str):
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        package = module.split(".")[0]
+        raise MissingDecoder(f"reading {codec} event logs needs the Python package {package!r}: {_INSTALL_HINT}") from None
+
+
+_DECODERS: dict[str, Callable[[BinaryIO, DecodeState], Iterator[bytes]]] = {
+    "plain": _plain_chunks,
+    "zstd": _zstd_chunks,
+    "lz4": _lz4_chunks,
+    "snappy": _snappy_chunks,
+    "lzf": _lzf_chunks,
+}
