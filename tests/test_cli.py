@@ -92,6 +92,25 @@ def test_console_script_runs_without_arguments_and_shows_help() -> None:
     assert "Usage: sparklint" in completed.stderr and "check" in completed.stderr
 
 
+def test_progress_appears_only_after_a_moment(monkeypatch, capsys) -> None:
+    import time
+
+    from sparklint import cli
+
+    monkeypatch.setattr(cli, "PROGRESS_DELAY_SECONDS", 0.05)
+    with cli.Progress(enabled=True) as quick:
+        pass
+    assert not quick.shown and capsys.readouterr().err == ""
+    with cli.Progress(enabled=True) as slow:
+        slow.update(120, 300)
+        time.sleep(0.3)
+    assert slow.shown
+    assert "sparklint: checked 120/300 files..." in capsys.readouterr().err
+    with cli.Progress(enabled=False) as disabled:
+        time.sleep(0.1)
+    assert not disabled.shown
+
+
 # ---------------------------------------------------------------- through the engine
 
 
