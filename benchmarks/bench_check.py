@@ -76,10 +76,11 @@ class Summary:
 
 
 def count_source_lines(directory: Path) -> tuple[int, int]:
-    """(files, lines) of .py and .scala files under `directory`, skipping excluded folders."""
+    """(files, lines) of .py and .scala files under `directory`, skipping the folders sparklint
+    skips by default (its default excludes and hidden folders)."""
     files = lines = 0
     for current, folders, names in os.walk(directory):
-        folders[:] = sorted(name for name in folders if name not in SKIPPED_DIRS)
+        folders[:] = sorted(name for name in folders if name not in SKIPPED_DIRS and not name.startswith("."))
         for name in names:
             if name.endswith(SOURCE_SUFFIXES):
                 with open(os.path.join(current, name), "rb") as handle:
