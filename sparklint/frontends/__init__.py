@@ -27,7 +27,10 @@ def lower(rel_path: str, source: bytes) -> m.Module:
     if language == "python":
         from sparklint.frontends.python import lower_python
 
-        return lower_python(rel_path, source)
+        try:
+            return lower_python(rel_path, source)
+        except RecursionError:
+            return _unparsable(rel_path, language, 1, "too deeply nested to analyse", source)
     if language == "scala":
         try:
             from sparklint.frontends.scala import lower_scala

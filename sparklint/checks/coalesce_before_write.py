@@ -1,0 +1,140 @@
+"""SPK001: `coalesce(N)` with a small N on data that reaches a write."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from sparklint.checks.common import CheckContext, chain_through, location_dict, leaves, operators
+from sparklint.findings import ChainStep, Finding, Related, Severity
+from sparklint.graph import spark_api as api
+from sparklint.graph.events import Event, WriteEvent
+from sparklint.graph.values import Op, const_of, int_of, str_of
+from sparklint.rules import Rule, RuleOption
+
+RULE = Rule(
+    code="SPK001",
+    slug="coalesce-before-write",
+    summary="`coalesce(N)` with a small N before a write makes N tasks write (and sort) all the data",
+    severity=Severity.WARNING,
+    precision="high",
+    options=(
+        RuleOption("max-partitions", 16, int, "A `coalesce(N)` with N at or below this is reported."),
+    ),
+    fix_title="Use `repartition(N)` with N matched to the cluster's cores",
+)
+
+FIX = "use `repartition(N)` (N ≈ total executor cores) or the table's `write.distribution-mode`"
+
+
+def check(event: Event, context: CheckContext) -> Iterator[Finding]:
+    if not isinstance(event, WriteEvent) or event.writer.api == "writeStream":
+        return
+    threshold = context.option(RULE, "max-partitions")
+    sorts: list[tuple[str, Op | None]] = _writer_sorts(event)
+    for op in event.df.head.chain():
+        if op.name in api.SORTS_WITHIN_PARTITIONS:
+            sorts.append((f"`{op.name}(...)`", op))
+        elif op.name == "coalesce" and not _shuffles(op):
+            partitions = int_of(op.arg(0, "numPartitions"))
+            if partitions is not None and 0 < partitions <= threshold:
+                yield _finding(event, op, partitions, sorts)
+            return
+        elif op.name in ("repartition", "coalesce"):
+            if int_of(op.arg(0, "numPartitions")) == 1:
+                yield _finding(event, op, 1, sorts)
+            return
+        elif op.name in api.SHUFFLING or op.name == "source":
+            return
+
+
+def _shuffles(op: Op) -> bool:
+    """RDD `coalesce(n, shuffle=True)` is a repartition."""
+    return const_of(op.arg(1, "shuffle")) is True
+
+
+def _writer_sorts(event: WriteEvent) -> list[tuple[str, Op | None]]:
+    writer = event.writer
+    sorts: list[tuple[str, Op | None]] = []
+    if writer.api == "writeTo":
+        sorts.append(("the table write (`writeTo`), which sorts by the table's sort order", None))
+    for option in ("sortBy", "partitionBy", "bucketBy"):
+        if writer.option_args(option) is not None:
+            sorts.append((f"`{option}(...)` on the writer, which sorts each task's rows", None))
+    return sorts
+
+
+def _finding(event: WriteEvent, op: Op, partitions: int, sorts) -> Finding:
+    repartition = op.name == "repartition"
+    sink = _sink_text(event)
+    if repartition:
+        severity = Severity.NOTE
+        message = f"`repartition(1)` before a write: one task writes all the data ({sink})"
+    elif sorts:
+        severity = Severity.ERROR
+        tasks = "1 task" if partitions == 1 else f"{partitions} tasks"
+        message = f"`coalesce({partitions})` before a sorted write: {tasks} will sort and write all the data ({sink})"
+    else:
+        severity = Severity.WARNING
+        tasks = "1 task" if partitions == 1 else f"only {partitions} tasks"
+        message = f"`coalesce({partitions})` before a write: {tasks} will write all the data ({sink})"
+    operation = f"`{op.name}({partitions})`"
+    write_step = ChainStep(event.location, f"written by {sink}")
+    chain = chain_through(op.stack, ChainStep(op.location, f"{operation} narrows the data to {partitions} partition{'s' if partitions != 1 else ''}"), event.stack, write_step)
+    related = [Related(event.location, f"written here by {sink}")]
+    related += [Related(sort_op.location, f"sorted here by {text}") for text, sort_op in sorts if sort_op is not None]
+    return Finding(
+        rule=RULE.code,
+        severity=severity,
+        message=message,
+        location=op.location,
+        related=tuple(related),
+        chain=chain,
+        fix=FIX if not repartition else "write with more tasks (`repartition(N)`), or accept one file knowingly and suppress with `# noqa: SPK001`",
+        key=(RULE.code, op.name, str(partitions), event.method),
+        properties={"static": _static_facts(event, op, partitions, sorts)},
+    )
+
+
+def _sink_text(event: WriteEvent) -> str:
+    writer = event.writer
+    if writer.api == "writeTo":
+        return f"`writeTo(...).{event.method}()`"
+    if writer.api == "rdd":
+        return f"`{event.method}(...)`"
+    if writer.api == "merge":
+        return "`merge(...).execute()`"
+    return f"`write.{event.method}(...)`"
+
+
+def write_facts(event: WriteEvent) -> dict:
+    writer = event.writer
+    target = None
+    target_args = writer.option_args("target") if writer.api == "writeTo" else (event.args or None)
+    if target_args:
+        target = str_of(target_args[0])
+    mode = writer.option_args("mode")
+    fmt = writer.option_args("format")
+    partition_by = writer.option_args("partitionBy") or writer.option_args("partitionedBy") or ()
+    return {
+        "api": writer.api,
+        "method": event.method,
+        "format": (str_of(fmt[0]) if fmt else None) or (event.method if event.method in ("parquet", "orc", "json", "csv", "text", "avro") else None),
+        "target": target,
+        "mode": str_of(mode[0]) if mode else None,
+        "partition_by": [str_of(p) for p in partition_by if str_of(p)],
+    }
+
+
+def _static_facts(event: WriteEvent, op: Op, partitions: int, sorts) -> dict:
+    return {
+        "kind": "write",
+        "location": location_dict(event.location),
+        "operators": operators(event.df),
+        "write": write_facts(event),
+        "leaves": leaves(event.df),
+        "coalesce": partitions,
+        "operation": op.name,
+        "operation_location": location_dict(op.location),
+        "sorted": bool(sorts),
+    }
+

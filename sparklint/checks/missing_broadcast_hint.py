@@ -1,0 +1,149 @@
+"""SPK002: a join with a provably small side and no broadcast hint."""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+from typing import Iterator
+
+from sparklint.checks.common import CheckContext, chain_to, leaves, location_dict, operators
+from sparklint.findings import ChainStep, Finding, Location, Related, Severity
+from sparklint.graph import spark_api as api
+from sparklint.graph.events import Event, JoinEvent
+from sparklint.graph.values import DataFrameV, SeqV, int_of, str_of
+from sparklint.rules import Rule, RuleOption
+
+RULE = Rule(
+    code="SPK002",
+    slug="missing-broadcast-hint",
+    summary="A join with a provably small side and no broadcast hint may run as a sort-merge join",
+    severity=Severity.WARNING,
+    precision="high",
+    options=(
+        RuleOption("max-rows", 10_000, int, "Literal data, `spark.range(n)` or `limit(n)` up to this many rows is small."),
+        RuleOption("small-tables", [], list, "Table names (globs) known to be small, e.g. `dim.country`."),
+        RuleOption("small-paths", [], list, "Paths (globs) of data known to be small."),
+    ),
+    fix_title="Wrap the small side in `broadcast(...)`",
+)
+
+GROWING = frozenset({"join", "crossJoin", "union", "unionAll", "unionByName", "flatMap", "explode", "joinWith"})
+
+
+@dataclass(frozen=True, slots=True)
+class SmallEvidence:
+    text: str
+    location: Location | None
+
+
+def check(event: Event, context: CheckContext) -> Iterator[Finding]:
+    if not isinstance(event, JoinEvent):
+        return
+    how = str_of(event.how)
+    join_type = api.normalise_join_type(how) if how is not None else None
+    if join_type is None or _has_hint(event.left) or _has_hint(event.right):
+        return
+    sides = {"left": event.left, "right": event.right}
+    evidence = {name: small_evidence(df, context) for name, df in sides.items()}
+    for side in api.broadcastable_sides(join_type):
+        other = "right" if side == "left" else "left"
+        small = evidence[side]
+        if small is None or evidence[other] is not None:
+            continue
+        yield _finding(event, side, join_type, small)
+        return
+
+
+def _has_hint(df: DataFrameV) -> bool:
+    for op in df.head.chain():
+        if op.name == "broadcast":
+            return True
+        if op.name == "hint" and op.args and (str_of(op.args[0]) or "").lower() in api.JOIN_HINTS:
+            return True
+        if op.name in ("join", "crossJoin", "aggregate"):
+            return False
+    return False
+
+
+def small_evidence(df: DataFrameV, context: CheckContext) -> SmallEvidence | None:
+    """Why this DataFrame is provably small, or None when nothing proves it."""
+    max_rows = context.option(RULE, "max-rows")
+    for op in df.head.chain():
+        if op.name == "limit":
+            rows = int_of(op.arg(0))
+            if rows is not None and rows <= max_rows:
+                return SmallEvidence(f"`limit({rows})`", op.location)
+            continue
+        if op.name in GROWING:
+            return None
+        if op.name != "source":
+            continue
+        if op.detail == "literal":
+            rows = op.args[0] if op.args else None
+            if isinstance(rows, SeqV) and len(rows.items) <= max_rows:
+                count = len(rows.items)
+                return SmallEvidence(f"built from {count} literal row{'s' if count != 1 else ''}", op.location)
+        if op.detail == "range":
+            size = _range_size(op.args)
+            if size is not None and size <= max_rows:
+                return SmallEvidence(f"`range(...)` of {size} rows", op.location)
+        if op.detail in ("table", "path") and op.args:
+            name = str_of(op.args[0])
+            option = "small-tables" if op.detail == "table" else "small-paths"
+            patterns = context.option(RULE, option)
+            if name is not None and any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns):
+                return SmallEvidence(f"{op.detail} `{name}` is listed in `{option}`", op.location)
+        return None
+    return None
+
+
+def _range_size(args) -> int | None:
+    numbers = [int_of(a) for a in args[:3]]
+    if not numbers or numbers[0] is None:
+        return None
+    if len(numbers) == 1:
+        return max(numbers[0], 0)
+    if numbers[1] is None:
+        return None
+    step = numbers[2] if len(numbers) > 2 and numbers[2] else 1
+    return max((numbers[1] - numbers[0]) // step, 0)
+
+
+def _finding(event: JoinEvent, side: str, join_type: str, small: SmallEvidence) -> Finding:
+    join_text = "join" if join_type == "inner" else f"{join_type} join"
+    message = (
+        f"{join_text} without a broadcast hint, though its {side} side is small ({small.text}): "
+        "Spark may shuffle and sort both sides instead of broadcasting"
+    )
+    related = []
+    if small.location is not None:
+        related.append(Related(small.location, f"the {side} side is small here: {small.text}"))
+    return Finding(
+        rule=RULE.code,
+        severity=RULE.severity,
+        message=message,
+        location=event.location,
+        related=tuple(related),
+        chain=chain_to(event.stack, ChainStep(event.location, f"{join_text} of a large side with a small {side} side")),
+        fix=f"wrap the {side} side in `broadcast(...)` (pyspark.sql.functions / org.apache.spark.sql.functions)",
+        key=(RULE.code, join_type, side, small.text),
+        properties={"static": join_facts(event, side, small)},
+    )
+
+
+def join_facts(event: JoinEvent, small_side: str | None = None, small: SmallEvidence | None = None) -> dict:
+    on = event.on
+    keys = [str_of(k) for k in (on.items if isinstance(on, SeqV) else (on,)) if str_of(k)]
+    facts = {
+        "kind": "join",
+        "location": location_dict(event.location),
+        "operators": operators(event.left),
+        "join": {"how": str_of(event.how), "keys": keys},
+        "leaves": leaves(event.left) + leaves(event.right),
+        "left_leaves": leaves(event.left),
+        "right_leaves": leaves(event.right),
+    }
+    if small_side is not None and small is not None:
+        facts["small_side"] = small_side
+        facts["small_evidence"] = small.text
+    return facts

@@ -1,0 +1,267 @@
+"""`sparklint check` end to end: files -> model -> graph -> rules -> findings."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+from sparklint import model as m
+from sparklint.checks import CHECKS
+from sparklint.checks.coalesce_before_write import write_facts
+from sparklint.checks.common import CheckContext, leaves, location_dict, operators, stack_steps
+from sparklint.checks.missing_broadcast_hint import join_facts
+from sparklint.findings import CheckResult, Finding, Location, Severity
+from sparklint.graph.events import Event, GroupingEvent, JoinEvent, WriteEvent
+from sparklint.graph.index import ProjectIndex, Symbol
+from sparklint.graph.interp import Interpreter
+from sparklint.graph.values import ColumnV, str_of
+from sparklint.project import discover, find_root, load_modules
+from sparklint.rules import PARSE_ERROR, UNUSED_NOQA
+from sparklint.settings import Settings
+
+Progress = Callable[[str], None]
+
+
+def run_check(paths: Sequence[str | Path], settings: Settings, progress: Progress | None = None) -> CheckResult:
+    started = time.perf_counter()
+    requested = [Path(p).resolve() for p in (paths or ["."])]
+    warnings: list[str] = []
+    for path in requested:
+        if not path.exists():
+            warnings.append(f"{path}: no such file or directory")
+    root = find_root([p for p in requested if p.exists()] or [Path.cwd()], settings.root)
+    files = discover(root, settings)
+    files = _with_requested_files(files, requested, root)
+    if progress:
+        progress(f"parsing {len(files)} files")
+    modules, read_warnings = load_modules(files, root, settings)
+    warnings.extend(read_warnings)
+    if progress:
+        progress(f"analysing {len(modules)} modules")
+    findings, operations = analyse(modules, settings)
+    findings = apply_suppressions(findings, modules, settings)
+    findings = [f for f in findings if _touches(f, requested, root)]
+    findings.sort(key=Finding.sort_key)
+    return CheckResult(
+        findings=tuple(findings),
+        files_checked=sum(1 for mod in modules if _under_any(root / mod.path, requested)),
+        lines_checked=sum(mod.line_count for mod in modules if _under_any(root / mod.path, requested)),
+        root=str(root),
+        warnings=tuple(warnings),
+        seconds=time.perf_counter() - started,
+        operations=tuple(operations),
+    )
+
+
+def _with_requested_files(files, requested: list[Path], root: Path):
+    """Files named on the command line are checked even when an exclude pattern matches them
+    (pre-commit passes exactly the files it wants checked)."""
+    from sparklint.frontends import SOURCE_SUFFIXES
+    from sparklint.project import SourceFile
+
+    known = {source.path.resolve() for source in files}
+    extra = []
+    for path in requested:
+        if path.is_file() and path.name.endswith(SOURCE_SUFFIXES) and path not in known:
+            try:
+                rel = path.relative_to(root).as_posix()
+            except ValueError:
+                continue
+            extra.append(SourceFile(path, rel))
+    return files + extra
+
+
+def analyse(modules: list[m.Module], settings: Settings) -> tuple[list[Finding], list[dict]]:
+    index = ProjectIndex.build(modules)
+    context = CheckContext(settings)
+    enabled = [check for check in CHECKS if settings.rule_enabled(check.RULE.code)]
+    findings: dict[tuple, Finding] = {}
+    operations: dict[tuple, dict] = {}
+
+    def on_event(event: Event) -> None:
+        facts = event_facts(event)
+        operations.setdefault((facts["kind"], event.location), facts)
+        for check in enabled:
+            for finding in check.check(event, context):
+                findings.setdefault((finding.rule, finding.location), finding)
+
+    interpreter = Interpreter(index, on_event)
+    for kind, target in analysis_roots(modules, index):
+        if kind == "module":
+            interpreter.run_module_body(target)
+        else:
+            interpreter.run_function(target)
+    if settings.rule_enabled(PARSE_ERROR.code):
+        for module in modules:
+            for error in module.parse_errors:
+                finding = parse_error_finding(module, error)
+                findings.setdefault((finding.rule, finding.location), finding)
+    return list(findings.values()), list(operations.values())
+
+
+def analysis_roots(modules: list[m.Module], index: ProjectIndex) -> Iterable[tuple[str, object]]:
+    """Entry points first, then module code, then functions nobody calls by name, then the rest,
+    so that a finding reached from an entry point keeps the chain from that entry point."""
+    called = _called_names(modules)
+    functions: list[Symbol] = [s for s in index.symbols.values() if s.kind == "function"]
+    entries = [s for s in functions if s.function.is_entry]
+    # An entry point nobody calls (`__main__` block, `extends App`) before one that is called
+    # (`main()` called from the `__main__` block).
+    for symbol in sorted(entries, key=lambda s: (s.function.name in called, *_symbol_order(s))):
+        yield "function", symbol
+    for module in modules:
+        if module.body:
+            yield "module", module
+    outermost = [s for s in functions if not s.function.is_entry and s.function.name not in called]
+    for symbol in sorted(outermost, key=_symbol_order):
+        yield "function", symbol
+    rest = [s for s in functions if not s.function.is_entry and s.function.name in called]
+    for symbol in sorted(rest, key=_symbol_order):
+        yield "function", symbol
+
+
+def _symbol_order(symbol: Symbol) -> tuple:
+    return (symbol.module.path if symbol.module else "", symbol.function.span.line if symbol.function else 0)
+
+
+def _called_names(modules: list[m.Module]) -> set[str]:
+    names: set[str] = set()
+
+    def visit_expr(expr) -> None:
+        stack = [expr]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, m.Call):
+                func = node.func
+                if isinstance(func, m.Name):
+                    names.add(func.id)
+                elif isinstance(func, m.Attr):
+                    names.add(func.attr)
+                stack.append(func)
+                stack.extend(node.args)
+                stack.extend(value for _, value in node.kwargs)
+            elif isinstance(node, m.Attr):
+                names.add(node.attr)  # passed as a value: `df.transform(helper)` / method refs
+                stack.append(node.value)
+            elif isinstance(node, m.Name):
+                names.add(node.id)
+            elif isinstance(node, (m.Seq,)):
+                stack.extend(node.items)
+            elif isinstance(node, m.BinOp):
+                stack.extend((node.left, node.right))
+            elif isinstance(node, m.UnaryOp):
+                stack.append(node.operand)
+            elif isinstance(node, m.Subscript):
+                stack.extend((node.value, node.index))
+            elif isinstance(node, m.Lambda):
+                stack.append(node.body)
+
+    def visit_block(statements) -> None:
+        for statement in statements:
+            if isinstance(statement, (m.Assign, m.ExprStmt)):
+                visit_expr(statement.value)
+            elif isinstance(statement, m.Return) and statement.value is not None:
+                visit_expr(statement.value)
+            elif isinstance(statement, m.For):
+                visit_expr(statement.iter)
+                visit_block(statement.body)
+            elif isinstance(statement, m.Branch):
+                for arm in statement.arms:
+                    visit_block(arm)
+
+    for module in modules:
+        visit_block(module.body)
+        for function in module.functions:
+            visit_block(function.body)
+        for klass in module.classes:
+            for method in klass.methods:
+                visit_block(method.body)
+            for _, expr in klass.fields:
+                visit_expr(expr)
+    return names
+
+
+def parse_error_finding(module: m.Module, error: m.ParseError) -> Finding:
+    span = error.span
+    location = Location(module.path, max(span.line, 1), max(span.col, 1), span.end_line, span.end_col)
+    return Finding(
+        rule=PARSE_ERROR.code,
+        severity=PARSE_ERROR.severity,
+        message=f"cannot parse this file: {error.message}; the rest of the project was still checked",
+        location=location,
+        fix="fix the syntax error (sparklint parses Python 3 and Scala 2.12/2.13/3)",
+        key=(PARSE_ERROR.code, error.message.split(":")[0]),
+    )
+
+
+def event_facts(event: Event) -> dict:
+    chain = [
+        {"path": step.location.path, "line": step.location.line, "message": step.message}
+        for step in stack_steps(event.stack)
+    ]
+    if isinstance(event, WriteEvent):
+        facts = {"kind": "write", "write": write_facts(event), "operators": operators(event.df), "leaves": leaves(event.df)}
+    elif isinstance(event, JoinEvent):
+        facts = join_facts(event)
+    else:
+        keys = [str_of(k) or (k.name if isinstance(k, ColumnV) and k.kind == "ref" else None) for k in event.keys]
+        facts = {"kind": "grouping", "grouping": {"kind": event.kind, "keys": [k for k in keys if k]},
+                 "operators": operators(event.df), "leaves": leaves(event.df)}
+    facts["location"] = location_dict(event.location)
+    facts["chain"] = chain
+    return facts
+
+
+def apply_suppressions(findings: list[Finding], modules: list[m.Module], settings: Settings) -> list[Finding]:
+    """Drop findings a `# noqa: SPKnnn` covers; report each noqa code that covered nothing."""
+    by_path = {module.path: module for module in modules}
+    used: set[tuple[str, int, str]] = set()
+    kept: list[Finding] = []
+    for finding in findings:
+        module = by_path.get(finding.location.path)
+        suppression = _covering(module, finding) if module is not None else None
+        if suppression is not None:
+            used.add((finding.location.path, suppression.line, finding.rule))
+        else:
+            kept.append(finding)
+    if settings.rule_enabled(UNUSED_NOQA.code):
+        for module in modules:
+            for suppression in module.suppressions:
+                for code in suppression.codes:
+                    if not code.startswith("SPK") or (module.path, suppression.line, code) in used:
+                        continue
+                    if not settings.rule_enabled(code):
+                        continue
+                    kept.append(Finding(
+                        rule=UNUSED_NOQA.code,
+                        severity=UNUSED_NOQA.severity,
+                        message=f"unused `noqa` for `{code}`: no {code} finding on this statement",
+                        location=Location(module.path, suppression.line, suppression.col),
+                        fix=f"remove `{code}` from the `noqa` comment",
+                        key=(UNUSED_NOQA.code, code),
+                    ))
+    return kept
+
+
+def _covering(module: m.Module, finding: Finding) -> m.Suppression | None:
+    line = finding.location.line
+    for suppression in module.suppressions:
+        if finding.rule in suppression.codes and suppression.first_line <= line <= suppression.last_line:
+            return suppression
+    return None
+
+
+def _under_any(path: Path, requested: list[Path]) -> bool:
+    for base in requested:
+        if path == base or base in path.parents:
+            return True
+    return False
+
+
+def _touches(finding: Finding, requested: list[Path], root: Path) -> bool:
+    places = [finding.location, *(r.location for r in finding.related), *(s.location for s in finding.chain)]
+    return any(_under_any(root / place.path, requested) for place in places)
+
+
+__all__ = ["run_check", "analyse", "Severity"]

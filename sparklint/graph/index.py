@@ -1,0 +1,155 @@
+"""The project index: every module, function, class and namespace, by qualified name, and
+name resolution on the model (imports, relative imports, re-exports, Scala packages)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sparklint import model as m
+
+
+@dataclass(frozen=True, slots=True)
+class Symbol:
+    """What a qualified name denotes inside the project."""
+
+    kind: str  # "module", "package", "function", "class", "field"
+    qualname: str
+    module: m.Module | None = None
+    function: m.Function | None = None
+    klass: m.Class | None = None
+    owner: m.Class | None = None  # for methods and fields
+    expr: m.Expr | None = None  # for fields and module constants
+
+
+@dataclass(slots=True)
+class ProjectIndex:
+    modules: dict[str, m.Module] = field(default_factory=dict)  # by module name
+    symbols: dict[str, Symbol] = field(default_factory=dict)  # by qualified name
+    members: dict[str, dict[str, str]] = field(default_factory=dict)  # namespace -> name -> qualname
+    module_aliases: dict[str, str] = field(default_factory=dict)  # import name -> module name
+    extension_methods: dict[str, list[str]] = field(default_factory=dict)  # method name -> qualnames
+    packages_with_init: set[str] = field(default_factory=set)
+
+    # ------------------------------------------------------------ building
+
+    @classmethod
+    def build(cls, modules: list[m.Module]) -> "ProjectIndex":
+        index = cls()
+        for module in modules:
+            if module.is_package_init:
+                index.packages_with_init.add(module.name)
+        for module in modules:
+            index._add_module(module)
+        for module in modules:
+            if module.language == "python":
+                index._add_import_aliases(module)
+        return index
+
+    def _member(self, namespace: str, name: str, qualname: str) -> None:
+        self.members.setdefault(namespace, {}).setdefault(name, qualname)
+
+    def _add_module(self, module: m.Module) -> None:
+        self.modules[module.name] = module
+        if module.language == "python":
+            self.symbols[module.name] = Symbol("module", module.name, module=module)
+            parts = module.name.split(".")
+            for depth in range(1, len(parts)):
+                package = ".".join(parts[:depth])
+                self.symbols.setdefault(package, Symbol("package", package))
+                self._member(package, parts[depth], ".".join(parts[: depth + 1]))
+        else:
+            namespace = module.namespace
+            parts = namespace.split(".") if namespace else []
+            for depth in range(1, len(parts) + 1):
+                package = ".".join(parts[:depth])
+                self.symbols.setdefault(package, Symbol("package", package))
+                if depth < len(parts):
+                    self._member(package, parts[depth], ".".join(parts[: depth + 1]))
+        namespace = module.namespace
+        for function in module.functions:
+            self.symbols[function.qualname] = Symbol("function", function.qualname, module, function)
+            self._member(namespace, function.name, function.qualname)
+            if function.extension_receiver:
+                self.extension_methods.setdefault(function.name, []).append(function.qualname)
+        for klass in module.classes:
+            self._add_class(module, klass)
+        for statement in module.body:
+            if isinstance(statement, m.Assign) and not statement.unpack:
+                for target in statement.targets:
+                    if "." not in target:
+                        qualname = f"{namespace}.{target}" if namespace else target
+                        self.symbols[qualname] = Symbol("field", qualname, module, expr=statement.value)
+                        self._member(namespace, target, qualname)
+
+    def _add_class(self, module: m.Module, klass: m.Class) -> None:
+        self.symbols[klass.qualname] = Symbol("class", klass.qualname, module, klass=klass)
+        owner_namespace, _, _ = klass.qualname.rpartition(".")
+        self._member(owner_namespace, klass.name, klass.qualname)
+        for method in klass.methods:
+            self.symbols.setdefault(
+                method.qualname, Symbol("function", method.qualname, module, method, owner=klass)
+            )
+            self._member(klass.qualname, method.name, method.qualname)
+            if klass.extension:
+                self.extension_methods.setdefault(method.name, []).append(method.qualname)
+            if method.extension_receiver:
+                self.extension_methods.setdefault(method.name, []).append(method.qualname)
+        for name, expr in klass.fields:
+            qualname = f"{klass.qualname}.{name}"
+            self.symbols.setdefault(qualname, Symbol("field", qualname, module, expr=expr, owner=klass))
+            self._member(klass.qualname, name, qualname)
+
+    def _add_import_aliases(self, module: m.Module) -> None:
+        """Register the names a module can be imported by when its path starts with folders that
+        are not packages (`src/`, `python/`, `jobs/` without `__init__.py`)."""
+        parts = module.name.split(".")
+        for drop in range(1, len(parts)):
+            dropped = ".".join(parts[:drop])
+            if dropped in self.packages_with_init:
+                break
+            alias = ".".join(parts[drop:])
+            current = self.module_aliases.get(alias)
+            self.module_aliases[alias] = module.name if current in (None, module.name) else ""
+
+    # ------------------------------------------------------------ lookups
+
+    def module_symbol(self, dotted: str) -> Symbol | None:
+        symbol = self.symbols.get(dotted)
+        if symbol is not None:
+            return symbol
+        alias = self.module_aliases.get(dotted)
+        if alias:
+            return self.symbols.get(alias)
+        # A package reached through an alias: `sitevisits` when modules are `src.sitevisits.x`.
+        for name, target in self.module_aliases.items():
+            if target and name.startswith(dotted + "."):
+                real = target[: len(target) - len(name) + len(dotted)]
+                if real.endswith(dotted) and real in self.symbols:
+                    return self.symbols[real]
+        return None
+
+    def member(self, namespace: str, name: str) -> Symbol | None:
+        qualname = self.members.get(namespace, {}).get(name)
+        if qualname is not None:
+            return self.symbols.get(qualname)
+        return self.symbols.get(f"{namespace}.{name}") if namespace else self.symbols.get(name)
+
+    def class_of(self, qualname: str) -> m.Class | None:
+        symbol = self.symbols.get(qualname)
+        return symbol.klass if symbol is not None and symbol.kind == "class" else None
+
+    def function_of(self, qualname: str) -> Symbol | None:
+        symbol = self.symbols.get(qualname)
+        return symbol if symbol is not None and symbol.kind == "function" else None
+
+    def resolve_relative(self, module: m.Module, level: int, target: str) -> str:
+        """The absolute module name of a Python relative import."""
+        parts = module.name.split(".")
+        if not module.is_package_init:
+            parts = parts[:-1]
+        if level > 1:
+            parts = parts[: len(parts) - (level - 1)]
+        base = ".".join(parts)
+        if target:
+            return f"{base}.{target}" if base else target
+        return base

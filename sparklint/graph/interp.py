@@ -1,0 +1,829 @@
+"""An abstract interpreter over the model: it follows DataFrames through assignments, method
+chains, helper functions, methods and files, and reports Spark operations as events.
+
+Calls are analysed in context (the callee runs with the caller's abstract arguments, memoised
+per distinct arguments), so a constant passed down five calls still reaches `coalesce(n)`.
+Every function is also analysed as a root with unknown arguments, entry points first, so a
+finding's chain starts at the job's entry point whenever one reaches it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from sparklint import model as m
+from sparklint.findings import Location
+from sparklint.graph import spark_api as api
+from sparklint.graph.events import Event, GroupingEvent, JoinEvent, WriteEvent
+from sparklint.graph.index import ProjectIndex, Symbol
+from sparklint.graph.values import (
+    UNKNOWN, BoundMethodV, ClassRef, ColumnV, ConstV, DataFrameV, ExternalRef, Frame,
+    FunctionRef, GroupedV, InstanceV, LambdaV, ModuleRef, Op, SeqV, SessionV, Stack, Value,
+    WindowV, WriterV, int_of, str_of,
+)
+
+MAX_DEPTH = 24
+MAX_CALL_EVALUATIONS = 200_000
+MAX_LOOP_UNROLL = 4
+
+
+@dataclass(slots=True)
+class Scope:
+    module: m.Module
+    label: str  # how the chain names this code: "main()", "TablePublisher.publish()"
+    locals: dict[str, Value] = field(default_factory=dict)
+    self_name: str | None = None
+    self_value: Value | None = None
+    stack: Stack = ()
+    returns: list[Value] = field(default_factory=list)
+
+
+class Interpreter:
+    def __init__(self, index: ProjectIndex, emit: Callable[[Event], None]) -> None:
+        self.index = index
+        self.emit = emit
+        self._globals: dict[str, dict[str, Value]] = {}
+        self._globals_in_progress: set[str] = set()
+        self._objects: dict[str, InstanceV] = {}
+        self._object_fields_in_progress: set[tuple[str, str]] = set()
+        self._memo: dict[tuple, Value] = {}
+        self._in_progress: set[tuple] = set()
+        self._quiet = 0  # >0 while evaluating module globals for constants: no events
+        self.evaluations = 0
+
+    # ------------------------------------------------------------ roots
+
+    def run_function(self, symbol: Symbol) -> None:
+        function = symbol.function
+        assert function is not None and symbol.module is not None
+        self_value: Value | None = None
+        if symbol.owner is not None and symbol.owner.kind == "object":
+            self_value = self.object_instance(symbol.owner.qualname)
+        elif symbol.owner is not None and symbol.owner.extension and symbol.owner.init_params:
+            self_value = InstanceV(symbol.owner.qualname, {symbol.owner.init_params[0].name: UNKNOWN})
+        elif function.self_name:
+            self_value = InstanceV(symbol.owner.qualname) if symbol.owner else UNKNOWN
+        args = tuple(UNKNOWN for p in function.params if p.default is None and p.kind == "positional")
+        self.call_function(symbol, args, (), self_value, None, None)
+
+    def run_module_body(self, module: m.Module) -> None:
+        scope = Scope(module, "module")
+        self.exec_block(module.body, scope)
+
+    # ------------------------------------------------------------ statements
+
+    def exec_block(self, statements: tuple[m.Stmt, ...], scope: Scope) -> None:
+        for statement in statements:
+            self.exec_statement(statement, scope)
+
+    def exec_statement(self, statement: m.Stmt, scope: Scope) -> None:
+        if isinstance(statement, m.Assign):
+            value = self.eval(statement.value, scope)
+            if statement.unpack:
+                items = value.items if isinstance(value, SeqV) and len(value.items) == len(statement.targets) else None
+                for position, target in enumerate(statement.targets):
+                    self.assign(target, items[position] if items else UNKNOWN, scope)
+            else:
+                for target in statement.targets:
+                    self.assign(target, value, scope)
+        elif isinstance(statement, m.ExprStmt):
+            self.eval(statement.value, scope)
+        elif isinstance(statement, m.Return):
+            scope.returns.append(self.eval(statement.value, scope) if statement.value is not None else UNKNOWN)
+        elif isinstance(statement, m.Branch):
+            for arm in statement.arms:
+                self.exec_block(arm, scope)
+        elif isinstance(statement, m.For):
+            self.exec_loop(statement, scope)
+
+    def exec_loop(self, loop: m.For, scope: Scope) -> None:
+        iterable = self.eval(loop.iter, scope)
+        items: tuple[Value, ...] = (UNKNOWN,)
+        if isinstance(iterable, SeqV) and 0 < len(iterable.items) <= MAX_LOOP_UNROLL:
+            items = iterable.items
+        for item in items:
+            if len(loop.target) == 1:
+                self.assign(loop.target[0], item, scope)
+            else:
+                parts = item.items if isinstance(item, SeqV) and len(item.items) == len(loop.target) else None
+                for position, target in enumerate(loop.target):
+                    self.assign(target, parts[position] if parts else UNKNOWN, scope)
+            self.exec_block(loop.body, scope)
+
+    def assign(self, target: str, value: Value, scope: Scope) -> None:
+        if "." not in target:
+            scope.locals[target] = value
+            return
+        owner, _, attribute = target.partition(".")
+        if owner == scope.self_name and isinstance(scope.self_value, InstanceV) and "." not in attribute:
+            scope.self_value.fields[attribute] = value
+
+    # ------------------------------------------------------------ expressions
+
+    def eval(self, expr: m.Expr | None, scope: Scope) -> Value:
+        if expr is None:
+            return UNKNOWN
+        kind = type(expr)
+        if kind is m.Const:
+            return ConstV(expr.value)
+        if kind is m.Name:
+            return self.lookup(expr.id, scope)
+        if kind is m.Call:
+            return self.eval_call(expr, scope)
+        if kind is m.Attr:
+            return self.get_attr(self.eval(expr.value, scope), expr.attr, scope, expr.span)
+        if kind is m.Seq:
+            return SeqV(tuple(self.eval(item, scope) for item in expr.items), expr.kind, self.loc(scope, expr.span))
+        if kind is m.BinOp:
+            return self.binary(expr, scope)
+        if kind is m.UnaryOp:
+            operand = self.eval(expr.operand, scope)
+            if expr.op == "-" and isinstance(operand, ConstV) and isinstance(operand.value, (int, float)):
+                return ConstV(-operand.value)
+            if isinstance(operand, ColumnV):
+                return ColumnV("op", expr.op, (operand,), self.loc(scope, expr.span), scope.stack)
+            return UNKNOWN
+        if kind is m.Subscript:
+            return self.subscript(expr, scope)
+        if kind is m.Lambda:
+            return LambdaV(expr.params, expr.body, scope)
+        return UNKNOWN
+
+    def binary(self, expr: m.BinOp, scope: Scope) -> Value:
+        left = self.eval(expr.left, scope)
+        right = self.eval(expr.right, scope)
+        if isinstance(left, ColumnV) or isinstance(right, ColumnV):
+            return ColumnV("op", expr.op, (left, right), self.loc(scope, expr.span), scope.stack)
+        if isinstance(left, ConstV) and isinstance(right, ConstV):
+            return _fold(expr.op, left.value, right.value)
+        return UNKNOWN
+
+    def subscript(self, expr: m.Subscript, scope: Scope) -> Value:
+        base = self.eval(expr.value, scope)
+        index = self.eval(expr.index, scope)
+        if isinstance(base, DataFrameV) and str_of(index) is not None:
+            return ColumnV("ref", str_of(index), location=self.loc(scope, expr.span))
+        if isinstance(base, SeqV) and int_of(index) is not None:
+            position = int_of(index)
+            if -len(base.items) <= position < len(base.items):
+                return base.items[position]
+        return UNKNOWN
+
+    # ------------------------------------------------------------ names
+
+    def lookup(self, name: str, scope: Scope) -> Value:
+        if name in scope.locals:
+            return scope.locals[name]
+        if name == scope.self_name and scope.self_value is not None:
+            return scope.self_value
+        if name == "$col":
+            return ExternalRef("$col")
+        return self.lookup_global(scope.module, name)
+
+    def lookup_global(self, module: m.Module, name: str, depth: int = 0) -> Value:
+        if depth > 8:
+            return UNKNOWN
+        if module.language == "python":
+            env = self.module_globals(module)
+            if name in env:
+                return env[name]
+        symbol = self.index.member(module.namespace, name)
+        if symbol is not None:
+            return self.symbol_value(symbol)
+        for imported in module.imports:
+            if imported.alias == name:
+                return self.resolve_import(module, imported, depth)
+        for namespace in module.visible_namespaces:
+            symbol = self.index.member(namespace, name)
+            if symbol is not None:
+                return self.symbol_value(symbol)
+        for imported in module.imports:
+            if imported.name == "*":
+                value = self.resolve_wildcard(module, imported, name, depth)
+                if value is not UNKNOWN:
+                    return value
+        return ExternalRef(name)
+
+    def resolve_import(self, module: m.Module, imported: m.Import, depth: int) -> Value:
+        base = imported.module
+        if imported.level:
+            base = self.index.resolve_relative(module, imported.level, imported.module)
+        if imported.name is None:
+            # `import a.b` binds `a`; `import a.b as c` binds the module `a.b` itself.
+            head = base.split(".")[0]
+            target = head if imported.alias == head else base
+            symbol = self.index.module_symbol(target)
+            return self.symbol_value(symbol) if symbol is not None else ExternalRef(target)
+        dotted = f"{base}.{imported.name}" if base else imported.name
+        symbol = self.index.module_symbol(dotted)
+        if symbol is None and module.language == "scala":
+            symbol = self._scala_relative(module, dotted)
+        if symbol is not None:
+            return self.symbol_value(symbol)
+        base_symbol = self.index.module_symbol(base) if base else None
+        if base_symbol is not None and base_symbol.kind == "module" and base_symbol.module is not None:
+            if base_symbol.module is module:
+                return UNKNOWN
+            return self.lookup_global(base_symbol.module, imported.name, depth + 1)
+        return ExternalRef(dotted)
+
+    def _scala_relative(self, module: m.Module, dotted: str) -> Symbol | None:
+        for namespace in (module.namespace, *module.visible_namespaces):
+            parts = namespace.split(".") if namespace else []
+            while parts:
+                symbol = self.index.symbols.get(".".join(parts) + "." + dotted)
+                if symbol is not None:
+                    return symbol
+                parts.pop()
+        return None
+
+    def resolve_wildcard(self, module: m.Module, imported: m.Import, name: str, depth: int) -> Value:
+        base = imported.module
+        if imported.level:
+            base = self.index.resolve_relative(module, imported.level, imported.module)
+        if base in api.FUNCTIONS_MODULES:
+            return ExternalRef(f"{base}.{name}")
+        symbol = self.index.member(base, name)
+        if symbol is None and module.language == "scala":
+            symbol = self._scala_relative(module, f"{base}.{name}")
+        if symbol is not None:
+            return self.symbol_value(symbol)
+        base_symbol = self.index.module_symbol(base)
+        if base_symbol is not None and base_symbol.module is not None and base_symbol.module is not module:
+            value = self.lookup_global(base_symbol.module, name, depth + 1)
+            return UNKNOWN if isinstance(value, ExternalRef) and value.dotted == name else value
+        return UNKNOWN
+
+    def symbol_value(self, symbol: Symbol) -> Value:
+        if symbol.kind in ("module", "package"):
+            return ModuleRef(symbol.qualname)
+        if symbol.kind == "function":
+            return FunctionRef(symbol.qualname)
+        if symbol.kind == "class":
+            return ClassRef(symbol.qualname)
+        if symbol.kind == "field":
+            if symbol.owner is None and symbol.module is not None:
+                if symbol.module.language == "python":
+                    return self.module_globals(symbol.module).get(symbol.qualname.rpartition(".")[2], UNKNOWN)
+                return self.eval(symbol.expr, Scope(symbol.module, "module"))
+            if symbol.owner is not None and symbol.owner.kind == "object":
+                return self.get_attr(self.object_instance(symbol.owner.qualname), symbol.qualname.rpartition(".")[2], None, None)
+            if symbol.module is not None:
+                return self.eval(symbol.expr, Scope(symbol.module, "module"))
+        return UNKNOWN
+
+    def module_globals(self, module: m.Module) -> dict[str, Value]:
+        """The values of a Python module's top-level names (constants, session, ...)."""
+        cached = self._globals.get(module.name)
+        if cached is not None:
+            return cached
+        if module.name in self._globals_in_progress:
+            return {}
+        self._globals_in_progress.add(module.name)
+        scope = Scope(module, "module")
+        self._quiet += 1
+        try:
+            self.exec_block(module.body, scope)
+        finally:
+            self._quiet -= 1
+            self._globals_in_progress.discard(module.name)
+        self._globals[module.name] = scope.locals
+        return scope.locals
+
+    def object_instance(self, qualname: str) -> InstanceV:
+        instance = self._objects.get(qualname)
+        if instance is None:
+            instance = InstanceV(qualname)
+            self._objects[qualname] = instance
+        return instance
+
+    # ------------------------------------------------------------ attributes
+
+    def get_attr(self, base: Value, attr: str, scope: Scope | None, span: m.Span | None) -> Value:
+        if isinstance(base, ModuleRef):
+            return self.module_member(base.name, attr)
+        if isinstance(base, InstanceV):
+            return self.instance_attr(base, attr)
+        if isinstance(base, ClassRef):
+            klass = self.index.class_of(base.qualname)
+            if klass is not None and klass.kind == "object":
+                return self.instance_attr(self.object_instance(base.qualname), attr)
+            symbol = self.class_member(base.qualname, attr)
+            if symbol is not None and symbol.kind == "field" and symbol.module is not None:
+                return self.eval(symbol.expr, Scope(symbol.module, "module"))
+            return self.symbol_value(symbol) if symbol is not None else UNKNOWN
+        if isinstance(base, ExternalRef):
+            return ExternalRef(f"{base.dotted}.{attr}")
+        if scope is None:
+            return UNKNOWN
+        if isinstance(base, DataFrameV):
+            return self.dataframe_attr(base, attr, scope, span)
+        if isinstance(base, SessionV):
+            if attr in ("read", "readStream"):
+                return SessionV(reader=attr)
+            if attr in ("sparkContext", "sqlContext"):
+                return base
+            return UNKNOWN
+        if isinstance(base, (WriterV, GroupedV, ColumnV, WindowV)):
+            return self.call_method(base, attr, (), (), scope, span, span)
+        if base is UNKNOWN:
+            if attr == "write":
+                return WriterV(self.assumed_dataframe(scope, span), "write", (), self.loc(scope, span), scope.stack)
+            if attr == "read":
+                return SessionV(reader="read")
+        return UNKNOWN
+
+    def module_member(self, module_name: str, attr: str) -> Value:
+        symbol = self.index.symbols.get(module_name)
+        if symbol is not None and symbol.kind == "module" and symbol.module is not None:
+            submodule = self.index.symbols.get(f"{module_name}.{attr}")
+            if submodule is not None and submodule.kind in ("module", "package"):
+                return ModuleRef(submodule.qualname)
+            value = self.lookup_global(symbol.module, attr)
+            return UNKNOWN if isinstance(value, ExternalRef) and value.dotted == attr else value
+        member = self.index.member(module_name, attr)
+        return self.symbol_value(member) if member is not None else UNKNOWN
+
+    def class_member(self, class_qualname: str, attr: str, depth: int = 0) -> Symbol | None:
+        symbol = self.index.symbols.get(f"{class_qualname}.{attr}")
+        if symbol is not None or depth > 6:
+            return symbol
+        klass = self.index.class_of(class_qualname)
+        owner = self.index.symbols.get(class_qualname)
+        if klass is None or owner is None or owner.module is None:
+            return None
+        for base_name in klass.bases:
+            base = self.resolve_dotted(owner.module, base_name)
+            if isinstance(base, ClassRef):
+                found = self.class_member(base.qualname, attr, depth + 1)
+                if found is not None:
+                    return found
+        return None
+
+    def resolve_dotted(self, module: m.Module, dotted: str) -> Value:
+        head, *rest = dotted.split(".")
+        value = self.lookup_global(module, head)
+        for part in rest:
+            value = self.get_attr(value, part, None, None)
+        return value
+
+    def instance_attr(self, instance: InstanceV, attr: str) -> Value:
+        if attr in instance.fields:
+            return instance.fields[attr]
+        symbol = self.class_member(instance.class_qualname, attr)
+        if symbol is None:
+            return UNKNOWN
+        if symbol.kind == "function":
+            return BoundMethodV(instance, symbol.qualname)
+        if symbol.kind == "field" and symbol.module is not None:
+            key = (instance.class_qualname, attr)
+            if key in self._object_fields_in_progress:
+                return UNKNOWN
+            self._object_fields_in_progress.add(key)
+            try:
+                scope = Scope(symbol.module, "module", self_name="this", self_value=instance)
+                value = self.eval(symbol.expr, scope)
+            finally:
+                self._object_fields_in_progress.discard(key)
+            owner = self.index.class_of(instance.class_qualname)
+            if owner is not None and owner.kind == "object":
+                instance.fields[attr] = value
+            return value
+        return self.symbol_value(symbol)
+
+    def dataframe_attr(self, df: DataFrameV, attr: str, scope: Scope, span: m.Span | None) -> Value:
+        if attr == "write":
+            return WriterV(df, "write", (), self.loc(scope, span), scope.stack)
+        if attr == "writeStream":
+            return WriterV(df, "writeStream", (), self.loc(scope, span), scope.stack)
+        if attr == "rdd":
+            return DataFrameV(df.head, is_rdd=True)
+        if attr in ("na", "stat"):
+            return df
+        if attr in ("sparkSession", "sql_ctx", "sqlContext"):
+            return SessionV()
+        if attr in ("columns", "schema", "dtypes", "storageLevel", "isStreaming"):
+            return UNKNOWN
+        if _is_dataframe_method(attr):
+            return self.dataframe_method(df, attr, (), (), scope, span, span)
+        return ColumnV("ref", attr, location=self.loc(scope, span))
+
+    # ------------------------------------------------------------ calls
+
+    def eval_call(self, call: m.Call, scope: Scope) -> Value:
+        args = tuple(self.eval(arg, scope) for arg in call.args)
+        kwargs = tuple((key, self.eval(value, scope)) for key, value in call.kwargs)
+        func = call.func
+        if isinstance(func, m.Attr):
+            receiver = self.eval(func.value, scope)
+            return self.call_method(receiver, func.attr, args, kwargs, scope, call.name_span, call.span, call)
+        callee = self.eval(func, scope)
+        return self.call_value(callee, args, kwargs, scope, call)
+
+    def call_value(self, callee: Value, args, kwargs, scope: Scope, call: m.Call | None) -> Value:
+        if isinstance(callee, FunctionRef):
+            symbol = self.index.function_of(callee.qualname)
+            return self.call_function(symbol, args, kwargs, None, scope, call) if symbol else UNKNOWN
+        if isinstance(callee, BoundMethodV):
+            symbol = self.index.function_of(callee.qualname)
+            return self.call_function(symbol, args, kwargs, callee.self_value, scope, call) if symbol else UNKNOWN
+        if isinstance(callee, ClassRef):
+            return self.instantiate(callee.qualname, args, kwargs, scope, call)
+        if isinstance(callee, ExternalRef):
+            return self.external_call(callee.dotted, args, kwargs, scope, call)
+        if isinstance(callee, LambdaV):
+            return self.call_lambda(callee, args)
+        if isinstance(callee, DataFrameV) and args and str_of(args[0]) is not None:
+            return ColumnV("ref", str_of(args[0]), location=self.loc(scope, call.span if call else None))
+        return UNKNOWN
+
+    def call_lambda(self, function: LambdaV, args) -> Value:
+        outer: Scope = function.scope  # type: ignore[assignment]
+        scope = Scope(outer.module, outer.label, dict(outer.locals), outer.self_name, outer.self_value, outer.stack)
+        for name, value in zip(function.params, args):
+            scope.locals[name] = value
+        return self.eval(function.body, scope)  # type: ignore[arg-type]
+
+    def call_method(self, receiver: Value, name: str, args, kwargs, scope: Scope,
+                    name_span: m.Span | None, span: m.Span | None, call: m.Call | None = None) -> Value:
+        if isinstance(receiver, DataFrameV):
+            if not _is_dataframe_method(name) and self.index.extension_methods.get(name):
+                return self.call_extension(receiver, name, args, kwargs, scope, call)
+            return self.dataframe_method(receiver, name, args, kwargs, scope, name_span, span)
+        if isinstance(receiver, WriterV):
+            return self.writer_method(receiver, name, args, kwargs, scope, name_span)
+        if isinstance(receiver, GroupedV):
+            if name == "pivot":
+                return receiver
+            op = Op("aggregate", receiver.keys, (), self.loc(scope, name_span), scope.stack, receiver.df.head)
+            return DataFrameV(op, receiver.df.is_rdd)
+        if isinstance(receiver, ColumnV):
+            return ColumnV("method", name, (receiver, *args), self.loc(scope, name_span), scope.stack)
+        if isinstance(receiver, WindowV):
+            keys = receiver.keys + _flatten(args) if name == "partitionBy" else receiver.keys
+            return WindowV(keys, receiver.location, receiver.stack)
+        if isinstance(receiver, SessionV):
+            return self.session_method(receiver, name, args, kwargs, scope, name_span)
+        if isinstance(receiver, SeqV):
+            if name in ("toDF", "toDS"):
+                return self.source(scope, name_span, "literal", (receiver, *args))
+            return UNKNOWN
+        if isinstance(receiver, ExternalRef):
+            return self.external_method(receiver.dotted, name, args, kwargs, scope, name_span, call)
+        if receiver is UNKNOWN:
+            return self.unknown_method(name, args, kwargs, scope, name_span, span, call)
+        return self.call_value(self.get_attr(receiver, name, scope, name_span), args, kwargs, scope, call)
+
+    def unknown_method(self, name, args, kwargs, scope, name_span, span, call) -> Value:
+        if name in api.DATAFRAME_ONLY and not (name == "coalesce" and not _looks_like_partition_count(args)):
+            return self.dataframe_method(self.assumed_dataframe(scope, name_span), name, args, kwargs, scope, name_span, span)
+        if name == "join" and args and isinstance(args[0], DataFrameV):
+            return self.dataframe_method(self.assumed_dataframe(scope, name_span), name, args, kwargs, scope, name_span, span)
+        if name in api.RDD_SINKS:
+            rdd = DataFrameV(self.assumed_dataframe(scope, name_span).head, is_rdd=True)
+            return self.dataframe_method(rdd, name, args, kwargs, scope, name_span, span)
+        if name in ("createDataFrame", "sql") or (
+            name in ("range", "table") and args and (int_of(args[0]) is not None or str_of(args[0]) is not None)
+        ):
+            return self.session_method(SessionV(), name, args, kwargs, scope, name_span)
+        if name == "merge" and args and isinstance(args[0], DataFrameV):
+            return WriterV(args[0], "merge", (), self.loc(scope, name_span), scope.stack)
+        if self.index.extension_methods.get(name):
+            return self.call_extension(UNKNOWN, name, args, kwargs, scope, call)
+        return UNKNOWN
+
+    def call_extension(self, receiver: Value, name: str, args, kwargs, scope: Scope, call) -> Value:
+        candidates = self.index.extension_methods.get(name, [])
+        if len(candidates) != 1:
+            return UNKNOWN
+        symbol = self.index.function_of(candidates[0])
+        if symbol is None or symbol.function is None:
+            return UNKNOWN
+        if symbol.function.extension_receiver:
+            return self.call_function(symbol, args, kwargs, None, scope, call, extra_locals={symbol.function.extension_receiver: receiver})
+        owner = symbol.owner
+        field_name = owner.init_params[0].name if owner and owner.init_params else "self"
+        instance = InstanceV(owner.qualname if owner else "", {field_name: receiver})
+        return self.call_function(symbol, args, kwargs, instance, scope, call)
+
+    def instantiate(self, qualname: str, args, kwargs, scope: Scope, call) -> Value:
+        klass = self.index.class_of(qualname)
+        symbol = self.index.symbols.get(qualname)
+        if klass is None or symbol is None or symbol.module is None:
+            return UNKNOWN
+        if klass.kind == "object":
+            apply = self.class_member(qualname, "apply")
+            if apply is not None and apply.kind == "function":
+                return self.call_function(apply, args, kwargs, self.object_instance(qualname), scope, call)
+            return UNKNOWN
+        instance = InstanceV(qualname)
+        init_scope = Scope(symbol.module, f"{klass.name}()", self_name="self", self_value=instance, stack=scope.stack)
+        self.bind_params(klass.init_params, args, kwargs, init_scope, symbol.module, instance)
+        for field_name, expr in klass.fields:
+            instance.fields[field_name] = self.eval(expr, init_scope)
+        return instance
+
+    def bind_params(self, params, args, kwargs, scope: Scope, module: m.Module, self_value: Value | None) -> None:
+        keyword = dict(kwargs)
+        positional = list(args)
+        for param in params:
+            if param.kind == "varargs":
+                scope.locals[param.name] = SeqV(tuple(positional), "tuple")
+                positional = []
+                continue
+            if param.kind == "varkw":
+                scope.locals[param.name] = UNKNOWN
+                continue
+            if param.kind == "positional" and positional:
+                scope.locals[param.name] = positional.pop(0)
+            elif param.name in keyword:
+                scope.locals[param.name] = keyword[param.name]
+            elif param.default is not None:
+                default_scope = Scope(module, "module", self_name=scope.self_name, self_value=self_value)
+                scope.locals[param.name] = self.eval(param.default, default_scope)
+            else:
+                scope.locals[param.name] = UNKNOWN
+
+    def call_function(self, symbol: Symbol, args, kwargs, self_value: Value | None,
+                      caller: Scope | None, call: m.Call | None, extra_locals: dict | None = None) -> Value:
+        function = symbol.function
+        module = symbol.module
+        if function is None or module is None:
+            return UNKNOWN
+        if self_value is None and function.self_name and symbol.owner is not None and symbol.owner.kind == "object":
+            self_value = self.object_instance(symbol.owner.qualname)
+        stack: Stack = ()
+        if caller is not None and call is not None:
+            frame = Frame(caller.label, _callee_text(call.func), self.loc(caller, call.span))
+            stack = (*caller.stack, frame)
+        if len(stack) > MAX_DEPTH or self.evaluations > MAX_CALL_EVALUATIONS:
+            return UNKNOWN
+        key = (function.qualname, _key(self_value), tuple(_key(a) for a in args),
+               tuple((k, _key(v)) for k, v in kwargs), tuple((k, _key(v)) for k, v in (extra_locals or {}).items()))
+        if key in self._memo:
+            return self._memo[key]
+        if key in self._in_progress:
+            return UNKNOWN
+        self._in_progress.add(key)
+        self.evaluations += 1
+        try:
+            scope = Scope(module, _label(symbol), self_name=function.self_name, self_value=self_value, stack=stack)
+            if extra_locals:
+                scope.locals.update(extra_locals)
+            self.bind_params(function.params, args, kwargs, scope, module, self_value)
+            self.exec_block(function.body, scope)
+            result = _pick_return(scope.returns)
+        finally:
+            self._in_progress.discard(key)
+        self._memo[key] = result
+        return result
+
+    # ------------------------------------------------------------ Spark API
+
+    def loc(self, scope: Scope, span: m.Span | None) -> Location:
+        if span is None or span.line == 0:
+            return Location(scope.module.path, 1, 1)
+        return Location(scope.module.path, span.line, span.col, span.end_line, span.end_col)
+
+    def source(self, scope: Scope, span, detail: str, args=(), kwargs=()) -> DataFrameV:
+        return DataFrameV(Op("source", tuple(args), tuple(kwargs), self.loc(scope, span), scope.stack, None, detail=detail))
+
+    def assumed_dataframe(self, scope: Scope, span) -> DataFrameV:
+        return self.source(scope, span, "unknown")
+
+    def emit_event(self, event: Event) -> None:
+        if not self._quiet:
+            self.emit(event)
+
+    def dataframe_method(self, df: DataFrameV, name: str, args, kwargs, scope: Scope, name_span, span) -> Value:
+        location = self.loc(scope, name_span)
+        if name == "writeTo":
+            return WriterV(df, "writeTo", (("target", args),), location, scope.stack)
+        if name in api.RDD_SINKS:
+            writer = WriterV(df, "rdd", (), location, scope.stack)
+            self.emit_event(WriteEvent(writer, name, tuple(args), location, scope.stack))
+            return UNKNOWN
+        if name in ("groupBy", "groupby", "rollup", "cube", "groupByKey"):
+            keys = _flatten(args)
+            self.emit_event(GroupingEvent("groupBy", df, keys, location, scope.stack))
+            return GroupedV(df, keys, location)
+        if name == "transform" and args:
+            result = self.call_value(args[0], (df, *args[1:]), kwargs, scope, None)
+            return result if isinstance(result, DataFrameV) else UNKNOWN
+        if name in api.ACTIONS:
+            return UNKNOWN
+        other = None
+        if name in ("join", "crossJoin", "union", "unionAll", "unionByName", "joinWith"):
+            right = args[0] if args else dict(kwargs).get("other", UNKNOWN)
+            other = right if isinstance(right, DataFrameV) else None
+            if name in ("join", "joinWith") and other is not None:
+                on = args[1] if len(args) > 1 else dict(kwargs).get("on", UNKNOWN)
+                how = args[2] if len(args) > 2 else dict(kwargs).get("how", UNKNOWN)
+                if len(args) <= 2 and "how" not in dict(kwargs) and "joinType" not in dict(kwargs):
+                    how = ConstV("inner")
+                self.emit_event(JoinEvent(df, other, on, how, location, scope.stack))
+        elif name in ("repartition", "repartitionByRange") and any(_is_column_like(a) for a in args):
+            self.emit_event(GroupingEvent("repartition", df, tuple(a for a in _flatten(args) if _is_column_like(a)), location, scope.stack))
+        elif name in ("dropDuplicates", "drop_duplicates") and args:
+            self.emit_event(GroupingEvent("dropDuplicates", df, _flatten(args), location, scope.stack))
+        elif name in ("withColumn", "select", "withColumns"):
+            for window in _windows_in(args):
+                self.emit_event(GroupingEvent("window", df, window.keys, window.location or location, window.stack or scope.stack))
+        if not _is_dataframe_method(name):
+            return UNKNOWN
+        op = Op(name, tuple(args), tuple(kwargs), location, scope.stack, df.head, other)
+        return DataFrameV(op, df.is_rdd)
+
+    def writer_method(self, writer: WriterV, name: str, args, kwargs, scope: Scope, name_span) -> Value:
+        location = self.loc(scope, name_span)
+        sinks = {
+            "write": api.WRITER_SINKS, "writeTo": api.WRITE_TO_SINKS, "merge": frozenset({"execute"}),
+            "writeStream": frozenset(),
+        }[writer.api]
+        if name in sinks:
+            self.emit_event(WriteEvent(writer, name, tuple(args), location, scope.stack))
+            return UNKNOWN
+        if name in api.WRITER_CONFIG or name in api.MERGE_BUILDER or name.startswith("option"):
+            return writer.with_option(name, tuple(args) + tuple(v for _, v in kwargs))
+        if writer.api == "writeStream":
+            return writer.with_option(name, tuple(args))
+        return UNKNOWN
+
+    def session_method(self, session: SessionV, name: str, args, kwargs, scope: Scope, name_span) -> Value:
+        if session.reader is not None:
+            if name in ("format", "option", "options", "schema"):
+                return SessionV(session.reader, (*session.options, (name, tuple(args))))
+            if name in api.READER_FORMATS:
+                fmt = name
+                for option, option_args in session.options:
+                    if option == "format" and option_args and str_of(option_args[0]):
+                        fmt = str_of(option_args[0])
+                detail = "table" if name == "table" else "path"
+                return self.source(scope, name_span, detail, args, (("format", ConstV(fmt)),))
+            return UNKNOWN
+        if name in ("table",):
+            return self.source(scope, name_span, "table", args)
+        if name == "sql":
+            return self.source(scope, name_span, "sql", args)
+        if name == "createDataFrame":
+            rows = args[0] if args else dict(kwargs).get("data", UNKNOWN)
+            detail = "literal" if isinstance(rows, SeqV) else "unknown"
+            return self.source(scope, name_span, detail, args, kwargs)
+        if name == "range":
+            return self.source(scope, name_span, "range", args, kwargs)
+        if name == "parallelize":
+            rows = args[0] if args else UNKNOWN
+            df = self.source(scope, name_span, "literal" if isinstance(rows, SeqV) else "unknown", args)
+            return DataFrameV(df.head, is_rdd=True)
+        if name in ("textFile", "wholeTextFiles"):
+            return DataFrameV(self.source(scope, name_span, "path", args).head, is_rdd=True)
+        if name in ("newSession", "getOrCreate"):
+            return session
+        return UNKNOWN
+
+    def external_method(self, dotted: str, name: str, args, kwargs, scope: Scope, name_span, call) -> Value:
+        if dotted in api.WINDOW_CLASSES or dotted.endswith(".Window") or dotted == "Window":
+            if name in ("partitionBy", "orderBy", "rowsBetween", "rangeBetween"):
+                keys = _flatten(args) if name == "partitionBy" else ()
+                return WindowV(keys, self.loc(scope, name_span), scope.stack)
+        full = f"{dotted}.{name}"
+        if name == "merge" and args and isinstance(args[0], DataFrameV):
+            return WriterV(args[0], "merge", (), self.loc(scope, name_span), scope.stack)
+        return self.external_call(full, args, kwargs, scope, call, name_span)
+
+    def external_call(self, dotted: str, args, kwargs, scope: Scope, call, name_span=None) -> Value:
+        prefix, _, name = dotted.rpartition(".")
+        span = name_span or (call.name_span if call is not None else None)
+        location = self.loc(scope, span)
+        if dotted == "$col":
+            return ColumnV("ref", str_of(args[0]) or "?", location=location) if args else UNKNOWN
+        if prefix in api.FUNCTIONS_MODULES:
+            return self.spark_function(name, args, scope, location)
+        if "SparkSession" in dotted and name in ("getOrCreate", "getActiveSession", "active", "create"):
+            return SessionV()
+        if name in ("max", "min") and prefix == "" and args and all(int_of(a) is not None for a in args):
+            return ConstV(max(int_of(a) for a in args) if name == "max" else min(int_of(a) for a in args))
+        if name == "int" and prefix == "" and len(args) == 1 and int_of(args[0]) is not None:
+            return args[0]
+        return UNKNOWN
+
+    def spark_function(self, name: str, args, scope: Scope, location: Location) -> Value:
+        if name in ("col", "column") and args:
+            return ColumnV("ref", str_of(args[0]) or "?", location=location)
+        if name in ("lit", "typedLit") and args:
+            return ColumnV("lit", "lit", (args[0],), location, scope.stack)
+        if name == "broadcast" and args and isinstance(args[0], DataFrameV):
+            df = args[0]
+            return DataFrameV(Op("broadcast", (), (), location, scope.stack, df.head), df.is_rdd)
+        return ColumnV("func", name, tuple(args), location, scope.stack)
+
+
+def _fold(op: str, left, right) -> Value:
+    numbers = (int, float)
+    try:
+        if isinstance(left, bool) or isinstance(right, bool):
+            return UNKNOWN
+        if isinstance(left, numbers) and isinstance(right, numbers):
+            result = {
+                "+": lambda: left + right, "-": lambda: left - right, "*": lambda: left * right,
+                "//": lambda: left // right, "/": lambda: left / right, "%": lambda: left % right,
+                "**": lambda: left ** right if abs(right) < 64 else None,
+            }.get(op)
+            value = result() if result else None
+            if isinstance(value, float) and value.is_integer() and op == "/":
+                value = int(value)
+            return ConstV(value) if value is not None else UNKNOWN
+        if isinstance(left, str) and isinstance(right, str) and op == "+":
+            return ConstV(left + right)
+    except (ArithmeticError, ValueError, OverflowError):
+        return UNKNOWN
+    return UNKNOWN
+
+
+def _is_dataframe_method(name: str) -> bool:
+    return (
+        name in api.NARROW or name in api.SHUFFLING or name in api.SORTS_WITHIN_PARTITIONS
+        or name in ("coalesce", "hint", "broadcast", "rdd", "dropDuplicates", "explode")
+    )
+
+
+def _looks_like_partition_count(args) -> bool:
+    return len(args) in (1, 2) and not isinstance(args[0], (ColumnV, DataFrameV, SeqV))
+
+
+def _is_column_like(value: Value) -> bool:
+    return isinstance(value, ColumnV) or str_of(value) is not None or (
+        isinstance(value, SeqV) and any(_is_column_like(item) for item in value.items)
+    )
+
+
+def _flatten(args) -> tuple[Value, ...]:
+    out: list[Value] = []
+    for arg in args:
+        if isinstance(arg, SeqV) and arg.kind != "dict":
+            out.extend(arg.items)
+        else:
+            out.append(arg)
+    return tuple(out)
+
+
+def _windows_in(values, depth: int = 0):
+    for value in values:
+        if isinstance(value, WindowV):
+            yield value
+        elif isinstance(value, ColumnV) and depth < 12:
+            yield from _windows_in(value.args, depth + 1)
+        elif isinstance(value, SeqV) and depth < 12:
+            yield from _windows_in(value.items, depth + 1)
+
+
+def _key(value: Value | None):
+    if value is None or value is UNKNOWN:
+        return None
+    if isinstance(value, ConstV):
+        return ("c", type(value.value).__name__, value.value)
+    if isinstance(value, (ModuleRef, FunctionRef, ClassRef, ExternalRef)):
+        return value
+    if isinstance(value, SeqV):
+        return ("s", tuple(_key(item) for item in value.items))
+    return ("id", id(value))
+
+
+def _pick_return(returns: list[Value]) -> Value:
+    """The value a call produces. With several `return`s, a DataFrame with the longest history is
+    kept, so an operation on any path (`if ...: return df.coalesce(1)`) stays visible."""
+    best: Value = UNKNOWN
+    best_length = -1
+    for value in returns:
+        if isinstance(value, DataFrameV):
+            length = sum(1 for _ in value.head.chain())
+            if length > best_length:
+                best, best_length = value, length
+        elif best_length < 0 and value is not UNKNOWN:
+            best = value
+    return best
+
+
+def _label(symbol: Symbol) -> str:
+    function = symbol.function
+    assert function is not None
+    if function.name == "<main>":
+        return "the `__main__` block"
+    if function.name == "<init>" and symbol.owner is not None:
+        return f"{symbol.owner.name} (body)"
+    if symbol.owner is not None:
+        return f"{symbol.owner.name}.{function.name}()"
+    return f"{function.name}()"
+
+
+def _callee_text(expr: m.Expr, depth: int = 0) -> str:
+    if depth > 6:
+        return "..."
+    if isinstance(expr, m.Name):
+        return expr.id
+    if isinstance(expr, m.Attr):
+        return f"{_callee_text(expr.value, depth + 1)}.{expr.attr}"
+    if isinstance(expr, m.Call):
+        return f"{_callee_text(expr.func, depth + 1)}(...)"
+    return "<expr>"

@@ -1,0 +1,204 @@
+"""Abstract values the interpreter computes for expressions.
+
+A DataFrame is a linked chain of `Op`s back to its source, so a rule looking at a write can
+walk back and see every operation (with its location and call stack) that built what is
+written. Column expressions keep their structure (function name and arguments) so column
+lineage rules can inspect them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+from sparklint.findings import Location
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One call on the path from a root to the current code: `caller` called `callee` at `site`."""
+
+    caller: str
+    callee: str
+    site: Location
+
+
+Stack = tuple[Frame, ...]
+
+
+class UnknownValue:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN = UnknownValue()
+
+
+@dataclass(frozen=True, slots=True)
+class ConstV:
+    value: int | float | str | bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class SeqV:
+    items: tuple["Value", ...]
+    kind: str = "list"
+    location: Location | None = None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Op:
+    """One DataFrame/RDD operation. `name` is the Spark method (`coalesce`, `withColumn`...) or
+    `source` for where the chain starts; `other` is a second input (the right side of a join)."""
+
+    name: str
+    args: tuple["Value", ...]
+    kwargs: tuple[tuple[str, "Value"], ...]
+    location: Location | None
+    stack: Stack
+    prev: "Op | None"
+    other: "DataFrameV | None" = None
+    detail: str = ""  # for sources: "table", "path", "literal", "range", "sql", "param", "unknown"
+
+    def arg(self, index: int, keyword: str | None = None) -> "Value":
+        if keyword is not None:
+            for key, value in self.kwargs:
+                if key == keyword:
+                    return value
+        return self.args[index] if index < len(self.args) else UNKNOWN
+
+    def chain(self):
+        """This op and every op before it, newest first."""
+        op: Op | None = self
+        while op is not None:
+            yield op
+            op = op.prev
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class DataFrameV:
+    head: Op
+    is_rdd: bool = False
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class WriterV:
+    """`df.write...`, `df.writeTo(t)...` or a Delta merge, collecting options until a sink method."""
+
+    df: DataFrameV
+    api: str  # "write", "writeTo", "merge", "writeStream"
+    options: tuple[tuple[str, tuple["Value", ...]], ...] = ()
+    location: Location | None = None
+    stack: Stack = ()
+
+    def with_option(self, name: str, args: tuple["Value", ...]) -> "WriterV":
+        return WriterV(self.df, self.api, (*self.options, (name, args)), self.location, self.stack)
+
+    def option_args(self, name: str) -> tuple["Value", ...] | None:
+        for option, args in reversed(self.options):
+            if option == name:
+                return args
+        return None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ColumnV:
+    """A column expression: `kind` is "ref" (a column by name), "func" (a SQL function call such
+    as coalesce, when, lit), "method" (`x.isNull()`, `x.alias("k")`, `x.otherwise(y)`), "op"
+    (binary/unary operators) or "lit"."""
+
+    kind: str
+    name: str  # column name, function name, method name or operator
+    args: tuple["Value", ...] = ()
+    location: Location | None = None
+    stack: Stack = ()
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class GroupedV:
+    df: DataFrameV
+    keys: tuple["Value", ...]
+    location: Location | None = None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class WindowV:
+    keys: tuple["Value", ...]
+    location: Location | None = None
+    stack: Stack = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleRef:
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionRef:
+    qualname: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClassRef:
+    qualname: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExternalRef:
+    """Something outside the project: `pyspark.sql.functions.coalesce`, `json.loads`."""
+
+    dotted: str
+
+
+@dataclass(slots=True, eq=False)
+class InstanceV:
+    class_qualname: str
+    fields: dict[str, "Value"] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class BoundMethodV:
+    self_value: "Value"
+    qualname: str
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class LambdaV:
+    params: tuple[str, ...]
+    body: object  # model.Expr
+    scope: object  # the interpreter's Scope it closes over
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class SessionV:
+    """A SparkSession (or its `.read`/`.readStream` when `reader` is set)."""
+
+    reader: str | None = None
+    options: tuple[tuple[str, tuple["Value", ...]], ...] = ()
+
+
+Value = Union[
+    UnknownValue, ConstV, SeqV, DataFrameV, WriterV, ColumnV, GroupedV, WindowV, ModuleRef,
+    FunctionRef, ClassRef, ExternalRef, InstanceV, BoundMethodV, LambdaV, SessionV,
+]
+
+
+def const_of(value: Value):
+    """The Python constant behind a value, or None when it is not a constant."""
+    if isinstance(value, ConstV):
+        return value.value
+    if isinstance(value, ColumnV) and value.kind == "lit" and value.args:
+        return const_of(value.args[0])
+    return None
+
+
+def int_of(value: Value) -> int | None:
+    constant = const_of(value)
+    return constant if isinstance(constant, int) and not isinstance(constant, bool) else None
+
+
+def str_of(value: Value) -> str | None:
+    constant = const_of(value)
+    return constant if isinstance(constant, str) else None
