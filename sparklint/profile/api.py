@@ -1,0 +1,221 @@
+"""Entry points the command line uses: `apply_profiles` for `sparklint check --profile` and the
+`sparklint profile` command.
+
+Reading never breaks a check: a source that cannot be read becomes one line in
+`CheckResult.warnings` (static findings are still reported, the exit code is unchanged), unless
+`--profile-required`, when it raises `ProfileError` with that line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import click
+
+from sparklint.findings import CheckResult
+from sparklint.profile.cache import ProfileCache
+from sparklint.profile.codecs import DEFAULT_LIMIT, LogFormatError
+from sparklint.profile.model import RunProfile
+from sparklint.profile.sources import (
+    DEFAULT_TIMEOUT,
+    ReadOptions,
+    RunRef,
+    SourceError,
+    app_name_matches,
+    discover,
+    read_run,
+    select_runs,
+)
+from sparklint.settings import Settings
+
+KNOWN_OPTIONS = ("app-name", "app-id", "last", "timeout", "max-log-bytes")
+
+
+class ProfileError(Exception):
+    """A run profile that had to be read (`--profile-required`) could not be; one line."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunFilter:
+    app_name: str | None = None
+    app_id: str | None = None
+    last: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedRuns:
+    runs: tuple[RunProfile, ...]
+    warnings: tuple[str, ...]
+    cache_hits: int = 0
+
+
+def options_from(profile_options: dict[str, Any]) -> tuple[RunFilter, ReadOptions]:
+    """The filters and read options in `Settings.profile_options` (kebab-case keys)."""
+    last = profile_options.get("last")
+    run_filter = RunFilter(
+        app_name=profile_options.get("app-name") or None,
+        app_id=profile_options.get("app-id") or None,
+        last=int(last) if last is not None else None,
+    )
+    read = ReadOptions(
+        timeout=float(profile_options.get("timeout", DEFAULT_TIMEOUT)),
+        max_log_bytes=int(profile_options.get("max-log-bytes", DEFAULT_LIMIT)),
+    )
+    return run_filter, read
+
+
+def load_runs(
+    sources: tuple[str, ...] | list[str],
+    run_filter: RunFilter,
+    read_options: ReadOptions,
+    cache: ProfileCache | None,
+) -> LoadedRuns:
+    """Read every run the sources name that passes the filters, newest first per source.
+
+    Problems become warnings: one line each, prefixed by the source."""
+    runs: list[RunProfile] = []
+    warnings: list[str] = []
+    hits = 0
+    for source in sources:
+        try:
+            refs = select_runs(discover(source, read_options), run_filter.app_id, None)
+        except (SourceError, LogFormatError) as error:
+            warnings.append(f"run profile {error}")
+            continue
+        if run_filter.app_id and not refs:
+            warnings.append(f"run profile {source}: no run with app id {run_filter.app_id}")
+            continue
+        wanted = run_filter.last
+        taken = 0
+        for ref in refs:
+            if wanted is not None and taken >= wanted:
+                break
+            if run_filter.app_name and ref.app_name and not app_name_matches(run_filter.app_name, ref.app_name):
+                continue  # a History Server listing names the app: no need to download it
+            run, from_cache, problem = _read_one(ref, read_options, cache)
+            hits += from_cache
+            if problem:
+                warnings.append(problem)
+                continue
+            assert run is not None
+            if run_filter.app_name and not app_name_matches(run_filter.app_name, run.app_name):
+                continue
+            if run_filter.app_id and run.app_id and run.app_id != run_filter.app_id:
+                continue
+            runs.append(run)
+            taken += 1
+            for note in run.problems:
+                if not run.complete or "cut off" in note or "not JSON" in note or "mid-block" in note:
+                    warnings.append(f"run profile {ref.display}: {note}")
+        if run_filter.app_name and not taken:
+            warnings.append(f"run profile {source}: no run of an application named {run_filter.app_name!r}")
+    return LoadedRuns(tuple(runs), tuple(dict.fromkeys(warnings)), hits)
+
+
+def _read_one(ref: RunRef, read_options: ReadOptions, cache: ProfileCache | None) -> tuple[RunProfile | None, int, str]:
+    if cache is not None:
+        cached = cache.get(ref)
+        if cached is not None:
+            return cached, 1, ""
+    try:
+        run = read_run(ref, read_options)
+    except (SourceError, LogFormatError) as error:
+        return None, 0, f"run profile {ref.display}: {error}" if ref.display not in str(error) else f"run profile {error}"
+    except MemoryError:
+        return None, 0, f"run profile {ref.display}: out of memory while reading"
+    if not run.events_read:
+        return None, 0, f"run profile {ref.display}: no Spark events in this log"
+    if cache is not None:
+        cache.put(ref, run)
+    return run, 0, ""
+
+
+def cache_for(settings: Settings, root: str | Path | None) -> ProfileCache | None:
+    if not settings.use_cache:
+        return None
+    base = settings.cache_dir or Path(root or Path.cwd()) / ".sparklint_cache"
+    return ProfileCache(Path(base) / "profiles")
+
+
+def apply_profiles(result: CheckResult, settings: Settings) -> CheckResult:
+    """Read the run profiles in `settings` and attach what they measured to `result`.
+
+    Findings gain evidence once the runtime plan matches the static operation they are about
+    (see `sparklint.profile.matching`); read problems become warnings, or a `ProfileError`
+    under `settings.profile_required`."""
+    unknown = sorted(set(settings.profile_options) - set(KNOWN_OPTIONS) - _threshold_options())
+    if unknown:
+        message = f"unknown profile option {unknown[0]!r} (known: {', '.join(KNOWN_OPTIONS)})"
+        if settings.profile_required:
+            raise ProfileError(message)
+        return replace(result, warnings=(*result.warnings, message))
+    try:
+        run_filter, read_options = options_from(settings.profile_options)
+    except (TypeError, ValueError) as error:
+        raise ProfileError(f"bad profile option: {error}") from None
+    loaded = load_runs(settings.profiles, run_filter, read_options, cache_for(settings, result.root))
+    if settings.profile_required:
+        failures = [warning for warning in loaded.warnings if _is_read_failure(warning)]
+        if failures or not loaded.runs:
+            raise ProfileError(failures[0] if failures else "no run profile could be read")
+    matched = _match(result, loaded.runs, settings)
+    return replace(matched, warnings=(*matched.warnings, *loaded.warnings))
+
+
+def _is_read_failure(warning: str) -> bool:
+    return "no application end event" not in warning and "cut off" not in warning and "mid-block" not in warning
+
+
+def _threshold_options() -> set[str]:
+    try:
+        from sparklint.profile.runtime_rules import THRESHOLD_OPTIONS
+    except ImportError:
+        return set()
+    return set(THRESHOLD_OPTIONS)
+
+
+def _match(result: CheckResult, runs: tuple[RunProfile, ...], settings: Settings) -> CheckResult:
+    try:
+        from sparklint.profile.matching import attach_evidence
+    except ImportError:
+        return result
+    return attach_evidence(result, runs, settings)
+
+
+# ---------------------------------------------------------------- `sparklint profile`
+
+
+@click.command("profile")
+@click.argument("sources", nargs=-1, required=True, metavar="SOURCE...")
+@click.option("--app-name", help="Only runs of the Spark application with this name (glob patterns allowed).")
+@click.option("--app-id", help="Only the run with this Spark application id.")
+@click.option("--last", type=click.IntRange(min=1), help="Only the newest N runs of each source.")
+@click.option("--output-format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=DEFAULT_TIMEOUT, show_default=True,
+              help="Seconds to wait for a History Server.")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the profile cache.")
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Where parsed runs are cached [default: ./.sparklint_cache].")
+def profile_command(sources: tuple[str, ...], app_name: str | None, app_id: str | None, last: int | None,
+                    output_format: str, timeout: float, no_cache: bool, cache_dir: Path | None) -> None:
+    """Print what the run profiles SOURCE... hold (event logs, log directories, History Server
+    URLs), without checking code."""
+    from sparklint.profile.summary import render_json, render_text
+
+    settings = Settings(use_cache=not no_cache, cache_dir=cache_dir)
+    loaded = load_runs(
+        sources,
+        RunFilter(app_name=app_name, app_id=app_id, last=last),
+        ReadOptions(timeout=timeout),
+        cache_for(settings, None),
+    )
+    if output_format == "json":
+        click.echo(render_json(list(loaded.runs), list(loaded.warnings)), nl=False)
+    else:
+        for warning in loaded.warnings:
+            click.echo(f"sparklint: warning: {' '.join(warning.split())}", err=True)
+        click.echo(render_text(list(loaded.runs), []), nl=False)
+    if not loaded.runs:
+        raise click.ClickException("no run could be read from " + ", ".join(sources))
