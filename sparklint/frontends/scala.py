@@ -23,6 +23,7 @@ limited by Python's recursion limit.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -216,7 +217,7 @@ class _Lowerer:
             namespace=self.package,
             imports=tuple(self.imports),
             functions=tuple(self.module_functions),
-            classes=tuple(self.module_classes),
+            classes=_merge_companions(self.module_classes),
             body=tuple(self.module_body),
             visible_namespaces=tuple(dict.fromkeys(reversed(self.visible))),
             suppressions=self._suppressions(),
@@ -1341,6 +1342,39 @@ class _Lowerer:
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def _merge_companions(classes: list[m.Class]) -> tuple[m.Class, ...]:
+    """A class (or trait) and its companion object share one qualified name; they become one
+    `Class` of the class's kind, like a Python class with class-level attributes: the
+    object's fields and methods are reached both as `C.member` and as `this.member`. The
+    object's initializer becomes `<clinit>` (the JVM's name for it)."""
+    by_qualname: dict[str, int] = {}
+    merged: list[m.Class] = []
+    for cls in classes:
+        index = by_qualname.get(cls.qualname)
+        if index is None:
+            by_qualname[cls.qualname] = len(merged)
+            merged.append(cls)
+            continue
+        first = merged[index]
+        if (first.kind == "object") == (cls.kind == "object"):
+            merged.append(cls)  # not a companion pair (a duplicate definition): keep both
+            continue
+        instance, companion = (cls, first) if first.kind == "object" else (first, cls)
+        statics = tuple(
+            dataclasses.replace(method, name="<clinit>", qualname=f"{companion.qualname}.<clinit>")
+            if method.name == "<init>" else method
+            for method in companion.methods)
+        known = {name for name, _ in instance.fields}
+        merged[index] = dataclasses.replace(
+            instance,
+            bases=tuple(dict.fromkeys(instance.bases + companion.bases)),
+            methods=instance.methods + statics,
+            fields=instance.fields + tuple(
+                (name, value) for name, value in companion.fields if name not in known),
+        )
+    return tuple(merged)
 
 
 def _spine_head(node: tree_sitter.Node) -> tree_sitter.Node | None:
