@@ -137,8 +137,6 @@ def test_document_has_ruffs_headings_in_order(document: Path) -> None:
 
 @pytest.mark.parametrize("document", DOCUMENTS, ids=lambda path: path.stem)
 def test_document_has_a_bad_and_a_good_example(document: Path) -> None:
-    if document.stem.startswith("SPK000"):
-        pytest.skip("a parse error's example is broken source; it has a bad example only")
     kinds = {example.kind for example in examples_of(document)}
     assert kinds == {"bad", "good"}
 
