@@ -225,7 +225,7 @@ class EventLogParser:
 
     def feed_line(self, line: bytes, last: bool = False) -> None:
         self.lines_read += 1
-        if line.startswith(_EVENT_PREFIX):
+        if not last and line.startswith(_EVENT_PREFIX):
             end = line.find(b'"', len(_EVENT_PREFIX))
             if line[len(_EVENT_PREFIX) : end] in _SKIPPED_EVENTS:
                 self.events_read += 1
@@ -685,6 +685,8 @@ def _join_side(child: PlanNode) -> JoinSide:
     for node in child.walk():
         if rows is None:
             rows = _metric_value(node, "number of output rows")
+        if rows is None:
+            rows = _metric_value(node, "shuffle records written")
         for name in _SIDE_SIZE_METRICS:
             value = _metric_value(node, name)
             if value is not None:
