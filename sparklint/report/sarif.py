@@ -139,7 +139,7 @@ def sarif_result(finding: Finding, rule_index: dict[str, int], fingerprint: str,
     if len(related) > MAX_RELATED_LOCATIONS:
         warn(f"SARIF: {finding.location}: keeping {MAX_RELATED_LOCATIONS} of {len(related)} related locations")
         related = related[:MAX_RELATED_LOCATIONS]
-    steps = [*finding.chain, ChainStep(finding.location, finding.message)] if finding.chain else []
+    steps = flow_steps(finding)
     if len(steps) > MAX_THREAD_FLOW_LOCATIONS:
         warn(f"SARIF: {finding.location}: keeping {MAX_THREAD_FLOW_LOCATIONS} of {len(steps)} chain steps")
         steps = steps[:MAX_THREAD_FLOW_LOCATIONS]
@@ -165,6 +165,16 @@ def sarif_result(finding: Finding, rule_index: dict[str, int], fingerprint: str,
         partial_fingerprints={FINGERPRINT_KEY: fingerprint},
         properties=property_bag(properties) if properties else None,
     )
+
+
+def flow_steps(finding: Finding) -> list[ChainStep]:
+    """The chain, ending at the finding's own line when the chain does not already pass it."""
+    if not finding.chain:
+        return []
+    here = (finding.location.path, finding.location.line)
+    if any((step.location.path, step.location.line) == here for step in finding.chain):
+        return list(finding.chain)
+    return [*finding.chain, ChainStep(finding.location, finding.message)]
 
 
 def code_flow(steps: Sequence[ChainStep]) -> om.CodeFlow:
