@@ -254,8 +254,7 @@ class Progress:
         self.enabled = enabled
         self.shown = False
         self.started = time.monotonic()
-        self.files_done = 0
-        self.files_total = 0
+        self.status = ""
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -263,8 +262,9 @@ class Progress:
     def elapsed(self) -> float:
         return time.monotonic() - self.started
 
-    def update(self, files_done: int, files_total: int = 0) -> None:
-        self.files_done, self.files_total = files_done, files_total
+    def update(self, status: str) -> None:
+        """The engine's progress callback: a short status such as "parsing 120 files"."""
+        self.status = status
 
     def __enter__(self) -> "Progress":
         if self.enabled:
@@ -284,11 +284,7 @@ class Progress:
             return
         while not self._stop.is_set():
             self.shown = True
-            if self.files_done:
-                total = f"/{self.files_total}" if self.files_total else ""
-                status = f"checked {self.files_done}{total} files..."
-            else:
-                status = f"checking... {self.elapsed:.0f}s"
+            status = f"{self.status or 'checking'}... {self.elapsed:.0f}s"
             sys.stderr.write(f"\rsparklint: {status}\x1b[K")
             sys.stderr.flush()
             self._stop.wait(0.25)
