@@ -282,11 +282,14 @@ class Progress:
     def _run(self) -> None:
         if self._stop.wait(PROGRESS_DELAY_SECONDS):
             return
+        drawn = ""
         while not self._stop.is_set():
             self.shown = True
-            status = f"{self.status or 'checking'}... {self.elapsed:.0f}s"
-            sys.stderr.write(f"\rsparklint: {status}\x1b[K")
-            sys.stderr.flush()
+            line = f"sparklint: {self.status or 'checking'}... {self.elapsed:.0f}s"
+            if line != drawn:
+                sys.stderr.write(f"\r{line}\x1b[K")
+                sys.stderr.flush()
+                drawn = line
             self._stop.wait(0.25)
 
 
