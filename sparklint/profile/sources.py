@@ -324,7 +324,7 @@ class HistoryServer:
 
     def _get(self, path: str):
         url = f"{self.base}/api/v1/{path}"
-        request = urllib.request.Request(url, headers={"Accept": "application/json, application/zip"})
+        request = urllib.request.Request(url, headers={"Accept": "*/*"})
         try:
             return self._opener.open(request, timeout=self.timeout)
         except urllib.error.HTTPError as error:
