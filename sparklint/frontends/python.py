@@ -523,17 +523,31 @@ def _suppressions(source: bytes, statement_lines: list[tuple[int, int]]) -> tupl
     return tuple(found)
 
 
+def _syntax_error_location(source: bytes, error: cst.ParserSyntaxError) -> tuple[str, m.Span]:
+    """libcst's tokenizer errors point at 1:1; CPython's own parser (only run on this error
+    path) usually knows the real line, so prefer it when it agrees the file is broken."""
+    try:
+        compile(source, "<checked file>", "exec", flags=0x400, dont_inherit=True)  # PyCF_ONLY_AST
+    except SyntaxError as python_error:
+        if python_error.lineno:
+            line, col = python_error.lineno, max(python_error.offset or 1, 1)
+            return f"syntax error: {python_error.msg}", m.Span(line, col, line, col)
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    message = str(getattr(error, "message", "") or str(error).splitlines()[0])
+    return f"syntax error: {message}", m.Span(error.raw_line, error.raw_column + 1, error.raw_line, error.raw_column + 1)
+
+
 def lower_python(rel_path: str, source: bytes) -> m.Module:
     """Lower one Python file. Never raises: a syntax error becomes a `ParseError` on the module."""
     module_name, is_init = module_name_for(rel_path)
     try:
         tree = cst.parse_module(source)
     except cst.ParserSyntaxError as error:
-        span = m.Span(error.raw_line, error.raw_column + 1, error.raw_line, error.raw_column + 1)
-        message = str(error.message) if hasattr(error, "message") else str(error).splitlines()[0]
+        message, span = _syntax_error_location(source, error)
         return m.Module(
             path=rel_path, language="python", name=module_name, namespace=module_name,
-            parse_errors=(m.ParseError(f"syntax error: {message}", span),),
+            parse_errors=(m.ParseError(message, span),),
             line_count=source.count(b"\n") + 1, is_package_init=is_init,
         )
     wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)
