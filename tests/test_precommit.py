@@ -2,17 +2,20 @@
 
 pre-commit needs a committed `rev`, and this checkout may hold uncommitted work, so the test
 copies the working tree (tracked and untracked files that .gitignore does not exclude) into
-tests/.tools/hook-repo and commits it there with a fixed author and date: the same content gives
-the same commit, so pre-commit's environment cache (tests/.tools/pre-commit-home) is reused
-between runs. pre-commit then pip-installs that commit into its own virtualenv from PyPI.
+tests/.tools/hook-repo-<content hash> and commits it there with a fixed author and date: the same
+content gives the same commit, so pre-commit's environment cache (tests/.tools/pre-commit-home)
+is reused between runs. pre-commit then pip-installs that commit into its own virtualenv from PyPI.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -33,20 +36,33 @@ def git(*args: str, cwd: Path) -> str:
 
 
 def snapshot_of_this_checkout() -> tuple[Path, str]:
-    """A git repository holding exactly the current working tree, and its commit."""
-    listed = git("ls-files", "--cached", "--others", "--exclude-standard", "-z", cwd=REPO_ROOT).split("\0")
-    repo = TOOLS_DIR / "hook-repo"
-    shutil.rmtree(repo, ignore_errors=True)
-    repo.mkdir(parents=True)
-    for relative in filter(None, listed):
-        source = REPO_ROOT / relative
-        if source.is_file():
-            target = repo / relative
+    """A git repository holding exactly the current working tree, and its commit.
+
+    It lives in tests/.tools/hook-repo-<content hash>: built in a temporary directory and renamed
+    into place, so parallel test workers never see half a snapshot and unchanged content reuses
+    both the snapshot and pre-commit's installed environment.
+    """
+    listed = sorted(filter(None, git("ls-files", "--cached", "--others", "--exclude-standard", "-z",
+                                     cwd=REPO_ROOT).split("\0")))
+    files = [relative for relative in listed if (REPO_ROOT / relative).is_file()]
+    digest = hashlib.sha256()
+    for relative in files:
+        digest.update(relative.encode() + b"\0" + (REPO_ROOT / relative).read_bytes() + b"\0")
+    repo = TOOLS_DIR / f"hook-repo-{digest.hexdigest()[:16]}"
+    if not (repo / ".git").is_dir():
+        TOOLS_DIR.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix="hook-repo-", dir=TOOLS_DIR))
+        for relative in files:
+            target = staging / relative
             target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target)
-    git("init", "-q", "-b", "main", cwd=repo)
-    git("add", "-A", cwd=repo)
-    git("commit", "-q", "-m", "snapshot for the pre-commit test", cwd=repo)
+            shutil.copy2(REPO_ROOT / relative, target)
+        git("init", "-q", "-b", "main", cwd=staging)
+        git("add", "-A", cwd=staging)
+        git("commit", "-q", "-m", "snapshot for the pre-commit test", cwd=staging)
+        try:
+            staging.rename(repo)
+        except OSError:  # another worker got there first with the same content
+            shutil.rmtree(staging, ignore_errors=True)
     return repo, git("rev-parse", "HEAD", cwd=repo).strip()
 
 
@@ -59,8 +75,14 @@ def pre_commit(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def hook_repo() -> tuple[Path, str]:
-    return snapshot_of_this_checkout()
+def hook_repo() -> Iterator[tuple[Path, str]]:
+    repo, rev = snapshot_of_this_checkout()
+    yield repo, rev
+    # Snapshots of older content, and pre-commit environments no config refers to any more.
+    for stale in TOOLS_DIR.glob("hook-repo-*"):
+        if stale != repo:
+            shutil.rmtree(stale, ignore_errors=True)
+    pre_commit("gc", cwd=TOOLS_DIR)
 
 
 @pytest.fixture
