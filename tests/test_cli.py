@@ -11,11 +11,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import jsonschema
 import pytest
-from conftest import CROSS_FILE_FINDING, CROSS_FILE_PROJECT, needs_engine, run_cli, write_project
+from conftest import CROSS_FILE_FINDING, CROSS_FILE_PROJECT, REPO_ROOT, needs_engine, run_cli, write_project
 
 from sparklint import __version__
 from sparklint.docs import rule_document
+from sparklint.report.json import JSON_SCHEMA
 from sparklint.rules import all_rules
 
 
@@ -119,6 +121,7 @@ def test_cross_file_finding_and_exit_1(cross_file_project: Path) -> None:
     run = run_cli("check", "--output-format", "json", str(cross_file_project))
     assert run.exit_code == 1, run.stderr
     document = run.json()
+    jsonschema.Draft202012Validator(JSON_SCHEMA).validate(document)
     assert CROSS_FILE_FINDING in finding_triples(document)
     finding = next(f for f in document["findings"] if f["rule"] == "SPK001")
     assert any(step["location"]["path"] == "jobs/daily.py" for step in finding["chain"])
@@ -238,3 +241,14 @@ def test_profiles_without_the_profile_module_or_with_a_missing_log(cross_file_pr
         assert required.exit_code == 2 and required.stderr.startswith("sparklint: error: ")
     else:
         assert "run profiles are not available in this build" in required.stderr
+
+
+@needs_engine
+def test_readme_sample_output_is_real() -> None:
+    """Every line of the README's sample report appears in a real run on the bundled example."""
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    sample = readme.split("(this is the bundled example, `fixtures/story_py`):\n\n", 1)[1].split("\n\n", 1)[0]
+    sample_lines = [line[4:] for line in sample.splitlines()]
+    assert sample_lines and sample_lines[0].startswith("sitevisits/")
+    run = run_cli("check", "--no-color", str(REPO_ROOT / "fixtures" / "story_py"))
+    assert [line for line in sample_lines if line not in run.stdout.splitlines()] == []

@@ -85,6 +85,19 @@ def test_json_golden() -> None:
     assert_golden("report.json", json_report.render(RESULT, SETTINGS))
 
 
+def test_json_follows_its_published_schema() -> None:
+    import jsonschema
+
+    jsonschema.Draft202012Validator.check_schema(json_report.JSON_SCHEMA)
+    validator = jsonschema.Draft202012Validator(json_report.JSON_SCHEMA)
+    for document in (json_report.document(RESULT), json_report.document(CLEAN),
+                     json_report.document(RESULT, statistics=True)):
+        validator.validate(document)
+    broken = json_report.document(RESULT)
+    broken["findings"][0]["severity"] = "fatal"
+    assert not validator.is_valid(broken)
+
+
 def test_json_statistics() -> None:
     document = json.loads(json_report.render(RESULT, SETTINGS, statistics=True))
     assert document["statistics"] == [

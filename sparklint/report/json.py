@@ -26,6 +26,91 @@ from sparklint.settings import Settings
 
 SCHEMA_VERSION = 1
 
+_LOCATION = {
+    "type": "object",
+    "required": ["path", "line", "column", "end_line", "end_column"],
+    "additionalProperties": False,
+    "properties": {
+        "path": {"type": "string"},
+        "line": {"type": "integer", "minimum": 0},
+        "column": {"type": "integer", "minimum": 0},
+        "end_line": {"type": "integer", "minimum": 0},
+        "end_column": {"type": "integer", "minimum": 0},
+    },
+}
+_NOTE = {
+    "type": "object",
+    "required": ["location", "message"],
+    "additionalProperties": False,
+    "properties": {"location": _LOCATION, "message": {"type": "string"}},
+}
+_SEVERITY = {"enum": ["note", "warning", "error"]}
+_COUNTS = {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}}
+# The output's contract as a JSON Schema (draft 2020-12); tests validate every report against it.
+JSON_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "sparklint check --output-format json, schema version 1",
+    "type": "object",
+    "required": ["version", "tool", "root", "summary", "warnings"],
+    "oneOf": [{"required": ["findings"]}, {"required": ["statistics"]}],
+    "additionalProperties": False,
+    "properties": {
+        "version": {"const": SCHEMA_VERSION},
+        "tool": {
+            "type": "object",
+            "required": ["name", "version"],
+            "properties": {"name": {"const": "sparklint"}, "version": {"type": "string"}},
+        },
+        "root": {"type": "string"},
+        "findings": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["rule", "name", "severity", "message", "location", "related", "chain", "fix",
+                             "evidence", "properties", "fingerprint"],
+                "additionalProperties": False,
+                "properties": {
+                    "rule": {"type": "string", "pattern": "^SPK[0-9]{3}$"},
+                    "name": {"type": ["string", "null"]},
+                    "severity": _SEVERITY,
+                    "message": {"type": "string"},
+                    "location": _LOCATION,
+                    "related": {"type": "array", "items": _NOTE},
+                    "chain": {"type": "array", "items": _NOTE},
+                    "fix": {"type": ["string", "null"]},
+                    "evidence": {"type": "array", "items": {"type": "string"}},
+                    "properties": {"type": "object"},
+                    "fingerprint": {"type": "string", "pattern": "^[0-9a-f]{32}:[0-9]+$"},
+                },
+            },
+        },
+        "statistics": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["rule", "name", "count"],
+                "additionalProperties": False,
+                "properties": {"rule": {"type": "string"}, "name": {"type": ["string", "null"]},
+                               "count": {"type": "integer", "minimum": 1}},
+            },
+        },
+        "summary": {
+            "type": "object",
+            "required": ["files_checked", "lines_checked", "findings", "by_severity", "by_rule", "seconds"],
+            "additionalProperties": False,
+            "properties": {
+                "files_checked": {"type": "integer", "minimum": 0},
+                "lines_checked": {"type": "integer", "minimum": 0},
+                "findings": {"type": "integer", "minimum": 0},
+                "by_severity": {**_COUNTS, "propertyNames": _SEVERITY},
+                "by_rule": _COUNTS,
+                "seconds": {"type": "number", "minimum": 0},
+            },
+        },
+        "warnings": {"type": "array", "items": {"type": "string"}},
+    },
+}
+
 
 def render(result: CheckResult, settings: Settings, *, statistics: bool = False) -> str:
     return json.dumps(document(result, statistics=statistics), indent=2, ensure_ascii=False, default=str) + "\n"
