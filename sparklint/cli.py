@@ -7,7 +7,6 @@ adds the traceback.
 
 from __future__ import annotations
 
-import inspect
 import os
 import sys
 import threading
@@ -187,10 +186,7 @@ def run_engine(paths: list[Path], settings: Any, show_progress: bool) -> Any:
             raise UserError("the analysis engine is not available in this build") from None
         raise
     with Progress(enabled=show_progress) as progress:
-        if "progress" in inspect.signature(run_check).parameters:
-            result = run_check(paths, settings, progress=progress.update)
-        else:
-            result = run_check(paths, settings)
+        result = run_check(paths, settings, progress=progress.update)
     if progress.shown:
         click.echo(f"sparklint: checked {result.files_checked} files in {result.seconds or progress.elapsed:.1f}s",
                    err=True)
