@@ -252,3 +252,30 @@ def test_readme_sample_output_is_real() -> None:
     assert sample_lines and sample_lines[0].startswith("sitevisits/")
     run = run_cli("check", "--no-color", str(REPO_ROOT / "fixtures" / "story_py"))
     assert [line for line in sample_lines if line not in run.stdout.splitlines()] == []
+
+
+@needs_engine
+def test_unwritable_output_file_is_a_one_line_error(cross_file_project: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("", encoding="utf-8")
+    run = run_cli("check", "-o", str(blocker / "report.json"), str(cross_file_project))
+    assert run.exit_code == 2
+    assert run.stderr.startswith(f"sparklint: error: cannot write {blocker / 'report.json'}: ")
+    assert run.stderr.count("\n") == 1
+
+
+def test_internal_error_is_one_line_and_debug_shows_the_traceback(monkeypatch, tmp_path: Path) -> None:
+    import sparklint.engine
+
+    def broken_engine(paths, settings, progress=None):
+        raise RuntimeError("interpreter lost its way")
+
+    monkeypatch.setattr(sparklint.engine, "run_check", broken_engine)
+    run = run_cli("check", str(tmp_path))
+    assert run.exit_code == 2
+    assert run.stderr == ("sparklint: error: internal error: RuntimeError: interpreter lost its way "
+                          "(run with --debug for the traceback)\n")
+    debug = run_cli("check", "--debug", str(tmp_path))
+    assert debug.exit_code == 2
+    assert "Traceback (most recent call last)" in debug.stderr
+    assert debug.stderr.rstrip().endswith("sparklint: error: internal error: RuntimeError: interpreter lost its way")
