@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from sparklint.checks.common import CheckContext, chain_through, location_dict, leaves, operators
+from sparklint.checks.common import CheckContext, bounded, chain_through, location_dict, leaves, operators
 from sparklint.findings import ChainStep, Finding, Related, Severity
 from sparklint.graph import spark_api as api
 from sparklint.graph.events import Event, WriteEvent
@@ -27,7 +27,7 @@ FIX = "use `repartition(N)` (N ≈ total executor cores) or the table's `write.d
 
 
 def check(event: Event, context: CheckContext) -> Iterator[Finding]:
-    if not isinstance(event, WriteEvent) or event.writer.api == "writeStream":
+    if not isinstance(event, WriteEvent) or event.writer.api == "writeStream" or bounded(event.df):
         return
     threshold = context.option(RULE, "max-partitions")
     sorts: list[tuple[str, Op | None]] = _writer_sorts(event)

@@ -107,5 +107,31 @@ def leaves(df: DataFrameV) -> list[dict]:
     return found
 
 
+BOUNDED_RANGE_ROWS = 1_000_000
+
+
+def bounded(df: DataFrameV) -> bool:
+    """Whether every input of this DataFrame is data written in the code itself (literal rows,
+    `range(n)` with a known small n): such data is tiny whatever is done to it."""
+    pending = [df.head]
+    visited = 0
+    while pending and visited < 200:
+        visited += 1
+        for op in pending.pop().chain():
+            if op.other is not None:
+                pending.append(op.other.head)
+            if op.name != "source":
+                continue
+            if op.detail == "literal":
+                continue
+            if op.detail == "range" and op.args and all(
+                isinstance(arg, ConstV) and isinstance(arg.value, int) and abs(arg.value) <= BOUNDED_RANGE_ROWS
+                for arg in op.args[:2]
+            ):
+                continue
+            return False
+    return not pending
+
+
 def location_dict(location: Location) -> dict:
     return {"path": location.path, "line": location.line}

@@ -6,7 +6,7 @@ import fnmatch
 from dataclasses import dataclass
 from typing import Iterator
 
-from sparklint.checks.common import CheckContext, chain_to, leaves, location_dict, operators
+from sparklint.checks.common import CheckContext, bounded, chain_to, leaves, location_dict, operators
 from sparklint.findings import ChainStep, Finding, Location, Related, Severity
 from sparklint.graph import spark_api as api
 from sparklint.graph.events import Event, JoinEvent
@@ -48,7 +48,7 @@ def check(event: Event, context: CheckContext) -> Iterator[Finding]:
     for side in api.broadcastable_sides(join_type):
         other = "right" if side == "left" else "left"
         small = evidence[side]
-        if small is None or evidence[other] is not None:
+        if small is None or evidence[other] is not None or bounded(sides[other]):
             continue
         yield _finding(event, side, join_type, small)
         return
@@ -80,7 +80,11 @@ def small_evidence(df: DataFrameV, context: CheckContext) -> SmallEvidence | Non
             continue
         if op.detail == "literal":
             rows = op.args[0] if op.args else None
-            if isinstance(rows, SeqV) and len(rows.items) <= max_rows:
+            if isinstance(rows, SeqV) and rows.kind == "range":
+                size = _range_size(rows.items)
+                if size is not None and size <= max_rows:
+                    return SmallEvidence(f"built from a literal range of {size} values", op.location)
+            elif isinstance(rows, SeqV) and len(rows.items) <= max_rows:
                 count = len(rows.items)
                 return SmallEvidence(f"built from {count} literal row{'s' if count != 1 else ''}", op.location)
         if op.detail == "range":

@@ -489,6 +489,8 @@ class Interpreter:
             return self.session_method(SessionV(), name, args, kwargs, scope, name_span)
         if name == "merge" and args and isinstance(args[0], DataFrameV):
             return WriterV(args[0], "merge", (), self.loc(scope, name_span), scope.stack)
+        if name == "getOrCreate":
+            return SessionV()
         if self.index.extension_methods.get(name):
             return self.call_extension(UNKNOWN, name, args, kwargs, scope, call)
         return UNKNOWN
@@ -702,6 +704,13 @@ class Interpreter:
             return self.spark_function(name, args, scope, location)
         if "SparkSession" in dotted and name in ("getOrCreate", "getActiveSession", "active", "create"):
             return SessionV()
+        if "SparkSession.builder" in dotted:
+            return ExternalRef(dotted)  # builder methods chain on to getOrCreate()
+        if name in ("range", "Range") and prefix in ("", "scala") and 1 <= len(args) <= 3:
+            bounds = [int_of(a) for a in args]
+            if all(b is not None for b in bounds):
+                start, stop = (0, bounds[0]) if len(bounds) == 1 else (bounds[0], bounds[1])
+                return SeqV((ConstV(start), ConstV(stop)), "range", location)
         if name in ("max", "min") and prefix == "" and args and all(int_of(a) is not None for a in args):
             return ConstV(max(int_of(a) for a in args) if name == "max" else min(int_of(a) for a in args))
         if name == "int" and prefix == "" and len(args) == 1 and int_of(args[0]) is not None:
