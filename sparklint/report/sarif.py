@@ -104,7 +104,7 @@ def reporting_descriptor(rule: Rule) -> om.ReportingDescriptor:
     full_description = rule.summary if rule.summary.endswith(".") else rule.summary + "."
     return om.ReportingDescriptor(
         id=rule.code,
-        name=pascal_case(rule.slug),
+        name=rule.slug,
         short_description=om.MultiformatMessageString(text=full_description),
         full_description=om.MultiformatMessageString(text=full_description),
         help=om.MultiformatMessageString(text=rule_help_text(rule), markdown=rule_help_markdown(rule)),
@@ -123,11 +123,6 @@ def property_bag(values: dict[str, Any]) -> om.PropertyBag:
     bag = om.PropertyBag()
     vars(bag).update(values)
     return bag
-
-
-def pascal_case(slug: str) -> str:
-    """SARIF wants rule names that are identifiers (`CoalesceBeforeWrite`); the slug stays in tags."""
-    return "".join(part.capitalize() for part in slug.split("-"))
 
 
 def github_precision(precision: str) -> str:
