@@ -51,6 +51,10 @@ class SparklintGroup(click.Group):
                 sys.exit(EXIT_ERROR)
             click.echo(f"sparklint: error: {one_line(error.format_message())}", err=True)
             code = EXIT_ERROR
+        except BrokenPipeError:  # `sparklint check | head`: the reader left; say nothing more
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            code = EXIT_FINDINGS
         except UserError as error:
             fail(str(error), debug)
         except Exception as error:  # noqa: BLE001 - the last line of defence
