@@ -31,7 +31,7 @@ SHUFFLING = frozenset({
     "repartition", "repartitionByRange", "groupBy", "groupby", "rollup", "cube", "agg", "distinct",
     "dropDuplicates", "drop_duplicates", "orderBy", "sort", "join", "crossJoin", "intersect",
     "intersectAll", "subtract", "except", "exceptAll", "reduceByKey", "groupByKey", "sortBy",
-    "sortByKey", "aggregateByKey", "combineByKey", "partitionBy", "cogroup", "joinWith",
+    "sortByKey", "aggregateByKey", "combineByKey", "partitionBy", "cogroup", "joinWith", "aggregate",
 })
 SORTS_WITHIN_PARTITIONS = frozenset({"sortWithinPartitions"})
 GLOBAL_SORTS = frozenset({"orderBy", "sort"})

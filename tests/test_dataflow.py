@@ -1,0 +1,289 @@
+"""Name resolution and dataflow across files, semgrep-style: each case is a small project whose
+lines carry `# expect: SPKnnn` where a finding must be, and nothing else may be reported."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+from conftest import run_cli, write_project
+
+EXPECT = re.compile(r"#\s*expect:\s*(SPK\d{3}(?:\s*,\s*SPK\d{3})*)")
+
+
+def check(root: Path, files: dict[str, str], *args: str) -> dict:
+    write_project(root, files)
+    run = run_cli("check", "--output-format", "json", "--exit-zero", "--no-cache", *args, str(root))
+    assert run.exit_code == 0, run.stderr
+    return run.json()
+
+
+def assert_marked(root: Path, files: dict[str, str], *args: str) -> dict:
+    report = check(root, files, *args)
+    expected = set()
+    for path, text in files.items():
+        for number, line in enumerate(textwrap.dedent(text).lstrip("\n").splitlines(), start=1):
+            match = EXPECT.search(line)
+            if match:
+                expected |= {(path, number, code.strip()) for code in match.group(1).split(",")}
+    found = {(f["location"]["path"], f["location"]["line"], f["rule"]) for f in report["findings"]}
+    assert found == expected
+    return report
+
+
+CASES: dict[str, dict[str, str]] = {
+    "aliased dotted import and module constant": {
+        "lake/__init__.py": "",
+        "lake/sink.py": """
+            PARTS = 2
+
+            def save(df, path):
+                df.coalesce(PARTS).write.parquet(path)  # expect: SPK001
+        """,
+        "job.py": """
+            import lake.sink as sink
+
+            def main(spark):
+                sink.save(spark.read.parquet("s3://in"), "s3://out")
+        """,
+    },
+    "plain dotted import": {
+        "lake/__init__.py": "",
+        "lake/sink.py": """
+            def save(df, parts):
+                df.coalesce(parts).write.parquet("s3://out")  # expect: SPK001
+        """,
+        "job.py": """
+            import lake.sink
+
+            def main(spark):
+                lake.sink.save(spark.table("raw.events"), 3)
+        """,
+    },
+    "relative imports and a re-export in __init__": {
+        "app/__init__.py": "",
+        "app/lake/__init__.py": "from .tables import write_table\n",
+        "app/lake/tables.py": """
+            from . import compact
+
+            def write_table(df, table):
+                compact.write(df, table)
+        """,
+        "app/lake/compact.py": """
+            from ..settings import WRITE_TASKS
+
+            def write(df, table):
+                df.coalesce(WRITE_TASKS // 2).writeTo(table).append()  # expect: SPK001
+        """,
+        "app/settings.py": "WRITE_TASKS = 8\n",
+        "app/jobs/__init__.py": "",
+        "app/jobs/run.py": """
+            from app.lake import write_table
+
+            def run(spark):
+                write_table(spark.table("raw.x"), "lake.y")
+        """,
+    },
+    "class constant through self and a constructor argument": {
+        "sinks.py": """
+            class Exporter:
+                PARTS = 4
+
+                def __init__(self, spark, files=1):
+                    self.spark = spark
+                    self.files = files
+
+                def export(self, df):
+                    df.coalesce(self.PARTS).write.json("s3://a")  # expect: SPK001
+
+                def single(self, df):
+                    self._write(df.coalesce(self.files))  # expect: SPK001
+
+                def _write(self, df):
+                    df.write.csv("s3://b")
+        """,
+        "job.py": """
+            from sinks import Exporter
+
+            def main(spark):
+                df = spark.read.parquet("s3://in")
+                Exporter(spark).export(df)
+                Exporter(spark, files=2).single(df)
+        """,
+    },
+    "value returned across files then written elsewhere": {
+        "shrink.py": """
+            def shrink(df, n=2):
+                return df.filter("x > 0").coalesce(n)  # expect: SPK001
+        """,
+        "write.py": """
+            def publish(df):
+                df.write.mode("overwrite").partitionBy("day").parquet("s3://out")
+        """,
+        "job.py": """
+            from shrink import shrink
+            from write import publish
+
+            def main(spark):
+                publish(shrink(spark.read.parquet("s3://in")))
+        """,
+    },
+    "transform with a helper": {
+        "job.py": """
+            def narrow(df):
+                return df.coalesce(1)  # expect: SPK001
+
+            def main(spark):
+                spark.read.parquet("s3://in").transform(narrow).write.parquet("s3://out")
+        """,
+    },
+    "unknown partition counts and shuffles after coalesce stay silent": {
+        "job.py": """
+            import os
+            import sys
+
+            def main(spark):
+                df = spark.read.parquet("s3://in")
+                df.coalesce(int(sys.argv[1])).write.parquet("s3://a")
+                df.coalesce(int(os.environ["PARTS"])).write.parquet("s3://b")
+                df.coalesce(2).repartition(200).write.parquet("s3://c")
+                df.coalesce(2).groupBy("k").count().write.parquet("s3://d")
+                df.coalesce(2).orderBy("k").write.parquet("s3://e")
+                df.coalesce(400).write.parquet("s3://f")
+                df.coalesce(2).count()
+        """,
+    },
+    "F.coalesce is a column expression": {
+        "job.py": """
+            import pyspark.sql.functions as F
+            from pyspark.sql.functions import coalesce, col, lit
+
+            def main(spark):
+                df = spark.read.parquet("s3://in")
+                df.select(F.coalesce(F.col("a"), F.lit(0)).alias("a")).write.parquet("s3://out")
+                df.withColumn("b", coalesce(col("b"), lit(""))).write.parquet("s3://out2")
+        """,
+    },
+    "src layout": {
+        "src/shop/__init__.py": "",
+        "src/shop/io.py": """
+            def save(df):
+                df.coalesce(1).write.csv("s3://out")  # expect: SPK001
+        """,
+        "src/shop/job.py": """
+            from shop.io import save
+
+            if __name__ == "__main__":
+                from pyspark.sql import SparkSession
+                spark = SparkSession.builder.getOrCreate()
+                save(spark.read.json("s3://in"))
+        """,
+    },
+    "small sides and join types": {
+        "job.py": """
+            import pyspark.sql.functions as F
+
+            def main(spark):
+                big = spark.read.parquet("s3://events")
+                dim = spark.createDataFrame([("a", 1), ("b", 2)], ["k", "v"])
+                big.join(dim, "k").write.parquet("s3://1")  # expect: SPK002
+                dim.join(big, "k").write.parquet("s3://2")  # expect: SPK002
+                dim.join(big, "k", "left").write.parquet("s3://3")
+                big.join(dim, "k", how="left_anti").write.parquet("s3://4")  # expect: SPK002
+                big.join(dim.hint("broadcast"), "k").write.parquet("s3://5")
+                big.join(F.broadcast(dim), "k").write.parquet("s3://6")
+                big.join(dim, "k", "full_outer").write.parquet("s3://7")
+                big.join(spark.range(100).withColumnRenamed("id", "k"), "k").write.parquet("s3://8")  # expect: SPK002
+                big.join(spark.table("dim.country"), "k").write.parquet("s3://9")
+                big.join(big.limit(5), "k").write.parquet("s3://10")  # expect: SPK002
+                big.join(dim.join(big, "k"), "k").write.parquet("s3://11")  # expect: SPK002
+        """,
+    },
+    "empty-string keys: windows, joins, when/otherwise; normalised and numeric keys stay silent": {
+        "keys.py": """
+            import pyspark.sql.functions as F
+            from pyspark.sql.window import Window
+
+            KEY = "visitor"
+
+            def keyed(df):
+                return df.withColumn(KEY, F.coalesce("uid", F.col("cookie"), F.lit("anon")))
+
+            def by_when(df):
+                uid = F.col("uid")
+                return df.withColumn("k2", F.when(uid.isNull(), F.lit("anon")).otherwise(uid))
+
+            def main(spark):
+                df = keyed(spark.read.parquet("s3://in"))
+                w = Window.partitionBy(KEY).orderBy("ts")  # expect: SPK003
+                df.withColumn("n", F.row_number().over(w)).write.parquet("s3://a")
+                df.join(spark.table("x"), KEY).write.parquet("s3://b")  # expect: SPK003
+                by_when(df).groupBy("k2").count().write.parquet("s3://c")  # expect: SPK003
+                clean = df.filter(F.col("uid") != "").filter(F.col("cookie") != "")
+                clean.withColumn("k3", F.coalesce("uid", "cookie", F.lit("anon"))).groupBy("k3").count().show()
+                df.withColumn("k4", F.coalesce(F.col("n1"), F.lit(0))).groupBy("k4").count().show()
+                df.withColumn("k5", F.coalesce(F.nullif("uid", F.lit("")), F.lit("anon"))).dropDuplicates(["k5"]).show()
+        """,
+    },
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_case(tmp_path: Path, name: str) -> None:
+    assert_marked(tmp_path / "project", CASES[name])
+
+
+def test_small_tables_from_configuration(tmp_path: Path) -> None:
+    files = {
+        "pyproject.toml": '[tool.sparklint.missing-broadcast-hint]\nsmall-tables = ["dim.*"]\n',
+        "job.py": """
+            def main(spark):
+                spark.table("raw.events").join(spark.table("dim.country"), "k").write.parquet("s3://o")  # expect: SPK002
+        """,
+    }
+    report = assert_marked(tmp_path / "p", files)
+    assert "table `dim.country` is listed in `small-tables`" in report["findings"][0]["message"]
+
+
+def test_max_partitions_option(tmp_path: Path) -> None:
+    files = {
+        "pyproject.toml": "[tool.sparklint.coalesce-before-write]\nmax-partitions = 64\n",
+        "job.py": """
+            def main(spark):
+                spark.table("raw.events").coalesce(40).write.parquet("s3://o")  # expect: SPK001
+        """,
+    }
+    assert_marked(tmp_path / "p", files)
+
+
+def test_noqa_on_a_statement_and_unused_noqa(tmp_path: Path) -> None:
+    files = {
+        "job.py": """
+            def main(spark):
+                df = spark.table("raw.events")
+                (df.coalesce(1)
+                   .write.csv("s3://single"))  # noqa: SPK001
+                df.write.parquet("s3://x")  # noqa: SPK001  # expect: SPK100
+                df.write.parquet("s3://y")  # noqa: E501
+        """,
+    }
+    assert_marked(tmp_path / "p", files)
+
+
+def test_bad_files_are_reported_and_the_rest_is_still_checked(tmp_path: Path) -> None:
+    root = write_project(tmp_path / "p", {
+        "good.py": """
+            def main(spark):
+                spark.table("raw.events").coalesce(1).write.csv("s3://o")
+        """,
+        "broken.py": "def f(:\n    pass\n",
+    })
+    (root / "latin1.py").write_bytes("x = 'caf\xe9'\n".encode("latin-1"))
+    run = run_cli("check", "--output-format", "json", "--exit-zero", "--no-cache", str(root))
+    assert run.exit_code == 0
+    found = {(f["location"]["path"], f["location"]["line"], f["rule"]) for f in run.json()["findings"]}
+    assert found == {("good.py", 2, "SPK001"), ("broken.py", 1, "SPK000"), ("latin1.py", 1, "SPK000")}
+    messages = {f["location"]["path"]: f["message"] for f in run.json()["findings"]}
+    assert "not valid UTF-8" in messages["latin1.py"]
