@@ -17,7 +17,7 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from lake.sink import persist  # noqa: E402
+from lake.sink import export, persist  # noqa: E402
 
 ROWS = 120_000
 FORCE_SPILL_AFTER = 20_000  # rows a sorter holds before it must spill: real spill, small data
@@ -62,6 +62,7 @@ def run_pipeline(spark: SparkSession, out_dir: str, rolling: bool) -> None:
         .withColumn("value", F.rand(7))
     )
     persist(events, f"{out_dir}/events", "site")
+    export(events.select("site", "value"), f"{out_dir}/export")
 
     sites = spark.createDataFrame([(i, f"site-{i}") for i in range(40)], ["site", "site_name"])
     events.join(sites, "site").groupBy("site_name").count().collect()

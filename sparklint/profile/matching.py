@@ -1,0 +1,580 @@
+"""Match what a run measured to the operations the static analysis found, attach the
+measurements to findings as evidence, raise severities the measurements confirm, and report
+runtime-only problems (SPK201-SPK204) at the code that ran them.
+
+Precision first: a runtime write/join/grouping is matched to a static operation only when
+nothing contradicts it (target, format, mode, coalesce count, join keys) and something
+identifies it: the same target, the same call site (`collect at jobs/x.py:21`), or a shape
+(operators, format, mode) that exactly one static operation and exactly one runtime operation
+share. Anything ambiguous gets no evidence.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from sparklint.findings import ChainStep, CheckResult, Finding, Location, Severity
+from sparklint.profile.model import (
+    JoinProfile,
+    PlanNode,
+    RunProfile,
+    SqlExecutionProfile,
+    StageProfile,
+    WriteProfile,
+)
+from sparklint.profile.runtime_rules import (
+    IDLE_CORES,
+    SKEWED_SHUFFLE,
+    SMALL_FILES,
+    UNDER_PARALLEL_WRITE,
+    threshold,
+)
+from sparklint.profile.summary import format_bytes, format_ms
+from sparklint.settings import Settings
+
+BROADCAST_DEFAULT_BYTES = 10 * 1024 * 1024  # spark.sql.autoBroadcastJoinThreshold default
+_CALL_SITE = re.compile(r"^\S+ at (?P<file>.+?):(?P<line>\d+)$")
+_COALESCE_OP = re.compile(r"^coalesce\((\d+)\)$")
+_COLUMN = re.compile(r"([A-Za-z_][\w]*)#\d+L?")
+_FORMATS = {"parquet", "orc", "csv", "json", "text", "avro", "delta", "iceberg", "jdbc"}
+_SORT_OPS = ("sortWithinPartitions", "sort(", "orderBy")
+
+
+@dataclass(frozen=True, slots=True)
+class RuntimeWrite:
+    run: RunProfile
+    execution: SqlExecutionProfile
+    write: WriteProfile
+    coalesce: int | None  # N of a `Coalesce N` under the write, None when there is none
+    sorted: bool
+    stage: StageProfile | None
+
+
+@dataclass(frozen=True, slots=True)
+class RuntimeJoin:
+    run: RunProfile
+    execution: SqlExecutionProfile
+    join: JoinProfile
+    keys: tuple[str, ...]
+    stage: StageProfile | None
+
+
+# ---------------------------------------------------------------- runtime side
+
+
+def runtime_writes(run: RunProfile) -> list[RuntimeWrite]:
+    found = []
+    for execution in run.sql_executions:
+        if execution.plan is None:
+            continue
+        for write in execution.writes:
+            node = _write_node(execution.plan, write)
+            below = list(node.walk()) if node else []
+            coalesce = next(
+                (_int_suffix(item.description) for item in below if item.name == "Coalesce"), None
+            )
+            is_sorted = any(item.name == "Sort" for item in below)
+            found.append(RuntimeWrite(run, execution, write, coalesce, is_sorted, _write_stage(run, execution)))
+    return found
+
+
+def runtime_joins(run: RunProfile) -> list[RuntimeJoin]:
+    found = []
+    for execution in run.sql_executions:
+        if execution.plan is None:
+            continue
+        for join in execution.joins:
+            keys = _join_keys(join.description)
+            found.append(RuntimeJoin(run, execution, join, keys, _stage_running(run, execution, join.description)))
+    return found
+
+
+def _write_node(plan: PlanNode, write: WriteProfile) -> PlanNode | None:
+    for node in plan.walk():
+        if node.name.removeprefix("Execute ").strip() == write.command:
+            return node
+    return None
+
+
+def _int_suffix(text: str) -> int | None:
+    match = re.search(r"(\d+)\s*$", text)
+    return int(match.group(1)) if match else None
+
+
+def _write_stage(run: RunProfile, execution: SqlExecutionProfile) -> StageProfile | None:
+    stages = [stage for stage in run.stages_of(execution) if stage.status != "failed"]
+    writing = [stage for stage in stages if "WriteFiles" in stage.rdd_scopes or stage.output_records]
+    chosen = writing or stages
+    return max(chosen, key=lambda stage: (stage.output_bytes.total, stage.stage_id)) if chosen else None
+
+
+def _stage_running(run: RunProfile, execution: SqlExecutionProfile, description: str) -> StageProfile | None:
+    """The stage that ran the plan node described: the one whose RDD scopes hold the
+    whole-stage-codegen block the node sits in."""
+    if execution.plan is None:
+        return None
+    codegen = _enclosing_codegen(execution.plan, description)
+    if codegen is None:
+        return None
+    candidates = [stage for stage in run.stages_of(execution) if codegen in stage.rdd_scopes]
+    return max(candidates, key=lambda stage: (stage.attempt, stage.stage_id)) if candidates else None
+
+
+def _enclosing_codegen(plan: PlanNode, description: str) -> str | None:
+    """The `WholeStageCodegen (k)` block a node runs in (an InputAdapter ends a block)."""
+    stack: list[tuple[PlanNode, str | None]] = [(plan, None)]
+    while stack:
+        node, codegen = stack.pop()
+        if node.name.startswith("WholeStageCodegen"):
+            codegen = node.name
+        if node.description == description:
+            return codegen
+        below = None if node.name == "InputAdapter" else codegen
+        stack.extend((child, below) for child in node.children)
+    return None
+
+
+def _join_keys(description: str) -> tuple[str, ...]:
+    """Left keys of `SortMergeJoin [cast(site#2 as bigint)], [site#4L], Inner` -> ("site",)."""
+    bracket = re.search(r"\[([^\]]*)\]", description)
+    if not bracket:
+        return ()
+    return tuple(dict.fromkeys(_COLUMN.findall(bracket.group(1))))
+
+
+def call_site(text: str) -> tuple[str, int] | None:
+    """`collect at /abs/jobs/x.py:21` -> ("/abs/jobs/x.py", 21); JVM frames are no call site."""
+    match = _CALL_SITE.match(text.strip())
+    if not match:
+        return None
+    file, line = match.group("file"), int(match.group("line"))
+    if line <= 0 or file.endswith(".java"):
+        return None
+    return file, line
+
+
+def _call_site_matches(site: tuple[str, int] | None, path: str, line: int) -> bool:
+    if site is None:
+        return False
+    file, site_line = site
+    if site_line != line:
+        return False
+    posix = PurePosixPath(file.replace("\\", "/"))
+    static = PurePosixPath(path)
+    if len(posix.parts) == 1:  # Scala/Java call sites name the file only
+        return posix.name == static.name
+    return posix.parts[-len(static.parts):] == static.parts
+
+
+def _resolve_call_site(site: tuple[str, int] | None, root: Path, known_paths: set[str]) -> Location | None:
+    """A project location for a call site, when exactly one checked file fits it."""
+    if site is None:
+        return None
+    file, line = site
+    parts = PurePosixPath(file.replace("\\", "/")).parts
+    fits = [path for path in known_paths if parts[-len(PurePosixPath(path).parts):] == PurePosixPath(path).parts]
+    if len(fits) != 1:
+        return None
+    return Location(fits[0], line)
+
+
+# ---------------------------------------------------------------- static side
+
+
+def _static_shape(static: dict) -> dict[str, Any]:
+    operators = [str(op) for op in static.get("operators") or ()]
+    coalesce = None
+    for op in operators:
+        match = _COALESCE_OP.match(op.strip())
+        if match:
+            coalesce = int(match.group(1))
+    write = static.get("write") or {}
+    data_format = (write.get("format") or "").lower() or None
+    method = (write.get("method") or "").lower()
+    if data_format is None and method in _FORMATS:
+        data_format = method
+    mode = (write.get("mode") or "").lower() or None
+    return {
+        "coalesce": static.get("coalesce", coalesce),
+        "sorted": any(op.startswith(_SORT_OPS) for op in operators) or bool(static.get("sorted")),
+        "format": data_format,
+        "mode": mode,
+        "target": write.get("target"),
+        "table_write": method in ("saveastable", "insertinto") or write.get("api") == "writeTo",
+    }
+
+
+def _target_matches(static_target: str, runtime: WriteProfile) -> bool:
+    wanted = _normalise_target(static_target)
+    for candidate in (runtime.table, runtime.path):
+        if not candidate:
+            continue
+        have = _normalise_target(candidate)
+        if have == wanted or have.endswith("/" + wanted) or have.endswith("." + wanted):
+            return True
+    return False
+
+
+def _normalise_target(target: str) -> str:
+    text = target.strip().replace("`", "").rstrip("/")
+    text = re.sub(r"^s3[an]://", "s3://", text)
+    text = re.sub(r"^file:(//)?", "", text)
+    text = text.removeprefix("spark_catalog.")
+    return text.lower()
+
+
+def _write_contradicts(shape: dict[str, Any], runtime: RuntimeWrite) -> bool:
+    if shape["coalesce"] != runtime.coalesce:
+        return True
+    if shape["format"] and runtime.write.format and shape["format"] != runtime.write.format.lower():
+        return True
+    if shape["mode"] and runtime.write.mode and shape["mode"] != runtime.write.mode.lower():
+        return True
+    if shape["target"] and (runtime.write.table or runtime.write.path) and not _target_matches(shape["target"], runtime.write):
+        return True
+    return False
+
+
+def _write_identifies(shape: dict[str, Any], static: dict, runtime: RuntimeWrite) -> bool:
+    if shape["target"] and _target_matches(shape["target"], runtime.write):
+        return True
+    location = static.get("location") or {}
+    site = call_site(runtime.execution.description)
+    steps = [location, *(static.get("chain") or ())]
+    return any(_call_site_matches(site, step.get("path", ""), int(step.get("line", 0))) for step in steps if step)
+
+
+def match_write(static: dict, operations: Iterable[dict], run: RunProfile) -> RuntimeWrite | None:
+    shape = _static_shape(static)
+    candidates = [runtime for runtime in runtime_writes(run) if not _write_contradicts(shape, runtime)]
+    identified = [runtime for runtime in candidates if _write_identifies(shape, static, runtime)]
+    if len(identified) == 1:
+        return identified[0]
+    if identified or len(candidates) != 1:
+        return None
+    (only,) = candidates
+    rivals = [
+        other for other in operations
+        if other.get("kind") == "write" and not _write_contradicts(_static_shape(other), only)
+    ]
+    return only if len(rivals) == 1 else None
+
+
+def match_join(static: dict, operations: Iterable[dict], run: RunProfile) -> RuntimeJoin | None:
+    keys = tuple((static.get("join") or {}).get("keys") or (static.get("grouping") or {}).get("keys") or ())
+    if not keys:
+        return None
+    candidates = [runtime for runtime in runtime_joins(run) if set(runtime.keys) == set(keys)]
+    location = static.get("location") or {}
+    identified = [
+        runtime for runtime in candidates
+        if _call_site_matches(call_site(runtime.execution.description), location.get("path", ""),
+                              int(location.get("line", 0)))
+    ]
+    if len(identified) == 1:
+        return identified[0]
+    if identified or len(candidates) != 1:
+        return None
+    rivals = [
+        other for other in operations
+        if other.get("kind") in ("join", "grouping")
+        and set((other.get("join") or other.get("grouping") or {}).get("keys") or ()) == set(keys)
+        and (other.get("kind") == "join" or (other.get("grouping") or {}).get("kind") == "join")
+    ]
+    return candidates[0] if len(rivals) <= 1 else None
+
+
+# ---------------------------------------------------------------- evidence
+
+
+def _run_label(run: RunProfile) -> str:
+    return f"run {run.app_id} `{run.app_name}`"
+
+
+def write_evidence(runtime: RuntimeWrite) -> tuple[list[str], dict[str, Any]]:
+    run, stage, write = runtime.run, runtime.stage, runtime.write
+    cores = run.max_cores
+    facts: dict[str, Any] = {
+        "app_id": run.app_id,
+        "app_name": run.app_name,
+        "sql_execution": runtime.execution.execution_id,
+        "cores": cores,
+        "files_written": write.files_written,
+        "bytes_written": write.bytes_written,
+        "rows_written": write.rows_written,
+        "target": write.target,
+    }
+    lines = []
+    if stage is not None:
+        utilisation = stage.core_utilisation(cores)
+        facts.update(
+            stage_id=stage.stage_id,
+            tasks=stage.task_time_ms.count,
+            stage_wall_ms=stage.wall_ms,
+            run_wall_ms=run.wall_ms,
+            task_time_ms=stage.task_time_ms.total,
+            bytes_per_task_max=stage.output_bytes.max,
+            bytes_per_task_median=stage.output_bytes.median,
+            spill_memory_bytes=stage.memory_spill_bytes.total,
+            spill_disk_bytes=stage.disk_spill_bytes.total,
+            core_utilisation=round(utilisation, 4),
+        )
+        lines.append(
+            f"{_run_label(run)}: the write ran as {_tasks(stage.task_time_ms.count)} on {cores} cores "
+            f"(stage {stage.stage_id}, {format_ms(stage.wall_ms)}, core utilisation {utilisation:.0%})"
+        )
+        rows = f"{write.rows_written} rows, " if write.rows_written is not None else ""
+        lines.append(
+            f"wrote {rows}{format_bytes(stage.output_bytes.total)}: up to {format_bytes(stage.output_bytes.max)} "
+            f"per task (median {format_bytes(stage.output_bytes.median)})"
+        )
+        if stage.spill_bytes:
+            lines.append(
+                f"spilled {format_bytes(stage.memory_spill_bytes.total)} from memory, "
+                f"{format_bytes(stage.disk_spill_bytes.total)} to disk"
+            )
+    return lines, facts
+
+
+def join_evidence(runtime: RuntimeJoin) -> tuple[list[str], dict[str, Any]]:
+    join = runtime.join
+    facts = {
+        "app_id": runtime.run.app_id,
+        "app_name": runtime.run.app_name,
+        "sql_execution": runtime.execution.execution_id,
+        "strategy": join.strategy,
+        "left_bytes": join.left.bytes,
+        "right_bytes": join.right.bytes,
+        "left_rows": join.left.rows,
+        "right_rows": join.right.rows,
+    }
+    lines = [
+        f"{_run_label(runtime.run)}: Spark ran a {join.strategy}; left side {format_bytes(join.left.bytes)}"
+        f" ({_rows(join.left.rows)}), right side {format_bytes(join.right.bytes)} ({_rows(join.right.rows)})"
+    ]
+    return lines, facts
+
+
+def skew_evidence(runtime: RuntimeJoin) -> tuple[list[str], dict[str, Any]]:
+    lines, facts = join_evidence(runtime)
+    stage = runtime.stage
+    if stage is not None and stage.shuffle_read_bytes.count:
+        figure = stage.shuffle_read_bytes
+        facts.update(stage_id=stage.stage_id, shuffle_read_max=figure.max, shuffle_read_median=figure.median,
+                     skew=round(figure.skew, 2))
+        lines.append(
+            f"stage {stage.stage_id} read up to {format_bytes(figure.max)} in one task against a median of "
+            f"{format_bytes(figure.median)} ({figure.skew:.1f}x)"
+        )
+    return lines, facts
+
+
+def _rows(rows: int | None) -> str:
+    return "? rows" if rows is None else f"{rows} rows"
+
+
+# ---------------------------------------------------------------- findings
+
+
+def attach_evidence(result: CheckResult, runs: tuple[RunProfile, ...], settings: Settings) -> CheckResult:
+    if not runs:
+        return result
+    options = settings.profile_options
+    operations = list(result.operations)
+    findings: list[Finding] = []
+    explained_stages: set[tuple[str, int]] = set()
+    for finding in result.findings:
+        updated, stages = _with_evidence(finding, operations, runs, options)
+        findings.append(updated)
+        explained_stages.update(stages)
+    findings.extend(_runtime_findings(result, runs, operations, settings, explained_stages))
+    return replace(result, findings=tuple(sorted(findings, key=Finding.sort_key)))
+
+
+def _with_evidence(finding: Finding, operations: list[dict], runs: tuple[RunProfile, ...],
+                   options: dict) -> tuple[Finding, set[tuple[str, int]]]:
+    static = finding.properties.get("static")
+    if not isinstance(static, dict):
+        return finding, set()
+    kind = static.get("kind")
+    collected: list[tuple[list[str], dict[str, Any], bool]] = []
+    stages: set[tuple[str, int]] = set()
+    for run in runs:
+        if finding.rule == "SPK001" and kind == "write":
+            runtime = match_write(static, operations, run)
+            if runtime is None:
+                continue
+            lines, facts = write_evidence(runtime)
+            harm = _write_harm(facts, options)
+            if runtime.stage is not None:
+                stages.add((run.app_id, runtime.stage.stage_id))
+        elif finding.rule == "SPK002" and kind == "join":
+            runtime_join = match_join(static, operations, run)
+            if runtime_join is None:
+                continue
+            lines, facts = join_evidence(runtime_join)
+            small = min((side for side in (facts["left_bytes"], facts["right_bytes"]) if side is not None), default=None)
+            harm = not runtime_join.join.strategy.startswith("Broadcast") and small is not None and small <= BROADCAST_DEFAULT_BYTES
+        elif finding.rule == "SPK003" and kind == "grouping":
+            runtime_join = match_join(static, operations, run)
+            if runtime_join is None:
+                continue
+            lines, facts = skew_evidence(runtime_join)
+            harm = facts.get("skew", 0) >= threshold(options, "skew-ratio")
+            if runtime_join.stage is not None:
+                stages.add((run.app_id, runtime_join.stage.stage_id))
+        else:
+            continue
+        collected.append((lines, facts, harm))
+    if not collected:
+        return finding, stages
+    lines, _, _ = collected[0]  # the newest run that matched speaks; the others are counted
+    if len(collected) > 1:
+        lines = [*lines, f"matched in {len(collected)} runs"]
+    confirmed = any(harm for _, _, harm in collected)
+    severity = finding.severity.raised() if confirmed else finding.severity
+    properties = {
+        **finding.properties,
+        "evidence": {
+            "runs": [facts for _, facts, _ in collected],
+            "confirmed": confirmed,
+            "static_severity": finding.severity.label,
+        },
+    }
+    return replace(finding, evidence=tuple(lines), severity=severity, properties=properties), stages
+
+
+def _write_harm(facts: dict[str, Any], options: dict) -> bool:
+    """Measured harm of a coalesced write: it spilled, left most cores idle, or wrote a lot per task."""
+    if facts.get("tasks") is None:
+        return False
+    if threshold(options, "raise-on-spill") and (facts.get("spill_memory_bytes") or facts.get("spill_disk_bytes")):
+        return True
+    if facts["cores"] and facts["tasks"] / facts["cores"] <= threshold(options, "write-max-core-share"):
+        return True
+    return (facts.get("bytes_per_task_max") or 0) >= threshold(options, "write-min-bytes-per-task")
+
+
+def _runtime_findings(result: CheckResult, runs: tuple[RunProfile, ...], operations: list[dict],
+                      settings: Settings, explained: set[tuple[str, int]]) -> list[Finding]:
+    options = settings.profile_options
+    known_paths = {str(op.get("location", {}).get("path")) for op in operations if op.get("location")}
+    known_paths |= {finding.location.path for finding in result.findings}
+    known_paths |= {str(step.get("path")) for op in operations for step in op.get("chain") or () if step.get("path")}
+    root = Path(result.root)
+    out: dict[tuple, Finding] = {}
+    for run in runs:
+        if settings.rule_enabled(SKEWED_SHUFFLE.code):
+            for finding in _skewed_shuffles(run, options, root, known_paths, explained):
+                out.setdefault((finding.rule, finding.location.path, finding.location.line), finding)
+        if settings.rule_enabled(UNDER_PARALLEL_WRITE.code) or settings.rule_enabled(SMALL_FILES.code):
+            for finding in _write_findings(run, operations, options, settings, explained):
+                out.setdefault((finding.rule, finding.location.path, finding.location.line), finding)
+        if settings.rule_enabled(IDLE_CORES.code):
+            for finding in _idle_stages(run, options, root, known_paths, explained):
+                out.setdefault((finding.rule, finding.location.path, finding.location.line), finding)
+    return list(out.values())
+
+
+def _skewed_shuffles(run: RunProfile, options: dict, root: Path, known_paths: set[str],
+                     explained: set[tuple[str, int]]) -> Iterable[Finding]:
+    ratio, min_bytes = threshold(options, "skew-ratio"), threshold(options, "skew-min-bytes")
+    for stage in run.stages:
+        figure = stage.shuffle_read_bytes
+        if (run.app_id, stage.stage_id) in explained or figure.max < min_bytes or figure.skew < ratio:
+            continue
+        location = _resolve_call_site(call_site(stage.name), root, known_paths)
+        if location is None:
+            continue
+        yield Finding(
+            rule=SKEWED_SHUFFLE.code,
+            severity=SKEWED_SHUFFLE.severity,
+            message=(f"skewed shuffle: one task of stage {stage.stage_id} read {format_bytes(figure.max)}, "
+                     f"{figure.skew:.0f}x the median task"),
+            location=location,
+            fix=SKEWED_SHUFFLE.fix_title,
+            key=(SKEWED_SHUFFLE.code, location.path, stage.name),
+            evidence=(f"{_run_label(run)}: stage {stage.stage_id} `{stage.name}`: {stage.task_time_ms.count} tasks, "
+                      f"shuffle read max {format_bytes(figure.max)}, median {format_bytes(figure.median)}",),
+            properties={"evidence": {"runs": [{"app_id": run.app_id, "stage_id": stage.stage_id,
+                                               "shuffle_read_max": figure.max,
+                                               "shuffle_read_median": figure.median}]}},
+        )
+
+
+def _write_findings(run: RunProfile, operations: list[dict], options: dict, settings: Settings,
+                    explained: set[tuple[str, int]]) -> Iterable[Finding]:
+    write_ops = [op for op in operations if op.get("kind") == "write"]
+    for runtime in runtime_writes(run):
+        stage = runtime.stage
+        if stage is None or (run.app_id, stage.stage_id) in explained:
+            continue
+        matches = [op for op in write_ops if match_write(op, write_ops, run) == runtime]
+        if len(matches) != 1:
+            continue
+        op = matches[0]
+        location = Location(str(op["location"]["path"]), int(op["location"]["line"]))
+        chain = tuple(
+            ChainStep(Location(str(step["path"]), int(step["line"])), str(step.get("message", "")))
+            for step in op.get("chain") or ()
+        )
+        lines, facts = write_evidence(runtime)
+        cores = run.max_cores
+        tasks = stage.task_time_ms.count
+        if (settings.rule_enabled(UNDER_PARALLEL_WRITE.code) and cores and tasks / cores <= threshold(options, "write-max-core-share")
+                and stage.output_bytes.max >= threshold(options, "write-min-bytes-per-task")):
+            yield Finding(
+                rule=UNDER_PARALLEL_WRITE.code,
+                severity=UNDER_PARALLEL_WRITE.severity,
+                message=(f"under-parallel write: {tasks} tasks on {cores} cores wrote up to "
+                         f"{format_bytes(stage.output_bytes.max)} each"),
+                location=location, chain=chain, fix=UNDER_PARALLEL_WRITE.fix_title,
+                key=(UNDER_PARALLEL_WRITE.code, location.path, runtime.write.target),
+                evidence=tuple(lines), properties={"evidence": {"runs": [facts]}},
+            )
+        files = runtime.write.files_written or 0
+        written = runtime.write.bytes_written or 0
+        if (settings.rule_enabled(SMALL_FILES.code) and files >= threshold(options, "small-files-min-count")
+                and written / files < threshold(options, "small-file-bytes")):
+            yield Finding(
+                rule=SMALL_FILES.code,
+                severity=SMALL_FILES.severity,
+                message=f"small files: the write produced {files} files of {format_bytes(written // files)} on average",
+                location=location, chain=chain, fix=SMALL_FILES.fix_title,
+                key=(SMALL_FILES.code, location.path, runtime.write.target),
+                evidence=tuple(lines), properties={"evidence": {"runs": [facts]}},
+            )
+
+
+def _idle_stages(run: RunProfile, options: dict, root: Path, known_paths: set[str],
+                 explained: set[tuple[str, int]]) -> Iterable[Finding]:
+    ceiling, min_ms = threshold(options, "idle-max-utilisation"), threshold(options, "idle-min-stage-ms")
+    for stage in run.stages:
+        if (run.app_id, stage.stage_id) in explained or stage.wall_ms < min_ms:
+            continue
+        utilisation = stage.core_utilisation(run.max_cores)
+        if utilisation >= ceiling:
+            continue
+        location = _resolve_call_site(call_site(stage.name), root, known_paths)
+        if location is None:
+            continue
+        yield Finding(
+            rule=IDLE_CORES.code,
+            severity=IDLE_CORES.severity,
+            message=(f"idle cores: stage {stage.stage_id} ran {format_ms(stage.wall_ms)} with "
+                     f"{stage.task_time_ms.count} tasks on {run.max_cores} cores ({utilisation:.0%} busy)"),
+            location=location,
+            fix=IDLE_CORES.fix_title,
+            key=(IDLE_CORES.code, location.path, stage.name),
+            evidence=(f"{_run_label(run)}: stage {stage.stage_id} `{stage.name}`",),
+            properties={"evidence": {"runs": [{"app_id": run.app_id, "stage_id": stage.stage_id,
+                                               "core_utilisation": round(utilisation, 4)}]}},
+        )
+
+
+def _tasks(count: int) -> str:
+    return "1 task" if count == 1 else f"{count} tasks"
