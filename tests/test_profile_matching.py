@@ -1,0 +1,144 @@
+"""`sparklint check --profile`: the findings on tests/spark_jobs gain the evidence its real runs
+measured (committed logs in every codec and a rolling log), severities rise where the
+measurements confirm harm, and nothing is attached when the code and the run disagree."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import needs_engine, run_cli
+
+pytestmark = needs_engine
+
+HERE = Path(__file__).resolve().parent
+JOBS = HERE / "spark_jobs"
+LOGS = HERE / "data" / "eventlogs"
+VARIANTS = ("plain", "lz4", "lzf", "snappy", "zstd", "rolling")
+# Facts that differ between two runs of the same job (ids, timings); the rest must be equal.
+RUN_SPECIFIC = {"app_id", "app_name", "sql_execution", "stage_wall_ms", "run_wall_ms", "task_time_ms",
+                "core_utilisation", "target", "stage_id"}
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    shutil.copytree(JOBS, root, ignore=shutil.ignore_patterns("__pycache__"))
+    (root / "pyproject.toml").write_text("[tool.sparklint]\n", encoding="utf-8")
+    return root
+
+
+def check(project: Path, *args: str) -> dict:
+    result = run_cli("check", ".", "--output-format", "json", "--no-cache", *args, cwd=project)
+    assert result.exit_code in (0, 1), result.stderr
+    return result.json()
+
+
+def by_place(report: dict) -> dict[tuple[str, str, int], dict]:
+    return {(item["rule"], item["location"]["path"], item["location"]["line"]): item for item in report["findings"]}
+
+
+SORTED_WRITE = ("SPK001", "lake/sink.py", 6)
+EXPORT_WRITE = ("SPK001", "lake/sink.py", 10)
+SKEWED_JOIN = ("SPK003", "pipeline_job.py", 72)
+
+
+def stable(facts: dict) -> dict:
+    return {key: value for key, value in facts.items() if key not in RUN_SPECIFIC}
+
+
+def test_static_findings_without_a_profile(project: Path) -> None:
+    findings = by_place(check(project))
+    assert {place: item["severity"] for place, item in findings.items()} == {
+        SORTED_WRITE: "error", EXPORT_WRITE: "warning", SKEWED_JOIN: "warning",
+    }
+    assert all(not item.get("evidence") for item in findings.values())
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_every_log_gives_the_same_evidence(project: Path, variant: str) -> None:
+    report = check(project, "--profile", str(LOGS / variant))
+    assert report["warnings"] == []
+    findings = by_place(report)
+    assert set(findings) == {SORTED_WRITE, EXPORT_WRITE, SKEWED_JOIN}
+
+    sorted_write = findings[SORTED_WRITE]
+    (facts,) = sorted_write["properties"]["evidence"]["runs"]
+    assert facts["app_name"] == f"pipeline-{variant}"
+    assert stable(facts) == {
+        "cores": 2, "files_written": 2, "rows_written": 120000, "tasks": 2,
+        "bytes_written": facts["bytes_written"], "bytes_per_task_max": facts["bytes_per_task_max"],
+        "bytes_per_task_median": facts["bytes_per_task_median"],
+        "spill_memory_bytes": 33554368, "spill_disk_bytes": facts["spill_disk_bytes"],
+    }
+    assert facts["bytes_written"] > 1_000_000 and facts["spill_disk_bytes"] > 0
+    assert sorted_write["severity"] == "error"  # already the highest static severity
+    assert sorted_write["evidence"][0].startswith(f"run {facts['app_id']} `pipeline-{variant}`: the write ran as 2 tasks on 2 cores")
+    assert sorted_write["evidence"][2].startswith("spilled 32.0 MiB from memory")
+
+    export = findings[EXPORT_WRITE]
+    (export_facts,) = export["properties"]["evidence"]["runs"]
+    assert (export_facts["tasks"], export_facts["files_written"], export_facts["rows_written"]) == (1, 1, 120000)
+    assert export["severity"] == "error"  # raised from warning: 1 task on 2 cores
+    assert export["properties"]["evidence"]["static_severity"] == "warning"
+
+    skewed = findings[SKEWED_JOIN]
+    (skew_facts,) = skewed["properties"]["evidence"]["runs"]
+    assert skew_facts["strategy"] == "SortMergeJoin" and skew_facts["right_rows"] == 51
+    assert skew_facts["skew"] >= 4
+    assert skewed["severity"] == "error"  # raised from warning: measured skew
+    assert any("in one task against a median of" in line for line in skewed["evidence"])
+
+
+def test_evidence_is_identical_for_every_codec(project: Path) -> None:
+    def fingerprint(variant: str) -> dict:
+        findings = by_place(check(project, "--profile", str(LOGS / variant)))
+        return {place: [stable(facts) for facts in item["properties"]["evidence"]["runs"]]
+                for place, item in findings.items()}
+
+    expected = fingerprint("plain")
+    for variant in VARIANTS[1:]:
+        assert fingerprint(variant) == expected, variant
+
+
+def test_several_runs_are_counted_and_the_newest_speaks(project: Path) -> None:
+    report = check(project, "--profile", str(LOGS / "zstd"), "--profile", str(LOGS / "lz4"))
+    sorted_write = by_place(report)[SORTED_WRITE]
+    assert [facts["app_name"] for facts in sorted_write["properties"]["evidence"]["runs"]] == ["pipeline-zstd", "pipeline-lz4"]
+    assert sorted_write["evidence"][-1] == "matched in 2 runs"
+
+
+def test_no_evidence_when_code_and_run_disagree(project: Path) -> None:
+    sink = project / "lake" / "sink.py"
+    sink.write_text(sink.read_text(encoding="utf-8").replace("coalesce(2)", "coalesce(3)"), encoding="utf-8")
+    findings = by_place(check(project, "--profile", str(LOGS / "zstd")))
+    changed = findings[SORTED_WRITE]
+    assert "coalesce(3)" in changed["message"]
+    assert not changed.get("evidence") and "evidence" not in changed["properties"]
+    assert findings[EXPORT_WRITE]["evidence"]  # the other write still matches
+
+
+def test_runtime_only_rules_report_at_the_call_site(project: Path) -> None:
+    (project / "pyproject.toml").write_text(
+        "[tool.sparklint]\nprofile-options = { idle-max-utilisation = 1.01, idle-min-stage-ms = 0 }\n",
+        encoding="utf-8",
+    )
+    findings = by_place(check(project, "--profile", str(LOGS / "zstd")))
+    idle = sorted(place for place in findings if place[0] == "SPK204")
+    # every measured stage with a PySpark call site, once per line; the stages SPK003 explains are left out
+    assert idle == [("SPK204", "pipeline_job.py", 68), ("SPK204", "pipeline_job.py", 72)]
+    assert findings[idle[0]]["evidence"][0].startswith("run local-")
+
+
+def test_unreadable_profile_keeps_static_findings_and_exit_code(project: Path) -> None:
+    plain = run_cli("check", ".", "--no-cache", cwd=project)
+    broken = project / "broken.zstd"
+    broken.write_bytes(b"not zstd at all")
+    result = run_cli("check", ".", "--no-cache", "--profile", str(broken), cwd=project)
+    assert result.exit_code == plain.exit_code == 1
+    assert result.stdout == plain.stdout
+    assert "sparklint: warning: run profile" in result.stderr and "content is not a zstd event log" in result.stderr
+    required = run_cli("check", ".", "--no-cache", "--profile", str(broken), "--profile-required", cwd=project)
+    assert required.exit_code == 2
+    assert required.stderr.strip().splitlines()[-1].startswith("sparklint: error: run profile")
