@@ -1348,7 +1348,12 @@ def _merge_companions(classes: list[m.Class]) -> tuple[m.Class, ...]:
     """A class (or trait) and its companion object share one qualified name; they become one
     `Class` of the class's kind, like a Python class with class-level attributes: the
     object's fields and methods are reached both as `C.member` and as `this.member`. The
-    object's initializer becomes `<clinit>` (the JVM's name for it)."""
+    object's initializer becomes `<clinit>` (the JVM's name for it).
+
+    Fields of a class are evaluated at each construction, so only the companion's
+    constant-like fields are merged (literals, names, collections of them): a companion
+    `val empty = C(Nil)` would otherwise construct C while constructing C. The others are
+    left out (unknown), which loses nothing a rule could prove."""
     by_qualname: dict[str, int] = {}
     merged: list[m.Class] = []
     for cls in classes:
@@ -1372,9 +1377,30 @@ def _merge_companions(classes: list[m.Class]) -> tuple[m.Class, ...]:
             bases=tuple(dict.fromkeys(instance.bases + companion.bases)),
             methods=instance.methods + statics,
             fields=instance.fields + tuple(
-                (name, value) for name, value in companion.fields if name not in known),
+                (name, value) for name, value in companion.fields
+                if name not in known and _is_constant_like(value)),
         )
     return tuple(merged)
+
+
+def _is_constant_like(value: m.Expr) -> bool:
+    """No call and no lambda anywhere inside (explicit stack)."""
+    stack: list[m.Expr] = [value]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, (m.Call, m.Lambda, m.Opaque)):
+            return False
+        if isinstance(current, m.Attr):
+            stack.append(current.value)
+        elif isinstance(current, m.Seq):
+            stack.extend(current.items)
+        elif isinstance(current, m.BinOp):
+            stack.extend((current.left, current.right))
+        elif isinstance(current, m.UnaryOp):
+            stack.append(current.operand)
+        elif isinstance(current, m.Subscript):
+            stack.extend((current.value, current.index))
+    return True
 
 
 def _spine_head(node: tree_sitter.Node) -> tree_sitter.Node | None:
