@@ -198,3 +198,51 @@ def test_fixture_is_valid_scala_that_compiles_against_spark(fixture: str, tmp_pa
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert "error" not in completed.stdout + completed.stderr
+
+
+SCALA3_PROJECT = {
+    "build.sbt": 'ThisBuild / scalaVersion := "3.3.3"\n',
+    "src/main/scala/com/acme/Main.scala": """\
+        package com.acme
+        package jobs
+
+        import org.apache.spark.sql.SparkSession
+        import lake.Lake.*
+
+        @main def hourly(hour: String): Unit =
+          val spark = SparkSession.builder().getOrCreate()
+          val events = spark.read.table("raw.events")
+          events.writeIceberg("lake.visits") // noqa: SPK002
+        """,
+    "src/main/scala/com/acme/Lake.scala": """\
+        package com.acme.lake
+
+        import org.apache.spark.sql.DataFrame
+
+        object Lake:
+          final val Files = 2
+          extension (df: DataFrame)
+            def writeIceberg(table: String): Unit =
+              df.coalesce(Files).writeTo(table).append()
+        """,
+}
+
+
+def test_scala3_main_extension_and_relative_import(tmp_path: Path) -> None:
+    """Scala 3: an `@main` entry, an `extension` method brought in by a relative wildcard import
+    (`lake.Lake.*` from inside `package com.acme` / `package jobs`), indentation syntax; the
+    unused `noqa` is reported as SPK100 at the comment."""
+    import textwrap
+
+    for relative, text in SCALA3_PROJECT.items():
+        path = tmp_path / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+    _, document = check(tmp_path)
+    assert found(document) == {
+        ("SPK001", "src/main/scala/com/acme/Lake.scala", 9),
+        ("SPK100", "src/main/scala/com/acme/Main.scala", 10),
+    }
+    chain = finding(document, "SPK001")["chain"]
+    assert chain[0]["location"]["path"] == "src/main/scala/com/acme/Main.scala"
+    assert "hourly()" in chain[0]["message"] and "writeIceberg" in chain[0]["message"]

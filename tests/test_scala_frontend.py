@@ -587,3 +587,28 @@ def test_very_long_chain_does_not_hit_the_recursion_limit():
 def test_rdd_writes_are_plain_calls(snippet):
     (statement,) = body_of(snippet)
     assert statement.value.func.value == attr(name("df"), "rdd")
+
+
+def test_companion_object_and_class_become_one_class():
+    module = lower("""
+        package p
+        case class Exporter(spark: SparkSession) {
+          import Exporter._
+          def exportTo(df: DataFrame) = df.coalesce(Parts).write.json(Root)
+        }
+        object Exporter {
+          final val Parts = 4
+          val Root = "/exports"
+          val empty = Exporter(null)
+          def fromConf(spark: SparkSession) = new Exporter(spark)
+        }
+    """)
+    (exporter,) = module.classes
+    assert (exporter.qualname, exporter.kind) == ("p.Exporter", "class")
+    assert [f.name for f in exporter.methods] == ["exportTo", "fromConf"]
+    # constant-like companion fields are merged; `empty` (a construction) is left out
+    assert bare(exporter.fields) == (
+        ("spark", name("spark")), ("Parts", const(4)), ("Root", const("/exports")))
+    assert bare(method(exporter, "exportTo").body) == (m.Return(call(
+        attr(call(attr(name("df"), "coalesce"), attr(THIS, "Parts")), "write", "json"),
+        attr(THIS, "Root"))),)
