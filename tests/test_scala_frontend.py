@@ -612,3 +612,21 @@ def test_companion_object_and_class_become_one_class():
     assert bare(method(exporter, "exportTo").body) == (m.Return(call(
         attr(call(attr(name("df"), "coalesce"), attr(THIS, "Parts")), "write", "json"),
         attr(THIS, "Root"))),)
+
+
+def test_else_if_chain_is_one_flat_branch():
+    statements = body_of("""
+        if (other == null) df.write.parquet("/a")
+        else if (df.isEmpty) other.write.parquet("/b")
+        else df.union(other).write.parquet("/c")
+    """)
+    (branch,) = statements
+    assert isinstance(branch, m.Branch) and len(branch.arms) == 3
+    assert branch.test == m.BinOp("==", name("other"), const(None))
+    long_chain = " ".join(f"else if (n == {i}) {{ df.coalesce({i}) }}" for i in range(1500))
+    module = lower_scala("L.scala", (
+        "object L {\n  def f(df: DataFrame, n: Int) = {\n    if (n < 0) { df } " + long_chain
+        + " else { df }\n  }\n}\n").encode())
+    assert module.parse_errors == ()
+    (branch,) = module.classes[0].methods[0].body
+    assert len(branch.arms) == 1502

@@ -770,16 +770,7 @@ class _Lowerer:
         elif kind == "parenthesized_expression" and node.named_child_count == 1:
             self._tail(node.named_children[0], sink, out)
         elif kind == "if_expression":
-            test = self._expr(node.child_by_field_name("condition"), out)
-            consequence: list[m.Stmt] = []
-            alternative: list[m.Stmt] = []
-            then_node = node.child_by_field_name("consequence")
-            else_node = node.child_by_field_name("alternative")
-            if then_node is not None:
-                self._scoped_tail(then_node, sink, consequence)
-            if else_node is not None:
-                self._scoped_tail(else_node, sink, alternative)
-            out.append(m.Branch((tuple(consequence), tuple(alternative)), span, test))
+            self._if_chain(node, sink, out)
         elif kind == "match_expression":
             value_node = node.child_by_field_name("value")
             subject = self._expr(value_node, out) if value_node is not None else None
@@ -833,6 +824,33 @@ class _Lowerer:
             self._statement(node, out)
         else:
             out.append(sink.make(self._expr(node, out), span))
+
+    def _if_chain(self, node: tree_sitter.Node, sink: _Sink, out: list[m.Stmt]) -> None:
+        """`if a .. else if b .. else ..` -> one Branch with an arm per branch (walked in a loop,
+        as the Python front end does for elif chains). A later condition's hoisted statements
+        start its arm."""
+        test = self._expr(node.child_by_field_name("condition"), out)
+        arms: list[tuple[m.Stmt, ...]] = []
+        current: tree_sitter.Node | None = node
+        arm: list[m.Stmt] = []
+        while current is not None:
+            then_node = current.child_by_field_name("consequence")
+            if then_node is not None:
+                self._scoped_tail(then_node, sink, arm)
+            arms.append(tuple(arm))
+            arm = []
+            else_node = current.child_by_field_name("alternative")
+            current = None
+            if else_node is not None and else_node.type == "if_expression":
+                self._record_statement(else_node)
+                self._expr(else_node.child_by_field_name("condition"), arm)
+                current = else_node
+            elif else_node is not None:
+                self._scoped_tail(else_node, sink, arm)
+                arms.append(tuple(arm))
+            else:
+                arms.append(())
+        out.append(m.Branch(tuple(arms), self._span(node), test))
 
     def _scoped_tail(self, node: tree_sitter.Node, sink: _Sink, out: list[m.Stmt]) -> None:
         self.scopes.append(_Locals())
