@@ -150,3 +150,25 @@ def test_unknown_app_id_on_the_server_is_a_warning(history_server: str) -> None:
     loaded = load_runs([history_server], RunFilter(app_id="local-0"), OPTIONS, None)
     assert loaded.runs == ()
     assert loaded.warnings == (f"run profile {history_server}: no run with app id local-0",)
+
+
+def test_check_gets_identical_evidence_from_files_and_from_the_server(history_server: str, history_dir: Path,
+                                                                      tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(JOB.parent, project, ignore=shutil.ignore_patterns("__pycache__"))
+    (project / "pyproject.toml").write_text("[tool.sparklint]\n", encoding="utf-8")
+
+    def findings(source: str) -> list[dict]:
+        result = run_cli("check", ".", "--output-format", "json", "--no-cache", "--profile", source,
+                         "--app-name", "pipeline-rolling", cwd=project)
+        assert result.exit_code == 1, result.stderr
+        report = result.json()
+        assert report["warnings"] == []
+        return report["findings"]
+
+    from_server, from_files = findings(history_server), findings(str(history_dir))
+    assert from_server == from_files
+    coalesced = next(item for item in from_files if item["rule"] == "SPK001" and item["location"]["line"] == 6)
+    (facts,) = coalesced["properties"]["evidence"]["runs"]
+    assert (facts["tasks"], facts["rows_written"], facts["app_name"]) == (2, 120000, "pipeline-rolling")
+    assert facts["spill_memory_bytes"] > 0

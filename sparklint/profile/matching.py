@@ -530,7 +530,7 @@ def _write_findings(run: RunProfile, operations: list[dict], options: dict, sett
             yield Finding(
                 rule=UNDER_PARALLEL_WRITE.code,
                 severity=UNDER_PARALLEL_WRITE.severity,
-                message=(f"under-parallel write: {tasks} tasks on {cores} cores wrote up to "
+                message=(f"under-parallel write: {_tasks(tasks)} on {cores} cores wrote up to "
                          f"{format_bytes(stage.output_bytes.max)} each"),
                 location=location, chain=chain, fix=UNDER_PARALLEL_WRITE.fix_title,
                 key=(UNDER_PARALLEL_WRITE.code, location.path, runtime.write.target),
@@ -566,7 +566,7 @@ def _idle_stages(run: RunProfile, options: dict, root: Path, known_paths: set[st
             rule=IDLE_CORES.code,
             severity=IDLE_CORES.severity,
             message=(f"idle cores: stage {stage.stage_id} ran {format_ms(stage.wall_ms)} with "
-                     f"{stage.task_time_ms.count} tasks on {run.max_cores} cores ({utilisation:.0%} busy)"),
+                     f"{_tasks(stage.task_time_ms.count)} on {run.max_cores} cores ({utilisation:.0%} busy)"),
             location=location,
             fix=IDLE_CORES.fix_title,
             key=(IDLE_CORES.code, location.path, stage.name),
