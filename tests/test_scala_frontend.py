@@ -374,6 +374,8 @@ def test_collections_tuples_and_to_df():
     assert body_of('List(1, 0x10, 2_000L, true, null, "a\\tb", """r"aw""")') == (
         m.Return(m.Seq((const(1), const(16), const(2000), const(True), const(None),
                         const("a\tb"), const('r"aw')), "seq")),)
+    assert body_of('Seq[(String, Int)](("a", 1))') == (
+        m.Return(m.Seq((m.Seq((const("a"), const(1)), "tuple"),), "seq")),)
     assert body_of('Map("a" -> 1)') == (
         m.Return(m.Seq((m.Seq((const("a"), const(1)), "tuple"),), "dict")),)
 

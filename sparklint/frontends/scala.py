@@ -948,6 +948,10 @@ class _Lowerer:
             return m.Call(inner.func, inner.args + tuple(args), inner.kwargs + tuple(kwargs),
                           span, inner.name_span)
         if isinstance(inner, m.Call) and inner_node.type == "generic_function" and not inner.args:
+            if (isinstance(inner.func, m.Name) and inner.func.id in _COLLECTION_KINDS
+                    and self._is_free(inner.func.id) and not kwargs):
+                # `Seq[(String, Int)](...)`: a literal collection with type arguments
+                return m.Seq(tuple(args), _COLLECTION_KINDS[inner.func.id], span)
             return m.Call(inner.func, tuple(args), tuple(kwargs), span, inner.name_span)
         return m.Call(inner, tuple(args), tuple(kwargs), span, self._name_span(inner_node))
 
