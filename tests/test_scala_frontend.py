@@ -632,3 +632,23 @@ def test_else_if_chain_is_one_flat_branch():
     assert module.parse_errors == ()
     (branch,) = module.classes[0].methods[0].body
     assert len(branch.arms) == 1502
+
+
+def test_placeholder_syntax_and_method_values_are_functions():
+    module = lower("""
+        object Keys {
+          def addKey(df: DataFrame): DataFrame = df
+          val shrink: DataFrame => DataFrame = _.coalesce(2)
+          def f(df: DataFrame) = df.transform(addKey _).transform(Steps.step(_, 3)).columns.map(_.trim)
+        }
+    """)
+    keys = module.classes[0]
+    underscore = name("_")
+    assert bare(dict(keys.fields)["shrink"]) == m.Lambda(
+        ("_",), call(attr(underscore, "coalesce"), const(2)))
+    (statement,) = bare(method(keys, "f").body)
+    assert statement == m.Return(call(
+        attr(call(attr(call(attr(name("df"), "transform"), attr(THIS, "addKey")), "transform"),
+                  m.Lambda(("_",), call(attr(name("Steps"), "step"), underscore, const(3)))),
+             "columns", "map"),
+        m.Lambda(("_",), attr(underscore, "trim"))))

@@ -443,7 +443,7 @@ class _Lowerer:
         value_node = item.child_by_field_name("value")
         if value_node is None:
             return m.Opaque(self._span(item), "abstract member")
-        return self._expr(value_node, hoisted)
+        return _placeholder_lambda(self._expr(value_node, hoisted))
 
     def _modifiers(self, node: tree_sitter.Node) -> set[str]:
         found: set[str] = set()
@@ -609,7 +609,13 @@ class _Lowerer:
         if value is None or not names:
             return
         targets = tuple(prefix + name for name in names)
-        if pattern is not None and pattern.type in ("identifier", "typed_pattern") and len(names) == 1:
+        single = pattern is not None and pattern.type in ("identifier", "typed_pattern") \
+            and len(names) == 1
+        if single and value.type in ("call_expression", "field_expression"):
+            # `val f: DataFrame => DataFrame = _.coalesce(2)` is a function value
+            lowered = _placeholder_lambda(self._expr(value, out))
+            out.append(m.Assign(targets, lowered, self._span(node)))
+        elif single:
             self._tail(value, _Sink("assign", targets), out)
         elif pattern is not None and pattern.type == "tuple_pattern" and all(
                 item.type == "identifier" for item in pattern.named_children):
@@ -987,10 +993,10 @@ class _Lowerer:
             if child_kind == "assignment_expression":
                 left = child.child_by_field_name("left")
                 if left is not None and left.type == "identifier":
-                    kwargs.append((self._text(left),
-                                   self._expr(child.child_by_field_name("right"), pre)))
+                    kwargs.append((self._text(left), _placeholder_lambda(
+                        self._expr(child.child_by_field_name("right"), pre))))
                     continue
-            args.append(self._expr(child, pre))
+            args.append(_placeholder_lambda(self._expr(child, pre)))
         return args, kwargs
 
     def _atom(self, node: tree_sitter.Node, pre: list[m.Stmt]) -> m.Expr:
@@ -1049,6 +1055,9 @@ class _Lowerer:
             return self._value_through_temp(node, pre)
         if kind == "wildcard":
             return m.Name("_", span)
+        if kind == "method_value":  # `addKey _`: the method itself
+            return self._expr(node.named_children[0], pre) if node.named_child_count else \
+                m.Opaque(span)
         if kind == "assignment_expression":
             self._assignment(node, pre)
             return m.Const(None, span)
@@ -1403,6 +1412,38 @@ def _merge_companions(classes: list[m.Class]) -> tuple[m.Class, ...]:
                 if name not in known and _is_constant_like(value)),
         )
     return tuple(merged)
+
+
+def _placeholder_lambda(value: m.Expr) -> m.Expr:
+    """Scala placeholder syntax: an argument such as `_.coalesce(2)` or `step(_, 3)` is the
+    function `_ => ...` (a bare `_` stays a name: the enclosing call is the function)."""
+    if isinstance(value, m.Name) or not _has_placeholder(value):
+        return value
+    return m.Lambda(("_",), value, value.span)
+
+
+def _has_placeholder(value: m.Expr) -> bool:
+    stack: list[m.Expr] = [value]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, m.Name):
+            if current.id == "_":
+                return True
+        elif isinstance(current, m.Attr):
+            stack.append(current.value)
+        elif isinstance(current, m.Call):
+            stack.append(current.func)
+            stack.extend(current.args)
+            stack.extend(value for _, value in current.kwargs)
+        elif isinstance(current, m.Seq):
+            stack.extend(current.items)
+        elif isinstance(current, m.BinOp):
+            stack.extend((current.left, current.right))
+        elif isinstance(current, m.UnaryOp):
+            stack.append(current.operand)
+        elif isinstance(current, m.Subscript):
+            stack.extend((current.value, current.index))
+    return False
 
 
 def _is_constant_like(value: m.Expr) -> bool:
