@@ -17,8 +17,23 @@ conventions in `sparklint/model.py`:
   expressions that need hoisting inside an expression assign a temporary named `$tN`;
 - `$"c"` and `'c` become `Call(Name("$col"), (Const("c"),))`; string interpolation is `Opaque`.
 
-Long method chains and operator chains are walked with explicit loops, so depth is not
-limited by Python's recursion limit.
+Choices the model leaves open, made here:
+
+- a class and its companion object become one `Class` (the class's kind) holding the
+  object's methods and constant-like fields: `C.X` and `this.X` both reach them;
+- a local `def` inside a method is lifted to a method named `<outer>$<name>` (a function of
+  the module at top level) and references to it use that name;
+- inside a class extending a project trait, a bare call of an unknown lower-case name that
+  is not imported and not a well-known Spark/Scala function is an inherited method:
+  `helper(df)` -> `this.helper(df)`;
+- a lambda body with statements is hoisted as a `Branch` arm (its parameters bound to
+  `Opaque`) so writes inside closures are seen; placeholder arguments (`_.coalesce(2)`)
+  and method values (`f _`) are functions;
+- `if / else if / else` chains are one flat `Branch`, like Python's `elif`.
+
+Long method chains, operator chains and else-if chains are walked with explicit loops, so
+their length is not limited by Python's recursion limit; a file nested deeper than that
+(hundreds of levels of blocks) yields a module with a parse error instead of a crash.
 """
 
 from __future__ import annotations
@@ -81,10 +96,6 @@ _NOQA = re.compile(rb"//[ \t]*noqa(?::[ \t]*([A-Za-z]+[0-9]+(?:[ \t]*,?[ \t]*[A-
                    re.IGNORECASE)
 _NOQA_CODE = re.compile(r"[A-Za-z]+[0-9]+")
 
-_STATEMENT_PARENTS = frozenset({
-    "compilation_unit", "template_body", "block", "indented_block", "case_clause",
-    "with_template_body", "indented_cases",
-})
 _BLOCKS = frozenset({"block", "indented_block"})
 _DEFINITIONS = frozenset({
     "object_definition", "class_definition", "trait_definition", "package_object",
@@ -166,14 +177,6 @@ class _Sink:
 
 _DISCARD = _Sink("discard")
 _RETURN = _Sink("return")
-
-
-@dataclass(slots=True)
-class _Pending:
-    """A definition collected while lowering a scope."""
-
-    functions: list[m.Function] = field(default_factory=list)
-    classes: list[m.Class] = field(default_factory=list)
 
 
 class _Lowerer:
