@@ -392,16 +392,19 @@ class EventLogParser:
         shuffle_write = metrics.get("Shuffle Write Metrics") or {}
         stage.shuffle_write.add(_int(shuffle_write.get("Shuffle Bytes Written")))
         stage.shuffle_write_records += _int(shuffle_write.get("Shuffle Records Written"))
+        accumulators = self.accumulators
         for accumulable in info.get("Accumulables") or ():
             if accumulable.get("Metadata") != "sql":
                 continue
             update = _int(accumulable.get("Update"))
-            slot = self.accumulators.get(_int(accumulable.get("ID")))
+            accumulator = _int(accumulable.get("ID"))
+            slot = accumulators.get(accumulator)
             if slot is None:
-                self.accumulators[_int(accumulable.get("ID"))] = [update, update]
+                accumulators[accumulator] = [update, update]
             else:
                 slot[0] += update
-                slot[1] = max(slot[1], update)
+                if update > slot[1]:
+                    slot[1] = update
 
     # ------------------------------------------------------------ SQL events
 
@@ -701,6 +704,14 @@ def _join_side(child: PlanNode) -> JoinSide:
 
 def _int(value: Any) -> int:
     """A JSON number or numeric string as int; anything else 0 (another version's shape)."""
+    kind = type(value)
+    if kind is int:
+        return value
+    if kind is str:
+        try:
+            return int(value)
+        except ValueError:
+            pass
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, int):
