@@ -652,3 +652,24 @@ def test_placeholder_syntax_and_method_values_are_functions():
                   m.Lambda(("_",), call(attr(name("Steps"), "step"), underscore, const(3)))),
              "columns", "map"),
         m.Lambda(("_",), attr(underscore, "trim"))))
+
+
+def test_scala3_catch_case_and_while_do():
+    module = lower("""
+        object S:
+          def f(df: DataFrame, n0: Int)(using spark: SparkSession): Unit =
+            var n = n0
+            try df.write.parquet("/a")
+            catch case e: Exception => df.show()
+            while n > 0 do
+              n -= 1
+    """)
+    f = method(module.classes[0], "f")
+    assert [p.name for p in f.params] == ["df", "n0", "spark"]
+    _, attempt, loop = bare(f.body)
+    assert attempt == m.Branch((
+        (m.ExprStmt(call(attr(name("df"), "write", "parquet"), const("/a"))),),
+        (m.Assign(("e",), m.Opaque(text="pattern")), m.ExprStmt(call(attr(name("df"), "show")))),
+    ))
+    assert loop == m.Branch(((m.Assign(("n",), m.BinOp("-", name("n"), const(1))),), ()),
+                            test=m.BinOp(">", name("n"), const(0)))

@@ -796,6 +796,8 @@ class _Lowerer:
             finally_node = None
             for child in node.named_children:
                 if child.type == "catch_clause":
+                    if child.child_by_field_name("pattern") is not None:
+                        arms.append(self._case_arm(child, sink))  # Scala 3 `catch case e =>`
                     for cases in child.named_children:
                         if cases.type in ("case_block", "indented_cases"):
                             arms.extend(self._case_arms(cases, sink))
@@ -809,6 +811,9 @@ class _Lowerer:
             self._for(node, out, sink)
         elif kind == "call_expression" and sink.kind != "assign" and self._foreach(node, out):
             return  # `foreach` returns Unit
+        elif kind == "infix_expression" and self._compound_assignment(node, out):
+            if sink.kind != "discard":
+                out.append(sink.make(m.Const(None, span), span))
         elif kind in ("while_expression", "do_while_expression"):
             condition = node.child_by_field_name("condition")
             test = self._expr(condition, out) if condition is not None else None
@@ -870,27 +875,27 @@ class _Lowerer:
             self.scopes.pop()
 
     def _case_arms(self, cases: tree_sitter.Node, sink: _Sink) -> list[tuple[m.Stmt, ...]]:
-        arms = []
-        for clause in cases.named_children:
-            if clause.type != "case_clause":
-                continue
-            arm: list[m.Stmt] = []
-            self.scopes.append(_Locals())
-            try:
-                names = self._pattern_names(clause.child_by_field_name("pattern"))
-                self._bind(names)
-                span = self._span(clause)
-                if names:
-                    arm.append(m.Assign(tuple(names), m.Opaque(span, "pattern"), span,
-                                        unpack=len(names) > 1))
-                body = clause.child_by_field_name("body")
-                if body is not None:
-                    self._record_statement(body)
-                    self._tail(body, sink, arm)
-            finally:
-                self.scopes.pop()
-            arms.append(tuple(arm))
-        return arms
+        return [self._case_arm(clause, sink) for clause in cases.named_children
+                if clause.type == "case_clause"]
+
+    def _case_arm(self, clause: tree_sitter.Node, sink: _Sink) -> tuple[m.Stmt, ...]:
+        """One `case pattern => body`: the pattern's names are bound to unknown values."""
+        arm: list[m.Stmt] = []
+        self.scopes.append(_Locals())
+        try:
+            names = self._pattern_names(clause.child_by_field_name("pattern"))
+            self._bind(names)
+            span = self._span(clause)
+            if names:
+                arm.append(m.Assign(tuple(names), m.Opaque(span, "pattern"), span,
+                                    unpack=len(names) > 1))
+            body = clause.child_by_field_name("body")
+            if body is not None:
+                self._record_statement(body)
+                self._tail(body, sink, arm)
+        finally:
+            self.scopes.pop()
+        return tuple(arm)
 
     # ------------------------------------------------------------ expressions
 
