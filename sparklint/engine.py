@@ -39,7 +39,7 @@ def run_check(paths: Sequence[str | Path], settings: Settings, progress: Progres
     warnings.extend(read_warnings)
     if progress:
         progress(f"analysing {len(modules)} modules")
-    findings, operations = analyse(modules, settings)
+    findings, operations = analyse(modules, settings, collect_operations=bool(settings.profiles))
     findings = apply_suppressions(findings, modules, settings)
     findings = [f for f in findings if _touches(f, requested, root)]
     findings.sort(key=Finding.sort_key)
@@ -72,7 +72,8 @@ def _with_requested_files(files, requested: list[Path], root: Path):
     return files + extra
 
 
-def analyse(modules: list[m.Module], settings: Settings) -> tuple[list[Finding], list[dict]]:
+def analyse(modules: list[m.Module], settings: Settings, collect_operations: bool = True) -> tuple[list[Finding], list[dict]]:
+    """Findings of the enabled rules, and (for run-profile matching) every Spark operation seen."""
     index = ProjectIndex.build(modules)
     context = CheckContext(settings)
     enabled = [check for check in CHECKS if settings.rule_enabled(check.RULE.code)]
@@ -80,8 +81,10 @@ def analyse(modules: list[m.Module], settings: Settings) -> tuple[list[Finding],
     operations: dict[tuple, dict] = {}
 
     def on_event(event: Event) -> None:
-        facts = event_facts(event)
-        operations.setdefault((facts["kind"], event.location), facts)
+        if collect_operations:
+            kind = type(event).__name__
+            if (kind, event.location) not in operations:
+                operations[(kind, event.location)] = event_facts(event)
         for check in enabled:
             for finding in check.check(event, context):
                 findings.setdefault((finding.rule, finding.location), finding)

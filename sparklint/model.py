@@ -276,3 +276,16 @@ class Module:
     line_count: int = 0
     is_package_init: bool = False  # Python `__init__.py`
     extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+
+def _reduce_by_fields(self):
+    """Pickle as `Class(*fields)`: several times faster to load than the default state dict of
+    slotted dataclasses, which matters when thousands of cached modules are read per run."""
+    cls = type(self)
+    return cls, tuple(getattr(self, name) for name in cls.__match_args__)
+
+
+for _cls in (Span, Const, Name, Attr, Call, Subscript, Seq, BinOp, UnaryOp, Lambda, Opaque, Assign,
+             ExprStmt, Return, For, Branch, Param, Function, Class, Import, Suppression, ParseError,
+             Module):
+    _cls.__reduce__ = _reduce_by_fields  # type: ignore[method-assign]

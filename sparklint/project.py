@@ -18,6 +18,7 @@ from sparklint.settings import Settings
 
 ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", "build.sbt", "pom.xml", "build.gradle", ".git")
 MAX_FILE_BYTES = 8 * 1024 * 1024
+CACHE_FORMAT = 2  # bump when the model's pickled shape changes
 PARALLEL_THRESHOLD = 48
 
 
@@ -93,7 +94,7 @@ class ModuleCache:
             stat = source.path.stat()
         except OSError:
             return None
-        key = f"{source.rel}\0{stat.st_size}\0{stat.st_mtime_ns}\0{__version__}"
+        key = f"{source.rel}\0{stat.st_size}\0{stat.st_mtime_ns}\0{__version__}\0{CACHE_FORMAT}"
         return self.directory / (hashlib.sha1(key.encode()).hexdigest() + ".pickle")
 
     def get(self, source: SourceFile) -> m.Module | None:

@@ -29,6 +29,7 @@ class ProjectIndex:
     module_aliases: dict[str, str] = field(default_factory=dict)  # import name -> module name
     extension_methods: dict[str, list[str]] = field(default_factory=dict)  # method name -> qualnames
     packages_with_init: set[str] = field(default_factory=set)
+    _module_symbol_cache: dict[str, Symbol | None] = field(default_factory=dict)
 
     # ------------------------------------------------------------ building
 
@@ -114,6 +115,13 @@ class ProjectIndex:
     # ------------------------------------------------------------ lookups
 
     def module_symbol(self, dotted: str) -> Symbol | None:
+        if dotted in self._module_symbol_cache:
+            return self._module_symbol_cache[dotted]
+        symbol = self._find_module_symbol(dotted)
+        self._module_symbol_cache[dotted] = symbol
+        return symbol
+
+    def _find_module_symbol(self, dotted: str) -> Symbol | None:
         symbol = self.symbols.get(dotted)
         if symbol is not None:
             return symbol
