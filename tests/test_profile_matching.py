@@ -41,7 +41,8 @@ def by_place(report: dict) -> dict[tuple[str, str, int], dict]:
 
 SORTED_WRITE = ("SPK001", "lake/sink.py", 6)
 EXPORT_WRITE = ("SPK001", "lake/sink.py", 10)
-SKEWED_JOIN = ("SPK003", "pipeline_job.py", 72)
+SMALL_JOIN = ("SPK002", "pipeline_job.py", 74)
+SKEWED_JOIN = ("SPK003", "pipeline_job.py", 78)
 
 
 def stable(facts: dict) -> dict:
@@ -51,7 +52,7 @@ def stable(facts: dict) -> dict:
 def test_static_findings_without_a_profile(project: Path) -> None:
     findings = by_place(check(project))
     assert {place: item["severity"] for place, item in findings.items()} == {
-        SORTED_WRITE: "error", EXPORT_WRITE: "warning", SKEWED_JOIN: "warning",
+        SORTED_WRITE: "error", EXPORT_WRITE: "warning", SMALL_JOIN: "warning", SKEWED_JOIN: "warning",
     }
     assert all(not item.get("evidence") for item in findings.values())
 
@@ -61,7 +62,7 @@ def test_every_log_gives_the_same_evidence(project: Path, variant: str) -> None:
     report = check(project, "--profile", str(LOGS / variant))
     assert report["warnings"] == []
     findings = by_place(report)
-    assert set(findings) == {SORTED_WRITE, EXPORT_WRITE, SKEWED_JOIN}
+    assert set(findings) == {SORTED_WRITE, EXPORT_WRITE, SMALL_JOIN, SKEWED_JOIN}
 
     sorted_write = findings[SORTED_WRITE]
     (facts,) = sorted_write["properties"]["evidence"]["runs"]
@@ -82,6 +83,13 @@ def test_every_log_gives_the_same_evidence(project: Path, variant: str) -> None:
     assert (export_facts["tasks"], export_facts["files_written"], export_facts["rows_written"]) == (1, 1, 120000)
     assert export["severity"] == "error"  # raised from warning: 1 task on 2 cores
     assert export["properties"]["evidence"]["static_severity"] == "warning"
+
+    small_join = findings[SMALL_JOIN]
+    (join_facts,) = small_join["properties"]["evidence"]["runs"]
+    assert (join_facts["strategy"], join_facts["right_rows"], join_facts["left_rows"]) == ("SortMergeJoin", 4, 120000)
+    assert join_facts["right_bytes"] < 1024
+    assert small_join["severity"] == "error"  # raised from warning: Spark did sort-merge a tiny side
+    assert small_join["evidence"][0].endswith("right side 128 B (4 rows)")
 
     skewed = findings[SKEWED_JOIN]
     (skew_facts,) = skewed["properties"]["evidence"]["runs"]
@@ -127,7 +135,7 @@ def test_runtime_only_rules_report_at_the_call_site(project: Path) -> None:
     findings = by_place(check(project, "--profile", str(LOGS / "zstd")))
     idle = sorted(place for place in findings if place[0] == "SPK204")
     # every measured stage with a PySpark call site, once per line; the stages SPK003 explains are left out
-    assert idle == [("SPK204", "pipeline_job.py", 68), ("SPK204", "pipeline_job.py", 72)]
+    assert idle == [("SPK204", "pipeline_job.py", 74), ("SPK204", "pipeline_job.py", 78)]
     assert findings[idle[0]]["evidence"][0].startswith("run local-")
 
 
