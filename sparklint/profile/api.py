@@ -80,7 +80,7 @@ def load_runs(
     hits = 0
     for source in sources:
         try:
-            refs = select_runs(discover(source, read_options), run_filter.app_id, None)
+            refs = select_runs(discover(source, read_options), run_filter.app_id)
         except (SourceError, LogFormatError) as error:
             warnings.append(f"run profile {error}")
             continue

@@ -14,6 +14,7 @@ Formats follow Spark's `JsonProtocol` (core) and the SQL listener events
 from __future__ import annotations
 
 import re
+from array import array
 from collections.abc import Iterable
 from typing import Any, BinaryIO
 
@@ -34,7 +35,7 @@ from sparklint.profile.model import (
 MAX_LINE_BYTES = 256 * 1024 * 1024
 MAX_DESCRIPTION = 2000
 MAX_DETAILS = 8000
-SAMPLE_SIZE = 8192
+SAMPLE_SIZE = 2048  # per figure and stage: exact medians below this many tasks
 _EVENT_PREFIX = b'{"Event":"'
 _SKIPPED_EVENTS = frozenset(
     {
@@ -93,7 +94,7 @@ class _Figure:
         self.total = 0
         self.max = 0
         self.min = 0
-        self.sample: list[int] = []
+        self.sample = array("q")
         self._state = 0x2545F491
 
     def add(self, value: int) -> None:

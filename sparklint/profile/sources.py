@@ -103,7 +103,10 @@ def discover(source: str, options: ReadOptions) -> list[RunRef]:
         raise SourceError(f"{source}: cannot list ({error.strerror})") from None
     for entry in entries:
         if entry.is_dir() and entry.name.startswith(ROLLING_PREFIX):
-            refs.append(_rolling_ref(entry))
+            try:
+                refs.append(_rolling_ref(entry))
+            except (SourceError, OSError):
+                continue  # a run that has not written its first part yet
         elif entry.is_file() and not _IGNORED_FILES.match(entry.name):
             refs.append(_file_ref(entry))
     if not refs:
@@ -149,16 +152,12 @@ def _app_id_from_name(name: str) -> str:
     return base.split(".", 1)[0]
 
 
-def select_runs(
-    refs: list[RunRef], app_id: str | None, last: int | None
-) -> list[RunRef]:
-    """Filter by app id (on the names Spark gives logs) and keep the newest `last` runs.
-    The app-name filter needs the parsed run and is applied by the caller."""
-    if app_id:
-        refs = [ref for ref in refs if ref.app_id_hint == app_id or ref.name == app_id or app_id in ref.name]
-    if last is not None:
-        refs = refs[: max(0, last)]
-    return refs
+def select_runs(refs: list[RunRef], app_id: str | None) -> list[RunRef]:
+    """Runs whose log name (Spark names logs after the app id) or server id is `app_id`.
+    The app-name and --last filters need the parsed run and are applied by the caller."""
+    if not app_id:
+        return refs
+    return [ref for ref in refs if ref.app_id_hint == app_id or ref.name == app_id or ref.app_id_hint.startswith(app_id + "_")]
 
 
 def app_name_matches(pattern: str, name: str) -> bool:
