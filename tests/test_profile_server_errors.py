@@ -42,10 +42,11 @@ def zipped(entries: dict[str, bytes]) -> bytes:
 
 
 class Behaviour:
-    """What the server answers, per path: (status, body, delay seconds)."""
+    """What the server answers, per path: (status, body, delay seconds), and extra headers."""
 
     def __init__(self) -> None:
         self.routes: dict[str, tuple[int, bytes, float]] = {}
+        self.headers: dict[str, dict[str, str]] = {}
         self.requests: list[str] = []
 
 
@@ -61,6 +62,8 @@ def server() -> Iterator[tuple[str, Behaviour]]:
             try:
                 self.send_response(status)
                 self.send_header("Content-Length", str(len(body)))
+                for name, value in behaviour.headers.get(self.path, {}).items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(body)
             except OSError:
@@ -158,3 +161,17 @@ def test_apply_profiles_warns_or_raises(tmp_path: Path) -> None:
     with pytest.raises(ProfileError, match="unknown profile option 'colour'"):
         apply_profiles(empty_result(tmp_path), Settings(profiles=(missing,), profile_required=True,
                                                         profile_options={"colour": "red"}))
+
+
+def test_redirects_to_another_host_are_refused(server: tuple[str, Behaviour]) -> None:
+    url, behaviour = server
+    behaviour.routes["/api/v1/applications"] = (302, b"", 0.0)
+    behaviour.headers["/api/v1/applications"] = {"Location": "http://elsewhere.invalid/api/v1/applications"}
+    runs, warnings = load(url)
+    assert runs == [] and warnings == [
+        f"run profile {url}/api/v1/applications: History Server answered HTTP 302 "
+        "redirect to another host refused (elsewhere.invalid)"
+    ]
+    behaviour.headers["/api/v1/applications"] = {"Location": f"{url}/moved/api/v1/applications"}
+    behaviour.routes["/moved/api/v1/applications"] = (200, b"[]", 0.0)
+    assert load(url) == ([], [])  # the same host may move the API

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from sparklint.findings import ChainStep, CheckResult, Finding, Location, Severity
+from sparklint.findings import ChainStep, CheckResult, Finding, Location
 from sparklint.profile.model import (
     JoinProfile,
     PlanNode,
