@@ -150,3 +150,46 @@ def test_unreadable_profile_keeps_static_findings_and_exit_code(project: Path) -
     required = run_cli("check", ".", "--no-cache", "--profile", str(broken), "--profile-required", cwd=project)
     assert required.exit_code == 2
     assert required.stderr.strip().splitlines()[-1].startswith("sparklint: error: run profile")
+
+
+def test_no_evidence_when_two_static_writes_fit_one_runtime_write(project: Path) -> None:
+    sink = project / "lake" / "sink.py"
+    sink.write_text(sink.read_text(encoding="utf-8") + '''
+
+def archive(df, path):
+    df.coalesce(2).sortWithinPartitions("site").write.mode("overwrite").parquet(path)
+''', encoding="utf-8")
+    job = project / "pipeline_job.py"
+    text = job.read_text(encoding="utf-8")
+    job.write_text(text.replace("from lake.sink import export, persist", "from lake.sink import archive, export, persist")
+                       .replace('    export(events.select("site", "value"), f"{out_dir}/export")\n',
+                                '    export(events.select("site", "value"), f"{out_dir}/export")\n'
+                                '    if rolling:\n        archive(events, f"{out_dir}/archive")\n'),
+                   encoding="utf-8")
+    findings = by_place(check(project, "--profile", str(LOGS / "zstd")))
+    archived = ("SPK001", "lake/sink.py", 14)
+    assert archived in findings  # the static side sees both coalesced sorted writes...
+    for place in (SORTED_WRITE, archived):  # ...and the one measured write fits both: no evidence
+        assert not findings[place].get("evidence"), place
+    assert findings[EXPORT_WRITE]["evidence"]
+
+
+def test_runtime_only_write_rule_and_its_noqa(project: Path) -> None:
+    """With the export's coalesce waived (`noqa: SPK001`), the run still shows one task writing
+    all the data: SPK202 reports it, and `noqa: SPK202` waives that too."""
+    (project / "pyproject.toml").write_text(
+        "[tool.sparklint]\nprofile-options = { write-min-bytes-per-task = 1000000 }\n", encoding="utf-8")
+    sink = project / "lake" / "sink.py"
+    original = sink.read_text(encoding="utf-8")
+    sink.write_text(original.replace('.json(path)', '.json(path)  # noqa: SPK001'), encoding="utf-8")
+    findings = by_place(check(project, "--profile", str(LOGS / "zstd")))
+    under = findings[("SPK202", "lake/sink.py", 10)]
+    assert under["message"] == "under-parallel write: 1 task on 2 cores wrote up to 4.5 MiB each"
+    # the chain of the static write operation it was matched to: entry point -> export()
+    assert [(step["location"]["path"], step["location"]["line"]) for step in under["chain"]] == [
+        ("pipeline_job.py", 99), ("pipeline_job.py", 92), ("pipeline_job.py", 71)]
+    assert under["fix"] == "write with `repartition(N)`, N about the total executor cores"
+    assert ("SPK001", "lake/sink.py", 10) not in findings
+    sink.write_text(original.replace('.json(path)', '.json(path)  # noqa: SPK001, SPK202'), encoding="utf-8")
+    findings = by_place(check(project, "--profile", str(LOGS / "zstd")))
+    assert ("SPK202", "lake/sink.py", 10) not in findings

@@ -391,8 +391,29 @@ def attach_evidence(result: CheckResult, runs: tuple[RunProfile, ...], settings:
         updated, stages = _with_evidence(finding, operations, runs, options)
         findings.append(updated)
         explained_stages.update(stages)
-    findings.extend(_runtime_findings(result, runs, operations, settings, explained_stages))
+    root = Path(result.root)
+    runtime = _runtime_findings(result, runs, operations, settings, explained_stages)
+    findings.extend(finding for finding in runtime if not _suppressed(root, finding))
     return replace(result, findings=tuple(sorted(findings, key=Finding.sort_key)))
+
+
+_NOQA = re.compile(r"(?:#|//)\s*noqa:\s*(?P<codes>SPK\d{3}(?:\s*,\s*SPK\d{3})*)")
+
+
+def _suppressed(root: Path, finding: Finding) -> bool:
+    """A runtime finding on a line whose `# noqa: SPK2nn` (or `// noqa:`) names its rule.
+
+    Static findings are filtered by the engine from the parsed suppressions; runtime ones are
+    made after it, so the line is read here (read as text, never imported)."""
+    try:
+        with open(root / finding.location.path, encoding="utf-8", errors="replace") as source:
+            for number, line in enumerate(source, start=1):
+                if number == finding.location.line:
+                    match = _NOQA.search(line)
+                    return bool(match) and finding.rule in re.split(r"\s*,\s*", match.group("codes"))
+    except OSError:
+        return False
+    return False
 
 
 def _with_evidence(finding: Finding, operations: list[dict], runs: tuple[RunProfile, ...],
@@ -496,7 +517,7 @@ def _skewed_shuffles(run: RunProfile, options: dict, root: Path, known_paths: se
             message=(f"skewed shuffle: one task of stage {stage.stage_id} read {format_bytes(figure.max)}, "
                      f"{figure.skew:.0f}x the median task"),
             location=location,
-            fix=SKEWED_SHUFFLE.fix_title,
+            fix=_help(SKEWED_SHUFFLE),
             key=(SKEWED_SHUFFLE.code, location.path, stage.name),
             evidence=(f"{_run_label(run)}: stage {stage.stage_id} `{stage.name}`: {stage.task_time_ms.count} tasks, "
                       f"shuffle read max {format_bytes(figure.max)}, median {format_bytes(figure.median)}",),
@@ -532,7 +553,7 @@ def _write_findings(run: RunProfile, operations: list[dict], options: dict, sett
                 severity=UNDER_PARALLEL_WRITE.severity,
                 message=(f"under-parallel write: {_tasks(tasks)} on {cores} cores wrote up to "
                          f"{format_bytes(stage.output_bytes.max)} each"),
-                location=location, chain=chain, fix=UNDER_PARALLEL_WRITE.fix_title,
+                location=location, chain=chain, fix=_help(UNDER_PARALLEL_WRITE),
                 key=(UNDER_PARALLEL_WRITE.code, location.path, runtime.write.target),
                 evidence=tuple(lines), properties={"evidence": {"runs": [facts]}},
             )
@@ -544,7 +565,7 @@ def _write_findings(run: RunProfile, operations: list[dict], options: dict, sett
                 rule=SMALL_FILES.code,
                 severity=SMALL_FILES.severity,
                 message=f"small files: the write produced {files} files of {format_bytes(written // files)} on average",
-                location=location, chain=chain, fix=SMALL_FILES.fix_title,
+                location=location, chain=chain, fix=_help(SMALL_FILES),
                 key=(SMALL_FILES.code, location.path, runtime.write.target),
                 evidence=tuple(lines), properties={"evidence": {"runs": [facts]}},
             )
@@ -568,7 +589,7 @@ def _idle_stages(run: RunProfile, options: dict, root: Path, known_paths: set[st
             message=(f"idle cores: stage {stage.stage_id} ran {format_ms(stage.wall_ms)} with "
                      f"{_tasks(stage.task_time_ms.count)} on {run.max_cores} cores ({utilisation:.0%} busy)"),
             location=location,
-            fix=IDLE_CORES.fix_title,
+            fix=_help(IDLE_CORES),
             key=(IDLE_CORES.code, location.path, stage.name),
             evidence=(f"{_run_label(run)}: stage {stage.stage_id} `{stage.name}`",),
             properties={"evidence": {"runs": [{"app_id": run.app_id, "stage_id": stage.stage_id,
@@ -578,3 +599,9 @@ def _idle_stages(run: RunProfile, options: dict, root: Path, known_paths: set[st
 
 def _tasks(count: int) -> str:
     return "1 task" if count == 1 else f"{count} tasks"
+
+
+def _help(rule) -> str:
+    """The rule's fix title as a help line (lower-case first word, like the static rules')."""
+    title = rule.fix_title or ""
+    return title[:1].lower() + title[1:]
