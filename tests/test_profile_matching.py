@@ -193,3 +193,23 @@ def test_runtime_only_write_rule_and_its_noqa(project: Path) -> None:
     sink.write_text(original.replace('.json(path)', '.json(path)  # noqa: SPK001, SPK202'), encoding="utf-8")
     findings = by_place(check(project, "--profile", str(LOGS / "zstd")))
     assert ("SPK202", "lake/sink.py", 10) not in findings
+
+
+def test_runtime_skew_and_small_files_with_lowered_thresholds(project: Path) -> None:
+    (project / "pyproject.toml").write_text(
+        "[tool.sparklint]\nprofile-options = { skew-min-bytes = 1, skew-ratio = 2.0, "
+        "small-files-min-count = 1, small-file-bytes = 10000000 }\n", encoding="utf-8")
+    sink = project / "lake" / "sink.py"
+    sink.write_text(sink.read_text(encoding="utf-8").replace(".json(path)", ".json(path)  # noqa: SPK001"),
+                    encoding="utf-8")
+    for variant in ("plain", "zstd", "rolling"):
+        findings = by_place(check(project, "--profile", str(LOGS / variant)))
+        runtime = sorted(place for place in findings if place[0] in ("SPK201", "SPK203"))
+        # the aggregate after the skewed join (its join stage is SPK003's evidence, not repeated)
+        assert runtime == [("SPK201", "pipeline_job.py", 78), ("SPK203", "lake/sink.py", 10)], variant
+        assert findings[("SPK203", "lake/sink.py", 10)]["message"] == (
+            "small files: the write produced 1 file of 4.5 MiB on average")
+        skew = findings[("SPK201", "pipeline_job.py", 78)]
+        assert skew["message"].startswith("skewed shuffle: one task of stage ")
+        (facts,) = skew["properties"]["evidence"]["runs"]
+        assert facts["shuffle_read_max"] >= 2 * facts["shuffle_read_median"] > 0

@@ -515,7 +515,7 @@ def _skewed_shuffles(run: RunProfile, options: dict, root: Path, known_paths: se
             rule=SKEWED_SHUFFLE.code,
             severity=SKEWED_SHUFFLE.severity,
             message=(f"skewed shuffle: one task of stage {stage.stage_id} read {format_bytes(figure.max)}, "
-                     f"{figure.skew:.0f}x the median task"),
+                     f"{figure.skew:.1f}x the median task"),
             location=location,
             fix=_help(SKEWED_SHUFFLE),
             key=(SKEWED_SHUFFLE.code, location.path, stage.name),
@@ -564,7 +564,8 @@ def _write_findings(run: RunProfile, operations: list[dict], options: dict, sett
             yield Finding(
                 rule=SMALL_FILES.code,
                 severity=SMALL_FILES.severity,
-                message=f"small files: the write produced {files} files of {format_bytes(written // files)} on average",
+                message=(f"small files: the write produced {files} {'file' if files == 1 else 'files'} of "
+                         f"{format_bytes(written // files)} on average"),
                 location=location, chain=chain, fix=_help(SMALL_FILES),
                 key=(SMALL_FILES.code, location.path, runtime.write.target),
                 evidence=tuple(lines), properties={"evidence": {"runs": [facts]}},
