@@ -213,3 +213,16 @@ def test_runtime_skew_and_small_files_with_lowered_thresholds(project: Path) -> 
         assert skew["message"].startswith("skewed shuffle: one task of stage ")
         (facts,) = skew["properties"]["evidence"]["runs"]
         assert facts["shuffle_read_max"] >= 2 * facts["shuffle_read_median"] > 0
+
+
+def test_call_sites_from_pyspark_and_jvm_descriptions() -> None:
+    from sparklint.profile.matching import _call_site_matches, call_site
+
+    assert call_site("collect at /home/ci/repo/jobs/daily.py:21") == ("/home/ci/repo/jobs/daily.py", 21)
+    assert call_site("parquet at Writer.scala:8") == ("Writer.scala", 8)
+    assert call_site("parquet at NativeMethodAccessorImpl.java:0") is None  # a PySpark write: no user frame
+    assert call_site("Delta: Write") is None
+    assert _call_site_matches(("/home/ci/repo/jobs/daily.py", 21), "jobs/daily.py", 21)
+    assert not _call_site_matches(("/home/ci/repo/jobs/daily.py", 21), "other/daily.py", 21)
+    assert not _call_site_matches(("/home/ci/repo/jobs/daily.py", 21), "jobs/daily.py", 22)
+    assert _call_site_matches(("Writer.scala", 8), "src/main/scala/com/acme/Writer.scala", 8)
