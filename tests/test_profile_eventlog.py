@@ -351,3 +351,21 @@ def test_profile_command_json_and_errors(tmp_path: Path) -> None:
         f"sparklint: warning: run profile {tmp_path / 'nope'}: no such file or directory",
         f"sparklint: error: no run could be read from {tmp_path / 'nope'}",
     ]
+
+
+def test_expansion_guard_refuses_a_zstd_bomb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import zstandard
+
+    from sparklint.profile import sources
+
+    monkeypatch.setattr(sources, "EXPANSION_FLOOR", 1024 * 1024)  # the 256 MiB floor, scaled down
+    path = tmp_path / "local-4.zstd"
+    with path.open("wb") as out, zstandard.ZstdCompressor().stream_writer(out) as writer:
+        for _ in range(64):
+            writer.write(b" " * (1024 * 1024 - 1) + b"\n")  # 64 MiB of blank lines, a few KiB packed
+    assert path.stat().st_size < 32 * 1024
+    runs, warnings = load(path)
+    assert runs == []
+    (warning,) = warnings
+    assert f"decompresses to more than 2000 times its {path.stat().st_size} bytes" in warning
+    assert "decompression bomb" in warning

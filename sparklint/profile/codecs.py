@@ -27,6 +27,10 @@ from typing import BinaryIO
 CODECS = ("plain", "lz4", "lzf", "snappy", "zstd")
 INPROGRESS_SUFFIX = ".inprogress"
 DEFAULT_LIMIT = 64 * 1024**3  # 64 GiB of decompressed JSON per run
+# A compressed part may not expand more than this many times (Spark's JSON compresses 5-50x
+# with zstd, a few hundred times at most for repetitive logs), beyond a floor for tiny parts.
+MAX_EXPANSION = 2000
+EXPANSION_FLOOR = 256 * 1024**2
 
 _MAGIC = {
     "zstd": b"\x28\xb5\x2f\xfd",
@@ -102,12 +106,13 @@ def detect_codec(name: str, head: bytes) -> str:
 class DecodedStream(io.RawIOBase):
     """A readable raw stream over decoded chunks, counting bytes against a limit."""
 
-    def __init__(self, chunks: Iterator[bytes], limit: int, state: "DecodeState") -> None:
+    def __init__(self, chunks: Iterator[bytes], limit: int, state: "DecodeState", limit_message: str) -> None:
         super().__init__()
         self._chunks = chunks
         self._pending = memoryview(b"")
         self._limit = limit
         self._state = state
+        self._limit_message = limit_message
 
     def readable(self) -> bool:
         return True
@@ -119,9 +124,7 @@ class DecodedStream(io.RawIOBase):
                 return 0
             self._state.decoded_bytes += len(chunk)
             if self._state.decoded_bytes > self._limit:
-                raise LogFormatError(
-                    f"more than {self._limit} bytes after decompression: refusing (raise profile option max-log-bytes)"
-                )
+                raise LogFormatError(self._limit_message)
             self._pending = memoryview(chunk)
         size = min(len(buffer), len(self._pending))
         buffer[:size] = self._pending[:size]
@@ -139,12 +142,17 @@ class DecodeState:
         self.truncated = False
 
 
-def open_decoded(raw: BinaryIO, codec: str, limit: int = DEFAULT_LIMIT) -> tuple[io.BufferedReader, DecodeState]:
-    """A buffered reader of the decoded JSON lines of `raw`, and the state it fills while read."""
+def open_decoded(raw: BinaryIO, codec: str, limit: int = DEFAULT_LIMIT,
+                 limit_message: str | None = None) -> tuple[io.BufferedReader, DecodeState]:
+    """A buffered reader of the decoded JSON lines of `raw`, and the state it fills while read.
+    Reading past `limit` decoded bytes raises LogFormatError(`limit_message`)."""
     state = DecodeState()
     decoder = _DECODERS[codec]
     chunks = decoder(raw, state)
-    return io.BufferedReader(DecodedStream(chunks, limit, state), buffer_size=_READ_SIZE), state
+    message = limit_message or (
+        f"more than {limit} bytes after decompression: refusing (raise profile option max-log-bytes)"
+    )
+    return io.BufferedReader(DecodedStream(chunks, limit, state, message), buffer_size=_READ_SIZE), state
 
 
 def _plain_chunks(raw: BinaryIO, state: DecodeState) -> Iterator[bytes]:

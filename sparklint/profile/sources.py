@@ -34,7 +34,15 @@ from typing import BinaryIO
 
 import orjson
 
-from sparklint.profile.codecs import DEFAULT_LIMIT, INPROGRESS_SUFFIX, LogFormatError, detect_codec, open_decoded
+from sparklint.profile.codecs import (
+    DEFAULT_LIMIT,
+    EXPANSION_FLOOR,
+    INPROGRESS_SUFFIX,
+    MAX_EXPANSION,
+    LogFormatError,
+    detect_codec,
+    open_decoded,
+)
 from sparklint.profile.eventlog import MAX_LINE_BYTES, EventLogParser
 from sparklint.profile.model import RunProfile
 
@@ -171,15 +179,23 @@ def read_run(ref: RunRef, options: ReadOptions) -> RunProfile:
     """Parse one run. Raises SourceError / LogFormatError with a one-line message."""
     parser = EventLogParser(ref.display)
     if ref.kind == "file":
-        truncated = _parse_parts(parser, [(ref.name, _open_file(Path(ref.location)))], options)
+        path = Path(ref.location)
+        truncated = _parse_parts(parser, [(ref.name, _open_file(path), _size(path))], options)
     elif ref.kind == "rolling":
         parts = _rolling_parts(Path(ref.location))
-        truncated = _parse_parts(parser, ((part.name, _open_file(part)) for part in parts), options)
+        truncated = _parse_parts(parser, ((part.name, _open_file(part), _size(part)) for part in parts), options)
     else:
         server = HistoryServer(ref.location, options.timeout)
         with server.download_logs(ref) as archive:
             truncated = _parse_parts(parser, _zip_parts(archive, options), options)
     return parser.finish(truncated=truncated)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _open_file(path: Path) -> BinaryIO:
@@ -197,14 +213,20 @@ def _parse_parts(parser: EventLogParser, parts, options: ReadOptions) -> bool:
     remaining = options.max_log_bytes
     carry = b""
     truncated = False
-    for name, raw in parts:
+    for name, raw, compressed_size in parts:
         with raw:
             head = raw.read(16)
             try:
                 codec = detect_codec(name, head)
             except LogFormatError as error:
                 raise LogFormatError(f"{name}: {error}") from None
-            reader, state = open_decoded(_Prefixed(head, raw), codec, remaining)
+            limit, message = remaining, None
+            expansion_limit = max(EXPANSION_FLOOR, MAX_EXPANSION * compressed_size)
+            if codec != "plain" and compressed_size and expansion_limit < remaining:
+                limit = expansion_limit
+                message = (f"decompresses to more than {MAX_EXPANSION} times its {compressed_size} bytes: "
+                           "refusing a likely decompression bomb")
+            reader, state = open_decoded(_Prefixed(head, raw), codec, limit, message)
             try:
                 carry = _feed_lines(parser, reader, carry)
             except LogFormatError as error:
@@ -275,7 +297,7 @@ class _Prefixed(io.RawIOBase):
         return data
 
 
-def _zip_parts(archive: zipfile.ZipFile, options: ReadOptions) -> Iterator[tuple[str, BinaryIO]]:
+def _zip_parts(archive: zipfile.ZipFile, options: ReadOptions) -> Iterator[tuple[str, BinaryIO, int]]:
     """The event-log parts inside a History Server `logs` zip, in reading order."""
     members = [info for info in archive.infolist() if not info.is_dir()]
     total = sum(info.file_size for info in members)
@@ -289,7 +311,7 @@ def _zip_parts(archive: zipfile.ZipFile, options: ReadOptions) -> Iterator[tuple
         if len(ordered) != 1:
             raise LogFormatError(f"the log archive holds {len(ordered)} event logs; expected one run")
     for info in ordered:
-        yield info.filename.rsplit("/", 1)[-1], archive.open(info)
+        yield info.filename.rsplit("/", 1)[-1], archive.open(info), info.file_size
 
 
 # ---------------------------------------------------------------- History Server
