@@ -216,6 +216,7 @@ def profile_command(sources: tuple[str, ...], app_name: str | None, app_id: str 
     else:
         for warning in loaded.warnings:
             click.echo(f"sparklint: warning: {' '.join(warning.split())}", err=True)
-        click.echo(render_text(list(loaded.runs), []), nl=False)
+        if loaded.runs:
+            click.echo(render_text(list(loaded.runs), []), nl=False)
     if not loaded.runs:
         raise click.ClickException("no run could be read from " + ", ".join(sources))
