@@ -8,6 +8,7 @@ from typing import Callable, Iterable, Sequence
 
 from sparklint import model as m
 from sparklint.checks import CHECKS
+from sparklint.deepstack import run_deep
 from sparklint.checks.coalesce_before_write import write_facts
 from sparklint.checks.common import CheckContext, leaves, location_dict, operators, stack_steps
 from sparklint.checks.missing_broadcast_hint import join_facts
@@ -90,11 +91,18 @@ def analyse(modules: list[m.Module], settings: Settings, collect_operations: boo
                 findings.setdefault((finding.rule, finding.location), finding)
 
     interpreter = Interpreter(index, on_event)
-    for kind, target in analysis_roots(modules, index):
-        if kind == "module":
-            interpreter.run_module_body(target)
-        else:
-            interpreter.run_function(target)
+
+    def run_roots() -> None:
+        for kind, target in analysis_roots(modules, index):
+            try:
+                if kind == "module":
+                    interpreter.run_module_body(target)
+                else:
+                    interpreter.run_function(target)
+            except RecursionError:
+                continue  # an expression nested deeper than even the big stack allows: skip this root
+
+    run_deep(run_roots)
     if settings.rule_enabled(PARSE_ERROR.code):
         for module in modules:
             for error in module.parse_errors:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sparklint import __version__
 from sparklint import model as m
+from sparklint.deepstack import run_deep
 from sparklint.frontends import SOURCE_SUFFIXES, lower
 from sparklint.settings import Settings
 
@@ -67,10 +68,6 @@ def discover(root: Path, settings: Settings) -> list[SourceFile]:
 def _lower_file(source: SourceFile) -> m.Module:
     data = source.path.read_bytes()
     return lower(source.rel, data)
-
-
-def _lower_batch(batch: list[SourceFile]) -> list[m.Module]:
-    return [_lower_file(source) for source in batch]
 
 
 class ModuleCache:
@@ -161,6 +158,10 @@ def _lower_all(pending: list[SourceFile], settings: Settings, warnings: list[str
             return [by_rel.get(source.rel) for source in pending]
         except (OSError, RuntimeError):
             pass  # no worker processes here (a sandbox, a frozen build): lower in this process
+    return run_deep(lambda: _lower_sequentially(pending, warnings))
+
+
+def _lower_sequentially(pending: list[SourceFile], warnings: list[str]) -> list[m.Module | None]:
     out: list[m.Module | None] = []
     for source in pending:
         try:
@@ -172,6 +173,10 @@ def _lower_all(pending: list[SourceFile], settings: Settings, warnings: list[str
 
 
 def _lower_batch_safe(batch: list[SourceFile]) -> list[m.Module | None]:
+    return run_deep(lambda: _lower_batch(batch))
+
+
+def _lower_batch(batch: list[SourceFile]) -> list[m.Module | None]:
     out: list[m.Module | None] = []
     for source in batch:
         try:

@@ -89,10 +89,15 @@ def _finding(event: WriteEvent, op: Op, partitions: int, sorts) -> Finding:
         location=op.location,
         related=tuple(related),
         chain=chain,
-        fix=FIX if not repartition else "write with more tasks (`repartition(N)`), or accept one file knowingly and suppress with `# noqa: SPK001`",
+        fix=FIX if not repartition else _single_file_fix(op.location.path),
         key=(RULE.code, op.name, str(partitions), event.method),
         properties={"static": _static_facts(event, op, partitions, sorts)},
     )
+
+
+def _single_file_fix(path: str) -> str:
+    comment = "//" if path.endswith(".scala") else "#"
+    return f"write with more tasks (`repartition(N)`), or accept one file knowingly and suppress with `{comment} noqa: SPK001`"
 
 
 def _sink_text(event: WriteEvent) -> str:

@@ -110,8 +110,29 @@ def _coalesce_risk(expr: ColumnV, args: tuple[Value, ...], at: Op | None):
     if not any(_is_string_evidence(arg) for arg in args):
         return None
     candidates = args[:-1] if args and _is_literal(args[-1]) else args
+    if not all(_is_literal(arg) or _understood(arg) for arg in candidates):
+        return None  # a UDF, an unresolved helper or an unknown value may well normalise ""
     unguarded = tuple(describe(arg) for arg in candidates if not _is_literal(arg) and not normalised(arg, at, 0))
     return (expr, unguarded) if unguarded and len(candidates) >= 1 and len(args) >= 2 else None
+
+
+# Column functions whose effect on "" sparklint knows: they either pass it through (trim, lower,
+# casts) or are the normalisations it looks for (nullif, when).
+UNDERSTOOD_FUNCTIONS = api.STRING_FUNCTIONS | {"nullif", "when", "col", "column"}
+UNDERSTOOD_METHODS = frozenset({"alias", "name", "as", "cast", "astype", "otherwise"})
+
+
+def _understood(value: Value, depth: int = 0) -> bool:
+    """Whether sparklint can tell what this column expression does to an empty string."""
+    if not isinstance(value, ColumnV) or depth > MAX_DEPTH:
+        return False
+    if value.kind in ("ref", "lit"):
+        return True
+    if value.kind == "func":
+        return value.name in UNDERSTOOD_FUNCTIONS
+    if value.kind == "method":
+        return value.name in UNDERSTOOD_METHODS and bool(value.args) and _understood(value.args[0], depth + 1)
+    return False
 
 
 def _is_literal(value: Value) -> bool:

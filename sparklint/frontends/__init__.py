@@ -31,6 +31,9 @@ def lower(rel_path: str, source: bytes) -> m.Module:
             return lower_python(rel_path, source)
         except RecursionError:
             return _unparsable(rel_path, language, 1, "too deeply nested to analyse", source)
+        except Exception as error:  # a libcst internal failure must not stop the other files
+            # Never str() the error: libcst's messages embed node reprs that recurse.
+            return _unparsable(rel_path, language, 1, f"could not be analysed ({type(error).__name__} in libcst)", source)
     if language == "scala":
         try:
             from sparklint.frontends.scala import lower_scala

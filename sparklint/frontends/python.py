@@ -62,7 +62,8 @@ class _Positions:
 
     @property
     def line_count(self) -> int:
-        return len(self._line_starts)
+        ends_with_newline = self._source.endswith(b"\n")
+        return len(self._line_starts) - (1 if ends_with_newline else 0)
 
 
 @dataclass(slots=True)

@@ -198,11 +198,13 @@ class Interpreter:
             symbol = self.index.member(namespace, name)
             if symbol is not None:
                 return self.symbol_value(symbol)
-        for imported in module.imports:
-            if imported.name == "*":
-                value = self.resolve_wildcard(module, imported, name, depth)
-                if value is not UNKNOWN:
-                    return value
+        # Project wildcards first: their members are known, while a Spark functions wildcard
+        # would claim any name.
+        wildcards = [imported for imported in module.imports if imported.name == "*"]
+        for imported in sorted(wildcards, key=lambda i: i.module in api.FUNCTIONS_MODULES):
+            value = self.resolve_wildcard(module, imported, name, depth)
+            if value is not UNKNOWN:
+                return value
         return ExternalRef(name)
 
     def resolve_import(self, module: m.Module, imported: m.Import, depth: int) -> Value:
@@ -520,7 +522,8 @@ class Interpreter:
                 return self.call_function(apply, args, kwargs, self.object_instance(qualname), scope, call)
             return UNKNOWN
         instance = InstanceV(qualname)
-        init_scope = Scope(symbol.module, f"{klass.name}()", self_name="self", self_value=instance, stack=scope.stack)
+        self_name = "this" if symbol.module.language == "scala" else "self"
+        init_scope = Scope(symbol.module, f"{klass.name}()", self_name=self_name, self_value=instance, stack=scope.stack)
         self.bind_params(klass.init_params, args, kwargs, init_scope, symbol.module, instance)
         for field_name, expr in klass.fields:
             instance.fields[field_name] = self.eval(expr, init_scope)
