@@ -287,3 +287,62 @@ def test_bad_files_are_reported_and_the_rest_is_still_checked(tmp_path: Path) ->
     assert found == {("good.py", 2, "SPK001"), ("broken.py", 1, "SPK000"), ("latin1.py", 1, "SPK000")}
     messages = {f["location"]["path"]: f["message"] for f in run.json()["findings"]}
     assert "not valid UTF-8" in messages["latin1.py"]
+
+
+def test_a_method_chain_deeper_than_pythons_recursion_limit(tmp_path: Path) -> None:
+    chain = "df" + '.filter("x > 0")' * 1200
+    files = {"job.py": f'def main(spark):\n    df = spark.table("t")\n    out = {chain}\n    out.coalesce(1).write.csv("s3://x")  # expect: SPK001\n'}
+    assert_marked(tmp_path / "p", files)
+
+
+def test_keys_normalised_by_a_udf_or_an_unresolved_helper_stay_silent(tmp_path: Path) -> None:
+    files = {"job.py": """
+        import pyspark.sql.functions as F
+        from pyspark.sql.types import StringType
+        from company.udfs import blank_to_null
+
+        clean = F.udf(lambda v: v or None, StringType())
+
+        def main(spark):
+            df = spark.table("raw.visits")
+            df.withColumn("k", F.coalesce(clean("uid"), F.lit("anon"))).groupBy("k").count().show()
+            df.withColumn("k2", F.coalesce(blank_to_null("uid"), F.lit("anon"))).groupBy("k2").count().show()
+    """}
+    assert_marked(tmp_path / "p", files)
+
+
+def test_scala_project_wildcard_wins_over_spark_functions_wildcard(tmp_path: Path) -> None:
+    files = {
+        "build.sbt": "",
+        "src/main/scala/com/acme/common/Syntax.scala": """
+            package com.acme.common
+
+            import org.apache.spark.sql.Column
+            import org.apache.spark.sql.functions._
+
+            object Syntax {
+              def blankToNull(name: String): Column = when(trim(col(name)) =!= "", col(name))
+            }
+        """,
+        "src/main/scala/com/acme/x/Job.scala": """
+            package com.acme.x
+
+            import org.apache.spark.sql.SparkSession
+            import org.apache.spark.sql.functions._
+            import com.acme.common.Syntax._
+
+            object Job {
+              def main(args: Array[String]): Unit = {
+                val spark = SparkSession.builder().getOrCreate()
+                val df = spark.read.table("t")
+                  .withColumn("k", coalesce(blankToNull("a"), blankToNull("b"), lit("unknown")))
+                  .withColumn("raw", coalesce(col("a"), col("b"), lit("unknown")))
+                df.groupBy(col("k")).count().write.saveAsTable("o")
+                df.groupBy(col("raw")).count().write.saveAsTable("p") // expect: SPK003
+              }
+            }
+        """,
+    }
+    report = check(tmp_path / "p", files)
+    found = {(f["location"]["path"], f["location"]["line"], f["rule"]) for f in report["findings"]}
+    assert found == {("src/main/scala/com/acme/x/Job.scala", 14, "SPK003")}
