@@ -262,10 +262,18 @@ def expect_type(value: Any, expected: type, where: str) -> Any:
 
 
 def did_you_mean(word: str, candidates: list[str]) -> str:
-    close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
-    if not close:
-        close = difflib.get_close_matches(word.lower(), [c.lower() for c in candidates], n=1, cutoff=0.6)
-    return f" (did you mean `{close[0]}`?)" if close else ""
+    close = _closest(word, candidates) or _closest(word.lower(), [c.lower() for c in candidates])
+    return f" (did you mean `{close}`?)" if close else ""
+
+
+def _closest(word: str, candidates: list[str], cutoff: float = 0.6) -> str | None:
+    """The most similar candidate; on a tie the first one listed (`SPK01` -> `SPK001`, not `SPK201`)."""
+    best, best_score = None, cutoff
+    for candidate in candidates:
+        score = difflib.SequenceMatcher(None, word, candidate).ratio()
+        if score > best_score or (best is None and score == best_score):
+            best, best_score = candidate, score
+    return best
 
 
 TOML_TYPE_NAMES = {bool: "a boolean", int: "an integer", float: "a number", str: "a string",

@@ -18,7 +18,7 @@ from sparklint.graph.index import ProjectIndex, Symbol
 from sparklint.graph.interp import Interpreter
 from sparklint.graph.values import ColumnV, str_of
 from sparklint.project import discover, find_root, load_modules
-from sparklint.rules import PARSE_ERROR, UNUSED_NOQA
+from sparklint.rules import PARSE_ERROR, UNUSED_NOQA, runtime_rules
 from sparklint.settings import Settings
 
 Progress = Callable[[str], None]
@@ -52,6 +52,7 @@ def run_check(paths: Sequence[str | Path], settings: Settings, progress: Progres
         warnings=tuple(warnings),
         seconds=time.perf_counter() - started,
         operations=tuple(operations),
+        files=tuple(module.path for module in modules),
     )
 
 
@@ -237,10 +238,12 @@ def apply_suppressions(findings: list[Finding], modules: list[m.Module], setting
         else:
             kept.append(finding)
     if settings.rule_enabled(UNUSED_NOQA.code):
+        # Runtime rules report only with a run profile, after this: their noqa cannot be judged here.
+        runtime_codes = {rule.code for rule in runtime_rules()}
         for module in modules:
             for suppression in module.suppressions:
                 for code in suppression.codes:
-                    if not code.startswith("SPK") or (module.path, suppression.line, code) in used:
+                    if code in runtime_codes or not code.startswith("SPK") or (module.path, suppression.line, code) in used:
                         continue
                     if not settings.rule_enabled(code):
                         continue

@@ -91,3 +91,4 @@ class CheckResult:
     # Every Spark operation the static analysis saw (writes, joins, groupings), as plain dicts in
     # the schema documented in sparklint/graph/facts.py; run profiles match runtime plans to them.
     operations: tuple[dict, ...] = ()
+    files: tuple[str, ...] = ()  # every source file of the project, relative to `root`

@@ -45,6 +45,10 @@ CODES: dict[str, str] = {
     "SPK002": "missing-broadcast-hint",
     "SPK003": "empty-string-grouping-key",
     "SPK100": "unused-noqa",
+    "SPK201": "skewed-shuffle",
+    "SPK202": "under-parallel-write",
+    "SPK203": "small-files",
+    "SPK204": "idle-cores",
 }
 
 PARSE_ERROR = Rule(
@@ -65,11 +69,18 @@ UNUSED_NOQA = Rule(
 )
 
 
+def runtime_rules() -> tuple[Rule, ...]:
+    """Rules only a run profile can raise (declared beside the profile reader)."""
+    from sparklint.profile.runtime_rules import RUNTIME_RULES
+
+    return tuple(RUNTIME_RULES)
+
+
 def all_rules() -> tuple[Rule, ...]:
     """Every rule, in code order."""
     from sparklint.checks import CHECKS
 
-    rules = [PARSE_ERROR, UNUSED_NOQA, *(check.RULE for check in CHECKS)]
+    rules = [PARSE_ERROR, UNUSED_NOQA, *(check.RULE for check in CHECKS), *runtime_rules()]
     return tuple(sorted(rules, key=lambda rule: rule.code))
 
 

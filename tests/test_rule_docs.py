@@ -29,7 +29,7 @@ import pytest
 from conftest import REPO_ROOT, needs_engine, run_cli
 
 from sparklint.docs import RUFF_HEADINGS, document_headings
-from sparklint.rules import all_rules
+from sparklint.rules import all_rules, runtime_rules
 
 RULES_DIR = REPO_ROOT / "rules"
 FENCE_OPEN = re.compile(r"^(?P<fence>```+|~~~+)[ \t]*(?P<info>[^\n`]*)$")
@@ -135,10 +135,27 @@ def test_document_has_ruffs_headings_in_order(document: Path) -> None:
     assert headings == list(RUFF_HEADINGS)
 
 
-@pytest.mark.parametrize("document", DOCUMENTS, ids=lambda path: path.stem)
+RUNTIME_CODES = {rule.code for rule in runtime_rules()}
+
+
+def _is_runtime_rule(document: Path) -> bool:
+    return document.name.split("-")[0] in RUNTIME_CODES
+
+
+@pytest.mark.parametrize("document", [d for d in DOCUMENTS if not _is_runtime_rule(d)], ids=lambda path: path.stem)
 def test_document_has_a_bad_and_a_good_example(document: Path) -> None:
     kinds = {example.kind for example in examples_of(document)}
     assert kinds == {"bad", "good"}
+
+
+@pytest.mark.parametrize("document", [d for d in DOCUMENTS if _is_runtime_rule(d)], ids=lambda path: path.stem)
+def test_runtime_rule_document_shows_code_and_what_the_run_measured(document: Path) -> None:
+    """A runtime rule reports what an event log measured, so its example is code plus the
+    finding it gets from a run (checked end to end by the run-profile tests), not a static case."""
+    text = document.read_text(encoding="utf-8")
+    assert re.search(r"^```(python|scala)\s*$", text, re.MULTILINE), "an example of the code that ran"
+    assert re.search(r"^```text\s*$", text, re.MULTILINE), "the finding a run produces"
+    assert document.name.split("-")[0] in text
 
 
 @needs_engine
