@@ -12,7 +12,7 @@ from sparklint.deepstack import run_deep
 from sparklint.checks.coalesce_before_write import write_facts
 from sparklint.checks.common import CheckContext, leaves, location_dict, operators, stack_steps
 from sparklint.checks.missing_broadcast_hint import join_facts
-from sparklint.findings import CheckResult, Finding, Location, Severity
+from sparklint.findings import CheckResult, Finding, Location, NoqaSpan, Severity
 from sparklint.graph.events import Event, GroupingEvent, JoinEvent, WriteEvent
 from sparklint.graph.index import ProjectIndex, Symbol
 from sparklint.graph.interp import Interpreter
@@ -53,6 +53,11 @@ def run_check(paths: Sequence[str | Path], settings: Settings, progress: Progres
         seconds=time.perf_counter() - started,
         operations=tuple(operations),
         files=tuple(module.path for module in modules),
+        noqa=tuple(
+            NoqaSpan(module.path, suppression.first_line, suppression.last_line, suppression.codes)
+            for module in modules
+            for suppression in module.suppressions
+        ),
     )
 
 

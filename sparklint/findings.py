@@ -79,6 +79,24 @@ class Finding:
 
 
 @dataclass(frozen=True, slots=True)
+class NoqaSpan:
+    """A `# noqa: SPKnnn` comment and the statement lines it covers, for findings added after
+    the static run (run-profile findings)."""
+
+    path: str
+    first_line: int
+    last_line: int
+    codes: tuple[str, ...]
+
+    def covers(self, finding: "Finding") -> bool:
+        return (
+            finding.location.path == self.path
+            and finding.rule in self.codes
+            and self.first_line <= finding.location.line <= self.last_line
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class CheckResult:
     """Everything one `sparklint check` run produced, handed to the reporters."""
 
@@ -92,3 +110,4 @@ class CheckResult:
     # the schema documented in sparklint/graph/facts.py; run profiles match runtime plans to them.
     operations: tuple[dict, ...] = ()
     files: tuple[str, ...] = ()  # every source file of the project, relative to `root`
+    noqa: tuple[NoqaSpan, ...] = ()  # every noqa comment of the project
