@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Sequence
 
 from sparklint import model as m
 from sparklint.checks import CHECKS
@@ -12,10 +12,11 @@ from sparklint.deepstack import run_deep
 from sparklint.checks.coalesce_before_write import write_facts
 from sparklint.checks.common import CheckContext, leaves, location_dict, operators, stack_steps
 from sparklint.checks.missing_broadcast_hint import join_facts
-from sparklint.findings import CheckResult, Finding, Location, NoqaSpan, Severity
-from sparklint.graph.events import Event, GroupingEvent, JoinEvent, WriteEvent
-from sparklint.graph.index import ProjectIndex, Symbol
+from sparklint.findings import CheckResult, Finding, Location, NoqaSpan
+from sparklint.graph.events import Event, JoinEvent, WriteEvent
+from sparklint.graph.index import ProjectIndex
 from sparklint.graph.interp import Interpreter
+from sparklint.graph.roots import analysis_roots
 from sparklint.graph.values import ColumnV, str_of
 from sparklint.project import discover, find_root, load_modules
 from sparklint.rules import PARSE_ERROR, UNUSED_NOQA, runtime_rules
@@ -117,88 +118,6 @@ def analyse(modules: list[m.Module], settings: Settings, collect_operations: boo
     return list(findings.values()), list(operations.values())
 
 
-def analysis_roots(modules: list[m.Module], index: ProjectIndex) -> Iterable[tuple[str, object]]:
-    """Entry points first, then module code, then functions nobody calls by name, then the rest,
-    so that a finding reached from an entry point keeps the chain from that entry point."""
-    called = _called_names(modules)
-    functions: list[Symbol] = [s for s in index.symbols.values() if s.kind == "function"]
-    entries = [s for s in functions if s.function.is_entry]
-    # An entry point nobody calls (`__main__` block, `extends App`) before one that is called
-    # (`main()` called from the `__main__` block).
-    for symbol in sorted(entries, key=lambda s: (s.function.name in called, *_symbol_order(s))):
-        yield "function", symbol
-    for module in modules:
-        if module.body:
-            yield "module", module
-    outermost = [s for s in functions if not s.function.is_entry and s.function.name not in called]
-    for symbol in sorted(outermost, key=_symbol_order):
-        yield "function", symbol
-    rest = [s for s in functions if not s.function.is_entry and s.function.name in called]
-    for symbol in sorted(rest, key=_symbol_order):
-        yield "function", symbol
-
-
-def _symbol_order(symbol: Symbol) -> tuple:
-    return (symbol.module.path if symbol.module else "", symbol.function.span.line if symbol.function else 0)
-
-
-def _called_names(modules: list[m.Module]) -> set[str]:
-    names: set[str] = set()
-
-    def visit_expr(expr) -> None:
-        stack = [expr]
-        while stack:
-            node = stack.pop()
-            if isinstance(node, m.Call):
-                func = node.func
-                if isinstance(func, m.Name):
-                    names.add(func.id)
-                elif isinstance(func, m.Attr):
-                    names.add(func.attr)
-                stack.append(func)
-                stack.extend(node.args)
-                stack.extend(value for _, value in node.kwargs)
-            elif isinstance(node, m.Attr):
-                names.add(node.attr)  # passed as a value: `df.transform(helper)` / method refs
-                stack.append(node.value)
-            elif isinstance(node, m.Name):
-                names.add(node.id)
-            elif isinstance(node, (m.Seq,)):
-                stack.extend(node.items)
-            elif isinstance(node, m.BinOp):
-                stack.extend((node.left, node.right))
-            elif isinstance(node, m.UnaryOp):
-                stack.append(node.operand)
-            elif isinstance(node, m.Subscript):
-                stack.extend((node.value, node.index))
-            elif isinstance(node, m.Lambda):
-                stack.append(node.body)
-
-    def visit_block(statements) -> None:
-        for statement in statements:
-            if isinstance(statement, (m.Assign, m.ExprStmt)):
-                visit_expr(statement.value)
-            elif isinstance(statement, m.Return) and statement.value is not None:
-                visit_expr(statement.value)
-            elif isinstance(statement, m.For):
-                visit_expr(statement.iter)
-                visit_block(statement.body)
-            elif isinstance(statement, m.Branch):
-                for arm in statement.arms:
-                    visit_block(arm)
-
-    for module in modules:
-        visit_block(module.body)
-        for function in module.functions:
-            visit_block(function.body)
-        for klass in module.classes:
-            for method in klass.methods:
-                visit_block(method.body)
-            for _, expr in klass.fields:
-                visit_expr(expr)
-    return names
-
-
 def parse_error_finding(module: m.Module, error: m.ParseError) -> Finding:
     span = error.span
     location = Location(module.path, max(span.line, 1), max(span.col, 1), span.end_line, span.end_col)
@@ -283,4 +202,4 @@ def _touches(finding: Finding, requested: list[Path], root: Path) -> bool:
     return any(_under_any(root / place.path, requested) for place in places)
 
 
-__all__ = ["run_check", "analyse", "Severity"]
+__all__ = ["run_check", "analyse"]
