@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 from typing import Callable, Sequence
@@ -23,6 +24,7 @@ from sparklint.rules import PARSE_ERROR, UNUSED_NOQA, runtime_rules
 from sparklint.settings import Settings
 
 Progress = Callable[[str], None]
+SPARKLINT_CODE = re.compile(r"SPK\d{3}")
 
 
 def run_check(paths: Sequence[str | Path], settings: Settings, progress: Progress | None = None) -> CheckResult:
@@ -167,7 +169,7 @@ def apply_suppressions(findings: list[Finding], modules: list[m.Module], setting
         for module in modules:
             for suppression in module.suppressions:
                 for code in suppression.codes:
-                    if code in runtime_codes or not code.startswith("SPK") or (module.path, suppression.line, code) in used:
+                    if code in runtime_codes or not SPARKLINT_CODE.fullmatch(code) or (module.path, suppression.line, code) in used:
                         continue
                     if not settings.rule_enabled(code):
                         continue

@@ -346,3 +346,14 @@ def test_scala_project_wildcard_wins_over_spark_functions_wildcard(tmp_path: Pat
     report = check(tmp_path / "p", files)
     found = {(f["location"]["path"], f["location"]["line"], f["rule"]) for f in report["findings"]}
     assert found == {("src/main/scala/com/acme/x/Job.scala", 14, "SPK003")}
+
+
+def test_noqa_inside_a_string_is_no_suppression(tmp_path: Path) -> None:
+    files = {"job.py": '''
+        """Mentions `# noqa: SPK001` in prose: neither a suppression nor an unused one."""
+
+        def main(spark):
+            spark.table("raw.events").coalesce(1).write.csv("s3://o")  # expect: SPK001
+            print("# noqa: SPK002")
+    '''}
+    assert_marked(tmp_path / "p", files)

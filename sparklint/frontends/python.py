@@ -7,7 +7,9 @@ project graph, on the model, because libcst's `QualifiedNameProvider` costs 3x t
 from __future__ import annotations
 
 import bisect
+import io
 import re
+import tokenize
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -506,22 +508,29 @@ def _annotation_text(node: cst.BaseExpression) -> str | None:
 def _suppressions(source: bytes, statement_lines: list[tuple[int, int]]) -> tuple[m.Suppression, ...]:
     if b"noqa" not in source and b"NOQA" not in source:
         return ()
-    text = source.decode("utf-8", errors="replace")
     found = []
-    for index, line in enumerate(text.splitlines(), start=1):
-        if "#" not in line:
-            continue
-        match = NOQA_RE.search(line)
+    for line, col, comment in _comments(source):
+        match = NOQA_RE.search(comment)
         if match is None:
             continue
         codes = tuple(code.strip().upper() for code in match.group(1).split(","))
         innermost = None
         for start, end in statement_lines:
-            if start <= index <= end and (innermost is None or end - start < innermost[1] - innermost[0]):
+            if start <= line <= end and (innermost is None or end - start < innermost[1] - innermost[0]):
                 innermost = (start, end)
-        first, last = innermost or (index, index)
-        found.append(m.Suppression(codes, index, match.start() + 1, first, last))
+        first, last = innermost or (line, line)
+        found.append(m.Suppression(codes, line, col + match.start(), first, last))
     return tuple(found)
+
+
+def _comments(source: bytes) -> list[tuple[int, int, str]]:
+    """(line, column, text) of every comment: a `noqa` inside a string or docstring is no
+    suppression. Only run on files that mention noqa at all."""
+    tokens = tokenize.tokenize(io.BytesIO(source).readline)
+    try:
+        return [(token.start[0], token.start[1] + 1, token.string) for token in tokens if token.type == tokenize.COMMENT]
+    except (tokenize.TokenError, SyntaxError):
+        return []
 
 
 def _byte_spans(tree: cst.Module):
