@@ -20,7 +20,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import TOOLS_DIR, needs_engine, run_cli
+from conftest import REPO_ROOT, TOOLS_DIR, needs_engine, run_cli
 from test_reporters import RESULT
 
 from sparklint.docs import documentation_url
@@ -111,4 +111,14 @@ def test_engine_output_is_valid_sarif_for_github(cross_file_project: Path, tmp_p
     run = run_cli("check", "--output-format", "sarif", "-o", str(sarif_file), "--exit-zero", str(cross_file_project))
     assert run.exit_code == 0, run.stderr
     assert json.loads(sarif_file.read_text(encoding="utf-8"))["runs"][0]["results"]
+    assert blocking(validate(sarif_file, tmp_path)) == []
+
+
+@pytest.mark.parametrize("fixture", ["story_py", "story_scala"])
+def test_story_fixtures_are_valid_sarif_for_github(fixture: str, tmp_path: Path) -> None:
+    sarif_file = tmp_path / f"{fixture}.sarif"
+    project = REPO_ROOT / "fixtures" / fixture
+    run = run_cli("check", "--output-format", "sarif", "-o", str(sarif_file), "--exit-zero", "--no-cache", str(project))
+    assert run.exit_code == 0, run.stderr
+    assert len(json.loads(sarif_file.read_text(encoding="utf-8"))["runs"][0]["results"]) == 3
     assert blocking(validate(sarif_file, tmp_path)) == []
