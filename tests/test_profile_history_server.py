@@ -155,7 +155,7 @@ def test_unknown_app_id_on_the_server_is_a_warning(history_server: str) -> None:
 def test_check_gets_identical_evidence_from_files_and_from_the_server(history_server: str, history_dir: Path,
                                                                       tmp_path: Path) -> None:
     project = tmp_path / "project"
-    shutil.copytree(JOB.parent, project, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(JOB.parent, project, ignore=shutil.ignore_patterns("__pycache__", "lookup"))
     (project / "pyproject.toml").write_text("[tool.sparklint]\n", encoding="utf-8")
 
     def findings(source: str) -> list[dict]:

@@ -24,7 +24,7 @@ RUN_SPECIFIC = {"app_id", "app_name", "sql_execution", "stage_wall_ms", "run_wal
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     root = tmp_path / "project"
-    shutil.copytree(JOBS, root, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(JOBS, root, ignore=shutil.ignore_patterns("__pycache__", "lookup"))
     (root / "pyproject.toml").write_text("[tool.sparklint]\n", encoding="utf-8")
     return root
 
@@ -43,6 +43,8 @@ SORTED_WRITE = ("SPK001", "lake/sink.py", 6)
 EXPORT_WRITE = ("SPK001", "lake/sink.py", 10)
 SMALL_JOIN = ("SPK002", "pipeline_job.py", 74)
 SKEWED_JOIN = ("SPK003", "pipeline_job.py", 78)
+# the 51-row origins table is built by a list comprehension: not provably small, measured small
+MEASURED_SMALL_JOIN = ("SPK002", "pipeline_job.py", 78)
 
 
 def stable(facts: dict) -> dict:
@@ -62,7 +64,7 @@ def test_every_log_gives_the_same_evidence(project: Path, variant: str) -> None:
     report = check(project, "--profile", str(LOGS / variant))
     assert report["warnings"] == []
     findings = by_place(report)
-    assert set(findings) == {SORTED_WRITE, EXPORT_WRITE, SMALL_JOIN, SKEWED_JOIN}
+    assert set(findings) == {SORTED_WRITE, EXPORT_WRITE, SMALL_JOIN, SKEWED_JOIN, MEASURED_SMALL_JOIN}
 
     sorted_write = findings[SORTED_WRITE]
     (facts,) = sorted_write["properties"]["evidence"]["runs"]
@@ -72,6 +74,7 @@ def test_every_log_gives_the_same_evidence(project: Path, variant: str) -> None:
         "bytes_written": facts["bytes_written"], "bytes_per_task_max": facts["bytes_per_task_max"],
         "bytes_per_task_median": facts["bytes_per_task_median"],
         "spill_memory_bytes": 33554368, "spill_disk_bytes": facts["spill_disk_bytes"],
+        "matched_by": "plan shape",  # a PySpark write records no call site
     }
     assert facts["bytes_written"] > 1_000_000 and facts["spill_disk_bytes"] > 0
     assert sorted_write["severity"] == "error"  # already the highest static severity
@@ -98,6 +101,14 @@ def test_every_log_gives_the_same_evidence(project: Path, variant: str) -> None:
     assert skewed["severity"] == "error"  # raised from warning: measured skew
     assert any("in one task against a median of" in line for line in skewed["evidence"])
 
+    measured = findings[MEASURED_SMALL_JOIN]
+    assert measured["message"] == (
+        "join without a broadcast hint, and its right side was measured small (2.3 KiB, 51 rows): "
+        "Spark ran a SortMergeJoin that shuffles and sorts both sides")
+    assert measured["severity"] == "warning" and measured["properties"]["evidence"]["runtime_only"]
+    (measured_facts,) = measured["properties"]["evidence"]["runs"]
+    assert measured_facts["matched_by"].startswith("call site `collect at ") and measured_facts["right_rows"] == 51
+
 
 def test_evidence_is_identical_for_every_codec(project: Path) -> None:
     def fingerprint(variant: str) -> dict:
@@ -110,11 +121,50 @@ def test_evidence_is_identical_for_every_codec(project: Path) -> None:
         assert fingerprint(variant) == expected, variant
 
 
-def test_several_runs_are_counted_and_the_newest_speaks(project: Path) -> None:
-    report = check(project, "--profile", str(LOGS / "zstd"), "--profile", str(LOGS / "lz4"))
+def test_several_runs_give_evidence_per_run_and_a_trend(project: Path) -> None:
+    report = check(project, "--profile", str(LOGS / "lz4"), "--profile", str(LOGS / "zstd"),
+                   "--profile", str(LOGS / "plain"))
     sorted_write = by_place(report)[SORTED_WRITE]
-    assert [facts["app_name"] for facts in sorted_write["properties"]["evidence"]["runs"]] == ["pipeline-zstd", "pipeline-lz4"]
-    assert sorted_write["evidence"][-1] == "matched in 2 runs"
+    runs = sorted_write["properties"]["evidence"]["runs"]
+    # newest first, whatever the order of the sources: the logs were made plain, lz4, lzf, snappy, zstd
+    assert [facts["app_name"] for facts in runs] == ["pipeline-zstd", "pipeline-lz4", "pipeline-plain"]
+    lines = sorted_write["evidence"]
+    assert lines[0].startswith("run local-") and "pipeline-zstd" in lines[0]
+    assert "pipeline-lz4" in lines[3] and "pipeline-plain" in lines[4]  # one line per older run
+    assert lines[-1].startswith("trend over 3 runs: bytes per task worst ")
+    trend = sorted_write["properties"]["evidence"]["trend"]
+    per_task = [facts["bytes_per_task_max"] for facts in runs]
+    assert trend["bytes_per_task_max"] == {"worst": max(per_task), "median": sorted(per_task)[1], "latest": per_task[0]}
+    utilisation = [facts["core_utilisation"] for facts in runs]
+    assert trend["core_utilisation"]["worst"] == min(utilisation)  # lower is worse
+
+
+def test_last_and_app_name_pick_runs_from_a_directory_of_runs(project: Path, tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    for variant in ("plain", "lz4", "zstd"):
+        for entry in (LOGS / variant).iterdir():
+            shutil.copy(entry, runs / entry.name)
+    newest_two = by_place(check(project, "--profile", str(runs), "--last", "2"))[SORTED_WRITE]
+    assert [facts["app_name"] for facts in newest_two["properties"]["evidence"]["runs"]] == [
+        "pipeline-zstd", "pipeline-lz4"]
+    named = by_place(check(project, "--profile", str(runs), "--app-name", "pipeline-pl*"))[SORTED_WRITE]
+    assert [facts["app_name"] for facts in named["properties"]["evidence"]["runs"]] == ["pipeline-plain"]
+
+
+def test_code_that_never_ran_says_so_without_raising(project: Path) -> None:
+    sink = project / "lake" / "sink.py"
+    sink.write_text(sink.read_text(encoding="utf-8") + '''
+
+def backfill(df, path):
+    df.coalesce(4).write.mode("append").orc(path)
+''', encoding="utf-8")
+    findings = by_place(check(project, "--profile", str(LOGS / "zstd"), "--profile", str(LOGS / "lz4")))
+    backfill = findings[("SPK001", "lake/sink.py", 14)]
+    assert backfill["severity"] == "warning"
+    assert backfill["evidence"] == ["did not run in the 2 profiled runs of `pipeline-zstd`, `pipeline-lz4`"]
+    assert backfill["properties"]["evidence"] == {
+        "runs": [], "ran": False, "profiled_runs": 2, "static_severity": "warning"}
 
 
 def test_no_evidence_when_code_and_run_disagree(project: Path) -> None:
@@ -123,7 +173,10 @@ def test_no_evidence_when_code_and_run_disagree(project: Path) -> None:
     findings = by_place(check(project, "--profile", str(LOGS / "zstd")))
     changed = findings[SORTED_WRITE]
     assert "coalesce(3)" in changed["message"]
-    assert not changed.get("evidence") and "evidence" not in changed["properties"]
+    assert changed["severity"] == "error"  # its static severity, nothing measured
+    # no run wrote through a `coalesce(3)`: this code is not what ran
+    assert changed["evidence"] == ["did not run in the 1 profiled run of `pipeline-zstd`"]
+    assert changed["properties"]["evidence"]["runs"] == []
     assert findings[EXPORT_WRITE]["evidence"]  # the other write still matches
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from sparklint.findings import ChainStep, CheckResult, Finding, Location
+from sparklint.findings import ChainStep, CheckResult, Finding, Location, Severity
 from sparklint.profile.model import (
     JoinProfile,
     PlanNode,
@@ -36,8 +36,9 @@ from sparklint.profile.runtime_rules import (
 from sparklint.profile.summary import format_bytes, format_ms
 from sparklint.settings import Settings
 
-BROADCAST_DEFAULT_BYTES = 10 * 1024 * 1024  # spark.sql.autoBroadcastJoinThreshold default
+MISSING_BROADCAST_CODE = "SPK002"  # the static rule; a profile can also prove a join side small
 _CALL_SITE = re.compile(r"^\S+ at (?P<file>.+?):(?P<line>\d+)$")
+_FRAME = re.compile(r"\((?P<file>[^():\s]+\.(?:scala|java|kt|py)):(?P<line>\d+)\)")
 _COALESCE_OP = re.compile(r"^coalesce\((\d+)\)$")
 _COLUMN = re.compile(r"([A-Za-z_][\w]*)#\d+L?")
 _FORMATS = {"parquet", "orc", "csv", "json", "text", "avro", "delta", "iceberg", "jdbc"}
@@ -230,6 +231,8 @@ def _normalise_target(target: str) -> str:
 def _write_contradicts(shape: dict[str, Any], runtime: RuntimeWrite) -> bool:
     if shape["coalesce"] != runtime.coalesce:
         return True
+    if shape["sorted"] and not runtime.sorted:  # (a planned write may add a Sort the code has not)
+        return True
     if shape["format"] and runtime.write.format and shape["format"] != runtime.write.format.lower():
         return True
     if shape["mode"] and runtime.write.mode and shape["mode"] != runtime.write.mode.lower():
@@ -242,10 +245,47 @@ def _write_contradicts(shape: dict[str, Any], runtime: RuntimeWrite) -> bool:
 def _write_identifies(shape: dict[str, Any], static: dict, runtime: RuntimeWrite) -> bool:
     if shape["target"] and _target_matches(shape["target"], runtime.write):
         return True
+    return _site_identifies(runtime.execution, static)
+
+
+def stack_frames(details: str) -> list[tuple[str, int]]:
+    """`(Writer.scala:12)` frames of a recorded JVM stack -> [("Writer.scala", 12), ...]."""
+    return [(match.group("file"), int(match.group("line"))) for match in _FRAME.finditer(details)]
+
+
+def _site_identifies(execution: SqlExecutionProfile, static: dict) -> bool:
+    """The execution's call site is the static operation's line (or a line of its call chain),
+    and the recorded stack does not contradict the chain.
+
+    A JVM job records its whole user stack: when that stack passes through project files, one
+    of the chain's calls (`main` calling `Writer.persist` at `Job.scala:19`) must be in it, so a
+    same-named file in another package cannot be taken for this one."""
     location = static.get("location") or {}
-    site = call_site(runtime.execution.description)
-    steps = [location, *(static.get("chain") or ())]
-    return any(_call_site_matches(site, step.get("path", ""), int(step.get("line", 0))) for step in steps if step)
+    chain = [step for step in static.get("chain") or () if step]
+    site = call_site(execution.description)
+    if not any(_call_site_matches(site, step.get("path", ""), int(step.get("line", 0))) for step in (location, *chain)):
+        return False
+    if not chain:
+        return True
+    names = {PurePosixPath(str(step.get("path", ""))).name for step in (location, *chain)}
+    frames = [frame for frame in stack_frames(execution.details) if frame[0] in names]
+    if not frames:
+        return True  # PySpark: only JVM frames; the call site alone identifies
+    return any(_call_site_matches(frame, step.get("path", ""), int(step.get("line", 0)))
+               for frame in frames for step in chain)
+
+
+def matched_by(execution: SqlExecutionProfile, static: dict, target_matched: bool) -> str:
+    """How a runtime operation was tied to the code, for the evidence: target, call site (and
+    stack) or plan shape."""
+    if target_matched:
+        return "target"
+    if _site_identifies(execution, static):
+        frames = [f"{name}:{line}" for name, line in stack_frames(execution.details)
+                  if not name.endswith(".java") and f"{name}:{line}" not in execution.description]
+        stack = f" and its stack ({', '.join(dict.fromkeys(frames))})" if frames and (static.get("chain") or ()) else ""
+        return f"call site `{execution.description}`{stack}"
+    return "plan shape"
 
 
 def match_write(static: dict, operations: Iterable[dict], run: RunProfile) -> RuntimeWrite | None:
@@ -265,16 +305,11 @@ def match_write(static: dict, operations: Iterable[dict], run: RunProfile) -> Ru
 
 
 def match_join(static: dict, operations: Iterable[dict], run: RunProfile) -> RuntimeJoin | None:
-    keys = tuple((static.get("join") or {}).get("keys") or (static.get("grouping") or {}).get("keys") or ())
+    keys = _static_keys(static)
     if not keys:
         return None
     candidates = [runtime for runtime in runtime_joins(run) if set(runtime.keys) == set(keys)]
-    location = static.get("location") or {}
-    identified = [
-        runtime for runtime in candidates
-        if _call_site_matches(call_site(runtime.execution.description), location.get("path", ""),
-                              int(location.get("line", 0)))
-    ]
+    identified = [runtime for runtime in candidates if _site_identifies(runtime.execution, static)]
     if len(identified) == 1:
         return identified[0]
     if identified or len(candidates) != 1:
@@ -351,6 +386,7 @@ def join_evidence(runtime: RuntimeJoin) -> tuple[list[str], dict[str, Any]]:
         "right_bytes": join.right.bytes,
         "left_rows": join.left.rows,
         "right_rows": join.right.rows,
+        "small_side_bytes": min((side for side in (join.left.bytes, join.right.bytes) if side is not None), default=None),
     }
     lines = [
         f"{_run_label(runtime.run)}: Spark ran a {join.strategy}; left side {format_bytes(join.left.bytes)}"
@@ -383,127 +419,212 @@ def _rows(rows: int | None) -> str:
 def attach_evidence(result: CheckResult, runs: tuple[RunProfile, ...], settings: Settings) -> CheckResult:
     if not runs:
         return result
-    options = settings.profile_options
+    runs = tuple(sorted(runs, key=lambda run: run.started_ms, reverse=True))  # newest first
     operations = list(result.operations)
     findings: list[Finding] = []
-    explained_stages: set[tuple[str, int]] = set()
+    explained: set[tuple[str, int]] = set()
     for finding in result.findings:
-        updated, stages = _with_evidence(finding, operations, runs, options)
+        updated, stages = _with_evidence(finding, operations, runs, settings)
         findings.append(updated)
-        explained_stages.update(stages)
-    root = Path(result.root)
-    runtime = _runtime_findings(result, runs, operations, settings, explained_stages)
-    findings.extend(finding for finding in runtime if not _suppressed(root, finding))
+        explained.update(stages)
+    runtime = _runtime_findings(result, runs, operations, settings, explained)
+    findings.extend(finding for finding in runtime if not any(span.covers(finding) for span in result.noqa))
     return replace(result, findings=tuple(sorted(findings, key=Finding.sort_key)))
 
 
-_NOQA = re.compile(r"(?:#|//)\s*noqa:\s*(?P<codes>SPK\d{3}(?:\s*,\s*SPK\d{3})*)")
+@dataclass(frozen=True, slots=True)
+class RunEvidence:
+    """What one run measured about one finding's operation."""
+
+    run: RunProfile
+    lines: tuple[str, ...]
+    facts: dict[str, Any]
+    harm: bool
 
 
-def _suppressed(root: Path, finding: Finding) -> bool:
-    """A runtime finding on a line whose `# noqa: SPK2nn` (or `// noqa:`) names its rule.
-
-    Static findings are filtered by the engine from the parsed suppressions; runtime ones are
-    made after it, so the line is read here (read as text, never imported)."""
-    try:
-        with open(root / finding.location.path, encoding="utf-8", errors="replace") as source:
-            for number, line in enumerate(source, start=1):
-                if number == finding.location.line:
-                    match = _NOQA.search(line)
-                    return bool(match) and finding.rule in re.split(r"\s*,\s*", match.group("codes"))
-    except OSError:
-        return False
-    return False
+# The figures a trend line follows, per finding kind: (fact, label, higher is worse).
+_TREND_FIGURES = {
+    "write": (("bytes_per_task_max", "bytes per task", True), ("spill_memory_bytes", "spill", True),
+              ("core_utilisation", "core utilisation", False)),
+    "join": (("small_side_bytes", "small side", True),),
+    "grouping": (("skew", "skew", True),),
+}
 
 
 def _with_evidence(finding: Finding, operations: list[dict], runs: tuple[RunProfile, ...],
-                   options: dict) -> tuple[Finding, set[tuple[str, int]]]:
+                   settings: Settings) -> tuple[Finding, set[tuple[str, int]]]:
     static = finding.properties.get("static")
     if not isinstance(static, dict):
         return finding, set()
     kind = static.get("kind")
-    collected: list[tuple[list[str], dict[str, Any], bool]] = []
+    if (finding.rule, kind) not in (("SPK001", "write"), ("SPK002", "join"), ("SPK003", "grouping")):
+        return finding, set()
+    collected: list[RunEvidence] = []
     stages: set[tuple[str, int]] = set()
     for run in runs:
-        if finding.rule == "SPK001" and kind == "write":
-            runtime = match_write(static, operations, run)
-            if runtime is None:
-                continue
-            lines, facts = write_evidence(runtime)
-            harm = _write_harm(facts, options)
-            if runtime.stage is not None:
-                stages.add((run.app_id, runtime.stage.stage_id))
-        elif finding.rule == "SPK002" and kind == "join":
-            runtime_join = match_join(static, operations, run)
-            if runtime_join is None:
-                continue
-            lines, facts = join_evidence(runtime_join)
-            small = min((side for side in (facts["left_bytes"], facts["right_bytes"]) if side is not None), default=None)
-            harm = not runtime_join.join.strategy.startswith("Broadcast") and small is not None and small <= BROADCAST_DEFAULT_BYTES
-        elif finding.rule == "SPK003" and kind == "grouping":
-            runtime_join = match_join(static, operations, run)
-            if runtime_join is None:
-                continue
-            lines, facts = skew_evidence(runtime_join)
-            harm = facts.get("skew", 0) >= threshold(options, "skew-ratio")
-            if runtime_join.stage is not None:
-                stages.add((run.app_id, runtime_join.stage.stage_id))
-        else:
+        measured = _measure(finding.rule, static, operations, run, settings)
+        if measured is None:
             continue
-        collected.append((lines, facts, harm))
+        evidence, stage_id = measured
+        collected.append(evidence)
+        if stage_id is not None:
+            stages.add((run.app_id, stage_id))
     if not collected:
-        return finding, stages
-    lines, _, _ = collected[0]  # the newest run that matched speaks; the others are counted
-    if len(collected) > 1:
-        lines = [*lines, f"matched in {len(collected)} runs"]
-    confirmed = any(harm for _, _, harm in collected)
+        return _not_run(finding, static, operations, runs), stages
+    lines = _evidence_lines(collected, kind)
+    confirmed = any(item.harm for item in collected)
     severity = finding.severity.raised() if confirmed else finding.severity
-    properties = {
-        **finding.properties,
-        "evidence": {
-            "runs": [facts for _, facts, _ in collected],
-            "confirmed": confirmed,
-            "static_severity": finding.severity.label,
-        },
+    evidence: dict[str, Any] = {
+        "runs": [item.facts for item in collected],
+        "confirmed": confirmed,
+        "static_severity": finding.severity.label,
     }
+    if len(collected) > 1:
+        evidence["trend"] = _trend(collected, kind)
+    properties = {**finding.properties, "evidence": evidence}
     return replace(finding, evidence=tuple(lines), severity=severity, properties=properties), stages
 
 
-def _write_harm(facts: dict[str, Any], options: dict) -> bool:
+def _measure(rule: str, static: dict, operations: list[dict], run: RunProfile,
+             settings: Settings) -> tuple[RunEvidence, int | None] | None:
+    if rule == "SPK001":
+        runtime = match_write(static, operations, run)
+        if runtime is None:
+            return None
+        lines, facts = write_evidence(runtime)
+        facts["matched_by"] = matched_by(runtime.execution, static, _target_identifies(static, runtime))
+        stage_id = runtime.stage.stage_id if runtime.stage is not None else None
+        return RunEvidence(run, tuple(lines), facts, _write_harm(facts, settings)), stage_id
+    runtime_join = match_join(static, operations, run)
+    if runtime_join is None:
+        return None
+    if rule == "SPK002":
+        lines, facts = join_evidence(runtime_join)
+        facts["matched_by"] = matched_by(runtime_join.execution, static, False)
+        small = facts["small_side_bytes"]
+        harm = (not runtime_join.join.strategy.startswith("Broadcast") and small is not None
+                and small <= threshold(settings, "broadcast-max-bytes"))
+        return RunEvidence(run, tuple(lines), facts, harm), None
+    lines, facts = skew_evidence(runtime_join)
+    facts["matched_by"] = matched_by(runtime_join.execution, static, False)
+    harm = facts.get("skew", 0) >= threshold(settings, "skew-ratio")
+    stage_id = runtime_join.stage.stage_id if runtime_join.stage is not None else None
+    return RunEvidence(run, tuple(lines), facts, harm), stage_id
+
+
+def _target_identifies(static: dict, runtime: RuntimeWrite) -> bool:
+    target = _static_shape(static)["target"]
+    return bool(target) and _target_matches(target, runtime.write)
+
+
+def _evidence_lines(collected: list[RunEvidence], kind: str) -> list[str]:
+    """The newest run in full; with several runs, one line per older run and the trend."""
+    newest, *older = collected
+    lines = list(newest.lines)
+    if not older:
+        return lines
+    lines.extend(item.lines[0] for item in older if item.lines)
+    trend = _trend(collected, kind)
+    parts = [
+        f"{label} worst {_figure(name, figures['worst'])}, median {_figure(name, figures['median'])}, "
+        f"latest {_figure(name, figures['latest'])}"
+        for name, label, _ in _TREND_FIGURES.get(kind, ())
+        if (figures := trend.get(name)) is not None
+    ]
+    if parts:
+        lines.append(f"trend over {len(collected)} runs: " + "; ".join(parts))
+    return lines
+
+
+def _trend(collected: list[RunEvidence], kind: str) -> dict[str, dict[str, float | int]]:
+    """Worst, median and latest of each followed figure over the runs that measured it."""
+    trend: dict[str, dict[str, float | int]] = {}
+    for name, _, higher_is_worse in _TREND_FIGURES.get(kind, ()):
+        values = [item.facts[name] for item in collected if isinstance(item.facts.get(name), (int, float))]
+        if not values:
+            continue
+        ordered = sorted(values)
+        middle = len(ordered) // 2
+        median = ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+        trend[name] = {
+            "worst": max(values) if higher_is_worse else min(values),
+            "median": median,
+            "latest": values[0],
+        }
+    return trend
+
+
+def _figure(name: str, value: float | int) -> str:
+    if name == "core_utilisation":
+        return f"{value:.0%}"
+    if name == "skew":
+        return f"{value:.1f}x"
+    return format_bytes(int(value))
+
+
+def _not_run(finding: Finding, static: dict, operations: list[dict], runs: tuple[RunProfile, ...]) -> Finding:
+    """A finding whose operation has no possible counterpart in any profiled run: say so, keep
+    the severity. (An operation that could have run but was not matched exactly says nothing.)"""
+    if any(_could_have_run(static, run) for run in runs):
+        return finding
+    names = ", ".join(f"`{name}`" for name in dict.fromkeys(run.app_name for run in runs))
+    count = len(runs)
+    line = f"did not run in the {count} profiled {'run' if count == 1 else 'runs'} of {names}"
+    evidence = {"runs": [], "ran": False, "profiled_runs": count, "static_severity": finding.severity.label}
+    return replace(finding, evidence=(*finding.evidence, line), properties={**finding.properties, "evidence": evidence})
+
+
+def _could_have_run(static: dict, run: RunProfile) -> bool:
+    kind = static.get("kind")
+    if kind == "write":
+        shape = _static_shape(static)
+        return any(not _write_contradicts(shape, runtime) for runtime in runtime_writes(run))
+    keys = set(_static_keys(static))
+    return not keys or any(set(runtime.keys) == keys for runtime in runtime_joins(run))
+
+
+def _static_keys(static: dict) -> tuple[str, ...]:
+    return tuple((static.get("join") or {}).get("keys") or (static.get("grouping") or {}).get("keys") or ())
+
+
+def _write_harm(facts: dict[str, Any], settings: Settings) -> bool:
     """Measured harm of a coalesced write: it spilled, left most cores idle, or wrote a lot per task."""
     if facts.get("tasks") is None:
         return False
-    if threshold(options, "raise-on-spill") and (facts.get("spill_memory_bytes") or facts.get("spill_disk_bytes")):
+    if threshold(settings, "raise-on-spill") and (facts.get("spill_memory_bytes") or facts.get("spill_disk_bytes")):
         return True
-    if facts["cores"] and facts["tasks"] / facts["cores"] <= threshold(options, "write-max-core-share"):
+    if facts["cores"] and facts["tasks"] / facts["cores"] <= threshold(settings, "write-max-core-share"):
         return True
-    return (facts.get("bytes_per_task_max") or 0) >= threshold(options, "write-min-bytes-per-task")
+    return (facts.get("bytes_per_task_max") or 0) >= threshold(settings, "write-min-bytes-per-task")
 
 
 def _runtime_findings(result: CheckResult, runs: tuple[RunProfile, ...], operations: list[dict],
                       settings: Settings, explained: set[tuple[str, int]]) -> list[Finding]:
-    options = settings.profile_options
     known_paths = {str(op.get("location", {}).get("path")) for op in operations if op.get("location")}
     known_paths |= {finding.location.path for finding in result.findings}
     known_paths |= {str(step.get("path")) for op in operations for step in op.get("chain") or () if step.get("path")}
     root = Path(result.root)
+    static_places = {(finding.rule, finding.location.path, finding.location.line) for finding in result.findings}
     out: dict[tuple, Finding] = {}
     for run in runs:
         if settings.rule_enabled(SKEWED_SHUFFLE.code):
-            for finding in _skewed_shuffles(run, options, root, known_paths, explained):
+            for finding in _skewed_shuffles(run, settings, root, known_paths, explained):
                 out.setdefault((finding.rule, finding.location.path, finding.location.line), finding)
         if settings.rule_enabled(UNDER_PARALLEL_WRITE.code) or settings.rule_enabled(SMALL_FILES.code):
-            for finding in _write_findings(run, operations, options, settings, explained):
+            for finding in _write_findings(run, operations, settings, explained):
+                out.setdefault((finding.rule, finding.location.path, finding.location.line), finding)
+        if settings.rule_enabled(MISSING_BROADCAST_CODE):
+            for finding in _small_side_joins(run, operations, settings, static_places):
                 out.setdefault((finding.rule, finding.location.path, finding.location.line), finding)
         if settings.rule_enabled(IDLE_CORES.code):
-            for finding in _idle_stages(run, options, root, known_paths, explained):
+            for finding in _idle_stages(run, settings, root, known_paths, explained):
                 out.setdefault((finding.rule, finding.location.path, finding.location.line), finding)
     return list(out.values())
 
 
-def _skewed_shuffles(run: RunProfile, options: dict, root: Path, known_paths: set[str],
+def _skewed_shuffles(run: RunProfile, settings: Settings, root: Path, known_paths: set[str],
                      explained: set[tuple[str, int]]) -> Iterable[Finding]:
-    ratio, min_bytes = threshold(options, "skew-ratio"), threshold(options, "skew-min-bytes")
+    ratio, min_bytes = threshold(settings, "skew-ratio"), threshold(settings, "skew-min-bytes")
     for stage in run.stages:
         figure = stage.shuffle_read_bytes
         if (run.app_id, stage.stage_id) in explained or figure.max < min_bytes or figure.skew < ratio:
@@ -527,7 +648,7 @@ def _skewed_shuffles(run: RunProfile, options: dict, root: Path, known_paths: se
         )
 
 
-def _write_findings(run: RunProfile, operations: list[dict], options: dict, settings: Settings,
+def _write_findings(run: RunProfile, operations: list[dict], settings: Settings,
                     explained: set[tuple[str, int]]) -> Iterable[Finding]:
     write_ops = [op for op in operations if op.get("kind") == "write"]
     for runtime in runtime_writes(run):
@@ -546,8 +667,8 @@ def _write_findings(run: RunProfile, operations: list[dict], options: dict, sett
         lines, facts = write_evidence(runtime)
         cores = run.max_cores
         tasks = stage.task_time_ms.count
-        if (settings.rule_enabled(UNDER_PARALLEL_WRITE.code) and cores and tasks / cores <= threshold(options, "write-max-core-share")
-                and stage.output_bytes.max >= threshold(options, "write-min-bytes-per-task")):
+        if (settings.rule_enabled(UNDER_PARALLEL_WRITE.code) and cores and tasks / cores <= threshold(settings, "write-max-core-share")
+                and stage.output_bytes.max >= threshold(settings, "write-min-bytes-per-task")):
             yield Finding(
                 rule=UNDER_PARALLEL_WRITE.code,
                 severity=UNDER_PARALLEL_WRITE.severity,
@@ -559,8 +680,8 @@ def _write_findings(run: RunProfile, operations: list[dict], options: dict, sett
             )
         files = runtime.write.files_written or 0
         written = runtime.write.bytes_written or 0
-        if (settings.rule_enabled(SMALL_FILES.code) and files >= threshold(options, "small-files-min-count")
-                and written / files < threshold(options, "small-file-bytes")):
+        if (settings.rule_enabled(SMALL_FILES.code) and files >= threshold(settings, "small-files-min-count")
+                and written / files < threshold(settings, "small-file-bytes")):
             yield Finding(
                 rule=SMALL_FILES.code,
                 severity=SMALL_FILES.severity,
@@ -572,9 +693,65 @@ def _write_findings(run: RunProfile, operations: list[dict], options: dict, sett
             )
 
 
-def _idle_stages(run: RunProfile, options: dict, root: Path, known_paths: set[str],
+def _small_side_joins(run: RunProfile, operations: list[dict], settings: Settings,
+                      static_places: set[tuple[str, str, int]]) -> Iterable[Finding]:
+    """SPK002 from evidence alone: a sort-merge (or shuffled hash) join one side of which was
+    measured small, reported at the one static join it matches, unless the static rule already
+    reported that join."""
+    limit = threshold(settings, "broadcast-max-bytes")
+    join_ops = [op for op in operations if op.get("kind") == "join" and op.get("location")]
+    for runtime in runtime_joins(run):
+        if runtime.join.strategy.startswith("Broadcast"):
+            continue
+        sides = [(name, side) for name, side in (("left", runtime.join.left), ("right", runtime.join.right))
+                 if side.bytes is not None]
+        if not sides:
+            continue
+        small_name, small = min(sides, key=lambda item: item[1].bytes or 0)
+        if small.bytes is None or small.bytes > limit:
+            continue
+        identity = _join_identity(runtime)
+        matches = [op for op in join_ops if _join_identity(match_join(op, operations, run)) == identity]
+        if len(matches) != 1:
+            continue
+        op = matches[0]
+        location = Location(str(op["location"]["path"]), int(op["location"]["line"]))
+        if (MISSING_BROADCAST_CODE, location.path, location.line) in static_places:
+            continue
+        lines, facts = join_evidence(runtime)
+        facts["matched_by"] = matched_by(runtime.execution, op, False)
+        rows = f", {_rows(small.rows)}" if small.rows is not None else ""
+        yield Finding(
+            rule=MISSING_BROADCAST_CODE,
+            severity=Severity.WARNING,
+            message=(f"join without a broadcast hint, and its {small_name} side was measured small "
+                     f"({format_bytes(small.bytes)}{rows}): Spark ran a {runtime.join.strategy} that shuffles "
+                     f"and sorts both sides"),
+            location=location,
+            chain=_chain(op),
+            fix=f"wrap the {small_name} side in `broadcast(...)` (pyspark.sql.functions / org.apache.spark.sql.functions)",
+            key=(MISSING_BROADCAST_CODE, location.path, "runtime", runtime.join.description),
+            evidence=tuple(lines),
+            properties={"evidence": {"runs": [facts], "confirmed": True, "runtime_only": True}},
+        )
+
+
+def _join_identity(runtime: RuntimeJoin | None) -> tuple[str, int, str] | None:
+    if runtime is None:
+        return None
+    return (runtime.run.app_id, runtime.execution.execution_id, runtime.join.description)
+
+
+def _chain(op: dict) -> tuple[ChainStep, ...]:
+    return tuple(
+        ChainStep(Location(str(step["path"]), int(step["line"])), str(step.get("message", "")))
+        for step in op.get("chain") or ()
+    )
+
+
+def _idle_stages(run: RunProfile, settings: Settings, root: Path, known_paths: set[str],
                  explained: set[tuple[str, int]]) -> Iterable[Finding]:
-    ceiling, min_ms = threshold(options, "idle-max-utilisation"), threshold(options, "idle-min-stage-ms")
+    ceiling, min_ms = threshold(settings, "idle-max-utilisation"), threshold(settings, "idle-min-stage-ms")
     for stage in run.stages:
         if (run.app_id, stage.stage_id) in explained or stage.wall_ms < min_ms:
             continue

@@ -1,14 +1,16 @@
 """Rules that only a run profile can raise: what the event log measured, pointed at the code
 that ran it (the static operation it matches, or a PySpark call site `file.py:line`).
 
-Each threshold is an option in `[tool.sparklint] profile-options` (kebab-case keys below) so a
-team can tune what counts as harm on its clusters.
+Each threshold is an option of its rule, set in the rule's table (`[tool.sparklint.skewed-shuffle]
+skew-ratio = 8`) or, for every rule at once, in `[tool.sparklint] profile-options`; the rule's
+table wins. Thresholds that raise static findings (`EVIDENCE_OPTIONS`) live in `profile-options`.
 """
 
 from __future__ import annotations
 
 from sparklint.findings import Severity
 from sparklint.rules import Rule, RuleOption
+from sparklint.settings import Settings
 
 MIB = 1024 * 1024
 
@@ -65,21 +67,32 @@ IDLE_CORES = Rule(
     fix_title="Give the stage at least as many tasks as cores (repartition) or shrink the cluster",
 )
 
-# Thresholds raising severity of static findings that a profile confirms.
+# Thresholds raising severity of static findings that a profile confirms, and the size under
+# which a measured sort-merge join side is small (SPK002 from evidence).
 EVIDENCE_OPTIONS = (
     RuleOption("raise-on-spill", True, bool, "A static finding whose operation spilled is raised."),
+    RuleOption("broadcast-max-bytes", 10 * MIB, int,
+               "A sort-merge join side measured at or below this is small (Spark's default broadcast threshold)."),
 )
 
 RUNTIME_RULES = (SKEWED_SHUFFLE, UNDER_PARALLEL_WRITE, SMALL_FILES, IDLE_CORES)
 THRESHOLD_OPTIONS: dict[str, RuleOption] = {
     option.name: option for rule in RUNTIME_RULES for option in rule.options
 } | {option.name: option for option in EVIDENCE_OPTIONS}
+# The rule that declares each threshold (its table in the configuration may set it).
+OPTION_RULE: dict[str, str] = {option.name: rule.code for rule in RUNTIME_RULES for option in rule.options} | {
+    "broadcast-max-bytes": "SPK002",
+}
 
 
-def threshold(profile_options: dict, name: str):
-    """A threshold from `profile-options`, converted to the option's type, or its default."""
+def threshold(settings: Settings, name: str):
+    """A threshold: the rule's table (`Settings.rule_options`), else `profile-options`, else the
+    documented default; converted to the option's type."""
     option = THRESHOLD_OPTIONS[name]
-    value = profile_options.get(name, option.default)
+    value = settings.profile_options.get(name, option.default)
+    code = OPTION_RULE.get(name)
+    if code is not None:
+        value = settings.option(code, name, value)
     if option.type is bool:
         return bool(value)
     return option.type(value)
