@@ -5,6 +5,7 @@ and must get identical profiles."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -70,8 +71,9 @@ def listed_apps(url: str) -> list[dict]:
         return []
 
 
-@pytest.fixture(scope="module")
-def history_server(history_dir: Path) -> Iterator[str]:
+@contextlib.contextmanager
+def serving(directory: Path, applications: int) -> Iterator[str]:
+    """A real Spark History Server on 127.0.0.1 over `directory`, once it lists `applications`."""
     port = free_port()
     env = {
         **os.environ,
@@ -79,7 +81,7 @@ def history_server(history_dir: Path) -> Iterator[str]:
         "SPARK_LOCAL_IP": "127.0.0.1",
         "SPARK_HISTORY_OPTS": " ".join(
             (
-                f"-Dspark.history.fs.logDirectory=file:{history_dir}",
+                f"-Dspark.history.fs.logDirectory=file:{directory}",
                 f"-Dspark.history.ui.port={port}",
                 "-Dspark.history.fs.update.interval=1s",
             )
@@ -92,9 +94,9 @@ def history_server(history_dir: Path) -> Iterator[str]:
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
-        while len(listed_apps(url)) < len(VARIANTS):
+        while len(listed_apps(url)) < applications:
             if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the History Server did not list {len(VARIANTS)} applications in time")
+                pytest.fail(f"the History Server did not list {applications} applications in time")
             time.sleep(1)
         yield url
     finally:
@@ -104,6 +106,12 @@ def history_server(history_dir: Path) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+@pytest.fixture(scope="module")
+def history_server(history_dir: Path) -> Iterator[str]:
+    with serving(history_dir, len(VARIANTS)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -281,9 +281,11 @@ def matched_by(execution: SqlExecutionProfile, static: dict, target_matched: boo
     if target_matched:
         return "target"
     if _site_identifies(execution, static):
+        chain = [step for step in static.get("chain") or () if step]
         frames = [f"{name}:{line}" for name, line in stack_frames(execution.details)
-                  if not name.endswith(".java") and f"{name}:{line}" not in execution.description]
-        stack = f" and its stack ({', '.join(dict.fromkeys(frames))})" if frames and (static.get("chain") or ()) else ""
+                  if any(_call_site_matches((name, line), step.get("path", ""), int(step.get("line", 0)))
+                         for step in chain)]
+        stack = f" and its stack ({', '.join(dict.fromkeys(frames))})" if frames else ""
         return f"call site `{execution.description}`{stack}"
     return "plan shape"
 
@@ -459,6 +461,7 @@ def _with_evidence(finding: Finding, operations: list[dict], runs: tuple[RunProf
     kind = static.get("kind")
     if (finding.rule, kind) not in (("SPK001", "write"), ("SPK002", "join"), ("SPK003", "grouping")):
         return finding, set()
+    static = _with_chain(static, operations)
     collected: list[RunEvidence] = []
     stages: set[tuple[str, int]] = set()
     for run in runs:
@@ -483,6 +486,16 @@ def _with_evidence(finding: Finding, operations: list[dict], runs: tuple[RunProf
         evidence["trend"] = _trend(collected, kind)
     properties = {**finding.properties, "evidence": evidence}
     return replace(finding, evidence=tuple(lines), severity=severity, properties=properties), stages
+
+
+def _with_chain(static: dict, operations: list[dict]) -> dict:
+    """The static facts with the call chain of their operation (a finding's facts may omit it)."""
+    if static.get("chain"):
+        return static
+    same = [op for op in operations
+            if op.get("kind") == static.get("kind") and op.get("location") == static.get("location")]
+    chains = {repr(op.get("chain") or []) for op in same}
+    return {**static, "chain": same[0].get("chain") or []} if len(chains) == 1 else static
 
 
 def _measure(rule: str, static: dict, operations: list[dict], run: RunProfile,
