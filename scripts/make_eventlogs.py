@@ -1,8 +1,10 @@
 """Regenerate tests/data/eventlogs: real Spark event logs of tests/spark_jobs/pipeline_job.py in
-every codec Spark writes (plain, lz4, lzf, snappy, zstd) and a rolling zstd log of several parts.
+every codec Spark writes (plain, lz4, lzf, snappy, zstd) and a rolling zstd log of several parts,
+and (lookup/) one zstd log of tests/spark_jobs/lookup/lookup_job.py (a measured-small join side,
+a write with a `callSite.short` recipe).
 
 Run with the project's virtualenv (it needs pyspark and Java 17):
-    .venv/bin/python scripts/make_eventlogs.py
+    .venv/bin/python scripts/make_eventlogs.py [pipeline] [lookup]     (default: both)
 The logs are real output of the installed Spark; nothing in them is edited.
 """
 
@@ -16,6 +18,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 JOB = REPO / "tests" / "spark_jobs" / "pipeline_job.py"
+LOOKUP_JOB = REPO / "tests" / "spark_jobs" / "lookup" / "lookup_job.py"
 TARGET = REPO / "tests" / "data" / "eventlogs"
 VARIANTS = ("plain", "lz4", "lzf", "snappy", "zstd", "rolling")
 
@@ -26,21 +29,39 @@ def generate(log_dir: Path, out_dir: Path, variants: tuple[str, ...] = VARIANTS)
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def main() -> int:
+def generate_lookup(log_dir: Path, out_dir: Path) -> None:
+    """Run the lookup job once; its log lands in log_dir/."""
+    subprocess.run([sys.executable, str(LOOKUP_JOB), str(log_dir), str(out_dir)], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _copy_logs(source: Path, target: Path) -> None:
+    if target.exists():
+        shutil.rmtree(target)
+    for entry in source.iterdir():
+        if entry.is_dir():
+            shutil.copytree(entry, target / entry.name, ignore=shutil.ignore_patterns(".*.crc"))
+        elif not entry.name.startswith("."):
+            target.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(entry, target / entry.name)
+
+
+def main(argv: list[str]) -> int:
+    wanted = set(argv) or {"pipeline", "lookup"}
+    unknown = wanted - {"pipeline", "lookup"}
+    if unknown:
+        print(f"make_eventlogs: unknown job {sorted(unknown)[0]!r} (pipeline, lookup)", file=sys.stderr)
+        return 2
+    TARGET.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="sparklint-eventlogs-") as scratch:
-        logs = Path(scratch) / "logs"
-        generate(logs, Path(scratch) / "out")
-        if TARGET.exists():
-            shutil.rmtree(TARGET)
-        TARGET.mkdir(parents=True)
-        for variant in VARIANTS:
-            for entry in (logs / variant).iterdir():
-                if entry.is_dir():
-                    shutil.copytree(entry, TARGET / variant / entry.name,
-                                    ignore=shutil.ignore_patterns(".*.crc"))
-                elif not entry.name.startswith("."):
-                    (TARGET / variant).mkdir(parents=True, exist_ok=True)
-                    shutil.copy2(entry, TARGET / variant / entry.name)
+        if "pipeline" in wanted:
+            logs = Path(scratch) / "logs"
+            generate(logs, Path(scratch) / "out")
+            for variant in VARIANTS:
+                _copy_logs(logs / variant, TARGET / variant)
+        if "lookup" in wanted:
+            generate_lookup(Path(scratch) / "lookup-logs", Path(scratch) / "lookup-out")
+            _copy_logs(Path(scratch) / "lookup-logs", TARGET / "lookup")
     for path in sorted(TARGET.rglob("*")):
         if path.is_file():
             print(f"{path.relative_to(REPO)}  {path.stat().st_size} bytes")
@@ -48,4 +69,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -279,3 +279,15 @@ def test_call_sites_from_pyspark_and_jvm_descriptions() -> None:
     assert not _call_site_matches(("/home/ci/repo/jobs/daily.py", 21), "other/daily.py", 21)
     assert not _call_site_matches(("/home/ci/repo/jobs/daily.py", 21), "jobs/daily.py", 22)
     assert _call_site_matches(("Writer.scala", 8), "src/main/scala/com/acme/Writer.scala", 8)
+
+
+def test_a_rule_table_threshold_wins_over_profile_options(project: Path) -> None:
+    lowered = "[tool.sparklint]\nprofile-options = { skew-min-bytes = 1, skew-ratio = 2.0 }\n"
+    (project / "pyproject.toml").write_text(lowered, encoding="utf-8")
+    assert ("SPK201", "pipeline_job.py", 78) in by_place(check(project, "--profile", str(LOGS / "zstd")))
+    (project / "pyproject.toml").write_text(
+        lowered + "\n[tool.sparklint.skewed-shuffle]\nskew-min-bytes = 1000000000\n", encoding="utf-8")
+    assert ("SPK201", "pipeline_job.py", 78) not in by_place(check(project, "--profile", str(LOGS / "zstd")))
+    (project / "pyproject.toml").write_text("[tool.sparklint.skewed-shuffle]\nskew-min-bytes = 1\nskew-ratio = 2.0\n",
+                                            encoding="utf-8")
+    assert ("SPK201", "pipeline_job.py", 78) in by_place(check(project, "--profile", str(LOGS / "zstd")))

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from sparklint.findings import ChainStep, CheckResult, Finding, Location, Severity
+from sparklint.findings import ChainStep, CheckResult, Finding, Location, NoqaSpan, Severity
 from sparklint.profile.model import (
     JoinProfile,
     PlanNode,
@@ -36,6 +36,7 @@ from sparklint.profile.runtime_rules import (
 from sparklint.profile.summary import format_bytes, format_ms
 from sparklint.settings import Settings
 
+UNUSED_NOQA_CODE = "SPK100"
 MISSING_BROADCAST_CODE = "SPK002"  # the static rule; a profile can also prove a join side small
 _CALL_SITE = re.compile(r"^\S+ at (?P<file>.+?):(?P<line>\d+)$")
 _FRAME = re.compile(r"\((?P<file>[^():\s]+\.(?:scala|java|kt|py)):(?P<line>\d+)\)")
@@ -430,8 +431,27 @@ def attach_evidence(result: CheckResult, runs: tuple[RunProfile, ...], settings:
         findings.append(updated)
         explained.update(stages)
     runtime = _runtime_findings(result, runs, operations, settings, explained)
-    findings.extend(finding for finding in runtime if not any(span.covers(finding) for span in result.noqa))
+    used_spans = []
+    for finding in runtime:
+        covering = [span for span in result.noqa if span.covers(finding)]
+        if covering:
+            used_spans.extend((span, finding.rule) for span in covering)
+        else:
+            findings.append(finding)
+    findings = [finding for finding in findings if not _noqa_now_used(finding, used_spans)]
     return replace(result, findings=tuple(sorted(findings, key=Finding.sort_key)))
+
+
+def _noqa_now_used(finding: Finding, used_spans: list[tuple[NoqaSpan, str]]) -> bool:
+    """An SPK100 "unused noqa" for a code (SPK002) whose comment now waives a finding the profile
+    made: the comment is used after all."""
+    if finding.rule != UNUSED_NOQA_CODE or len(finding.key) < 2:
+        return False
+    return any(
+        finding.key[1] == code and finding.location.path == span.path
+        and span.first_line <= finding.location.line <= span.last_line
+        for span, code in used_spans
+    )
 
 
 @dataclass(frozen=True, slots=True)
