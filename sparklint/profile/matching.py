@@ -528,6 +528,8 @@ def _measure(rule: str, static: dict, operations: list[dict], run: RunProfile,
         facts["matched_by"] = matched_by(runtime.execution, static, _target_identifies(static, runtime))
         stage_id = runtime.stage.stage_id if runtime.stage is not None else None
         return RunEvidence(run, tuple(lines), facts, _write_harm(facts, settings)), stage_id
+    if rule == "SPK003" and not _is_join_key(static):
+        return None  # a groupBy key: its aggregate is not matched to a plan node (yet)
     runtime_join = match_join(static, operations, run)
     if runtime_join is None:
         return None
@@ -613,7 +615,13 @@ def _could_have_run(static: dict, run: RunProfile) -> bool:
         shape = _static_shape(static)
         return any(not _write_contradicts(shape, runtime) for runtime in runtime_writes(run))
     keys = set(_static_keys(static))
-    return not keys or any(set(runtime.keys) == keys for runtime in runtime_joins(run))
+    if not keys or (kind == "grouping" and not _is_join_key(static)):
+        return True  # nothing to compare against: never claim it did not run
+    return any(set(runtime.keys) == keys for runtime in runtime_joins(run))
+
+
+def _is_join_key(static: dict) -> bool:
+    return static.get("kind") == "join" or (static.get("grouping") or {}).get("kind") == "join"
 
 
 def _static_keys(static: dict) -> tuple[str, ...]:
