@@ -291,3 +291,17 @@ def test_a_rule_table_threshold_wins_over_profile_options(project: Path) -> None
     (project / "pyproject.toml").write_text("[tool.sparklint.skewed-shuffle]\nskew-min-bytes = 1\nskew-ratio = 2.0\n",
                                             encoding="utf-8")
     assert ("SPK201", "pipeline_job.py", 78) in by_place(check(project, "--profile", str(LOGS / "zstd")))
+
+
+@pytest.mark.parametrize(("options", "complaint"), [
+    ('{ skew-ratio = "abc" }', "profile option 'skew-ratio' must be a number, not 'abc'"),
+    ("{ small-files-min-count = 2.5 }", "profile option 'small-files-min-count' must be a whole number, not 2.5"),
+    ('{ raise-on-spill = "no" }', "profile option 'raise-on-spill' must be true or false, not 'no'"),
+])
+def test_a_threshold_of_the_wrong_type_is_one_line(project: Path, options: str, complaint: str) -> None:
+    (project / "pyproject.toml").write_text(f"[tool.sparklint]\nprofile-options = {options}\n", encoding="utf-8")
+    result = run_cli("check", ".", "--no-cache", "--profile", str(LOGS / "zstd"), cwd=project)
+    assert result.exit_code == 1 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == f"sparklint: warning: {complaint}"
+    required = run_cli("check", ".", "--no-cache", "--profile", str(LOGS / "zstd"), "--profile-required", cwd=project)
+    assert required.exit_code == 2 and required.stderr.strip().splitlines()[-1].endswith(complaint)

@@ -151,6 +151,11 @@ def apply_profiles(result: CheckResult, settings: Settings) -> CheckResult:
         if settings.profile_required:
             raise ProfileError(message)
         return replace(result, warnings=(*result.warnings, message))
+    bad = _bad_threshold(settings.profile_options)
+    if bad:
+        if settings.profile_required:
+            raise ProfileError(bad)
+        return replace(result, warnings=(*result.warnings, bad))
     try:
         run_filter, read_options = options_from(settings.profile_options)
     except (TypeError, ValueError) as error:
@@ -166,6 +171,24 @@ def apply_profiles(result: CheckResult, settings: Settings) -> CheckResult:
 
 def _is_read_failure(warning: str) -> bool:
     return "no application end event" not in warning and "cut off" not in warning and "mid-block" not in warning
+
+
+def _bad_threshold(profile_options: dict[str, Any]) -> str:
+    """A one-line complaint about the first threshold in `profile-options` of the wrong type."""
+    try:
+        from sparklint.profile.runtime_rules import THRESHOLD_OPTIONS
+    except ImportError:
+        return ""
+    for name, value in profile_options.items():
+        option = THRESHOLD_OPTIONS.get(name)
+        if option is None:
+            continue
+        numeric = option.type in (int, float) and isinstance(value, (int, float)) and not isinstance(value, bool)
+        if option.type is bool and isinstance(value, bool) or numeric and (option.type is float or isinstance(value, int)):
+            continue
+        wanted = {bool: "true or false", int: "a whole number"}.get(option.type, "a number")
+        return f"profile option {name!r} must be {wanted}, not {value!r}"
+    return ""
 
 
 def _threshold_options() -> set[str]:
