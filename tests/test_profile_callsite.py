@@ -106,3 +106,12 @@ def test_a_fresh_pyspark_run_gives_the_same_mapping(project: Path, tmp_path: Pat
     subprocess.run([sys.executable, str(LOOKUP / "lookup_job.py"), str(logs), str(tmp_path / "out")], check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600)
     assert_lookup_evidence(project, logs)
+
+
+def test_only_a_side_spark_can_broadcast_is_reported_small() -> None:
+    from sparklint.profile.matching import _broadcastable_sides
+
+    assert _broadcastable_sides("SortMergeJoin [site#2], [site#10], Inner") == ("left", "right")
+    assert _broadcastable_sides("SortMergeJoin [k#1], [k#2], LeftOuter") == ("right",)
+    assert _broadcastable_sides("SortMergeJoin [cast(k#2 as bigint)], [k#4L], RightOuter") == ("left",)
+    assert _broadcastable_sides("SortMergeJoin [k#1], [k#2], FullOuter, (x#1 > 2)") == ()

@@ -744,8 +744,9 @@ def _small_side_joins(run: RunProfile, operations: list[dict], settings: Setting
     for runtime in runtime_joins(run):
         if runtime.join.strategy.startswith("Broadcast"):
             continue
+        buildable = _broadcastable_sides(runtime.join.description)
         sides = [(name, side) for name, side in (("left", runtime.join.left), ("right", runtime.join.right))
-                 if side.bytes is not None]
+                 if side.bytes is not None and name in buildable]
         if not sides:
             continue
         small_name, small = min(sides, key=lambda item: item[1].bytes or 0)
@@ -775,6 +776,20 @@ def _small_side_joins(run: RunProfile, operations: list[dict], settings: Setting
             evidence=tuple(lines),
             properties={"evidence": {"runs": [facts], "confirmed": True, "runtime_only": True}},
         )
+
+
+def _broadcastable_sides(description: str) -> tuple[str, ...]:
+    """The sides Spark can broadcast for the join type in `SortMergeJoin [k#1], [k#2], LeftOuter`:
+    the side whose unmatched rows are kept cannot be the broadcast one."""
+    match = re.search(r"\],\s*(\w+)", description)
+    join_type = match.group(1) if match else ""
+    if join_type in ("Inner", "Cross"):
+        return ("left", "right")
+    if join_type in ("LeftOuter", "LeftSemi", "LeftAnti"):
+        return ("right",)
+    if join_type == "RightOuter":
+        return ("left",)
+    return ()  # FullOuter, an existence join or an unknown type: say nothing
 
 
 def _join_identity(runtime: RuntimeJoin | None) -> tuple[str, int, str] | None:
