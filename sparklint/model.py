@@ -109,6 +109,15 @@ class Lambda:
 
 
 @dataclass(frozen=True, slots=True)
+class Choice:
+    """One of several values, depending on a condition: Python `a if c else b`, a Scala
+    `if`/`match` used as a value. The interpreter keeps what is true of every option."""
+
+    options: tuple["Expr", ...]
+    span: Span = NO_SPAN
+
+
+@dataclass(frozen=True, slots=True)
 class Opaque:
     """Something the front end does not model (f-strings, interpolation, comprehensions...)."""
 
@@ -116,7 +125,7 @@ class Opaque:
     text: str = ""
 
 
-Expr = Union[Const, Name, Attr, Call, Subscript, Seq, BinOp, UnaryOp, Lambda, Opaque]
+Expr = Union[Const, Name, Attr, Call, Subscript, Seq, BinOp, UnaryOp, Lambda, Choice, Opaque]
 
 
 # ---------------------------------------------------------------- statements
@@ -157,11 +166,18 @@ class For:
 
 @dataclass(frozen=True, slots=True)
 class Branch:
-    """if/else, try/except, match: each arm runs on some path. Arms are analysed in order."""
+    """if/else, try/except, match: each arm runs on some path. Arms are analysed in order.
+
+    `exhaustive`: one of the arms always runs (an `if` with an `else`, a `try`); otherwise the
+    code may also skip them all. `terminal`: indexes of arms that never fall through to the
+    code after the branch (they end in `return` or `raise`), so their assignments do not flow on.
+    """
 
     arms: tuple[tuple["Stmt", ...], ...]
     span: Span = NO_SPAN
     test: Expr | None = None
+    exhaustive: bool = False
+    terminal: tuple[int, ...] = ()
 
 
 Stmt = Union[Assign, ExprStmt, Return, For, Branch]
@@ -285,7 +301,7 @@ def _reduce_by_fields(self):
     return cls, tuple(getattr(self, name) for name in cls.__match_args__)
 
 
-for _cls in (Span, Const, Name, Attr, Call, Subscript, Seq, BinOp, UnaryOp, Lambda, Opaque, Assign,
+for _cls in (Span, Const, Name, Attr, Call, Subscript, Seq, BinOp, UnaryOp, Lambda, Choice, Opaque, Assign,
              ExprStmt, Return, For, Branch, Param, Function, Class, Import, Suppression, ParseError,
              Module):
     _cls.__reduce__ = _reduce_by_fields  # type: ignore[method-assign]

@@ -357,3 +357,100 @@ def test_noqa_inside_a_string_is_no_suppression(tmp_path: Path) -> None:
             print("# noqa: SPK002")
     '''}
     assert_marked(tmp_path / "p", files)
+
+
+AUDIT_CASES: dict[str, dict[str, str]] = {
+    # Found by running sparklint on public Spark repositories; minimal code of our own.
+    "a coalesce on one branch of an if or a conditional expression still reaches the write": {
+        "job.py": """
+            def export(df, single):
+                if single:
+                    out = df.coalesce(1)  # expect: SPK001
+                else:
+                    out = df
+                out.write.parquet("s3://a")
+
+            def export2(df, single):
+                out = df.coalesce(1) if single else df  # expect: SPK001
+                out.write.parquet("s3://b")
+        """,
+    },
+    "a side small on one path only is not provably small": {
+        "job.py": """
+            def lookup(spark, enabled):
+                if not enabled:
+                    return spark.createDataFrame([("x", 1)], ["k", "v"])
+                return spark.table("ref.lookup")
+
+            def countries(spark, local):
+                rows = spark.createDataFrame([("DE", "Germany")], ["k", "v"]) if local else spark.table("dim.c")
+                return rows
+
+            def main(spark, enabled, local):
+                events = spark.table("raw.events")
+                events.join(lookup(spark, enabled), "k").write.parquet("s3://a")
+                events.join(countries(spark, local), "k").write.parquet("s3://b")
+        """,
+    },
+    "an empty literal side and a join without equality keys are no shuffle joins": {
+        "job.py": """
+            def main(spark, schema):
+                events = spark.table("raw.events")
+                empty = spark.createDataFrame([], schema)
+                events.join(empty, "k").write.parquet("s3://a")
+                tiny = spark.createDataFrame([("a", 1)], ["k", "v"])
+                events.join(tiny, (events.k == tiny.k) | (events.alt == tiny.k), "left").write.parquet("s3://b")
+                events.join(tiny).write.parquet("s3://c")
+                events.join(tiny, [events.k == tiny.k], "left").write.parquet("s3://d")  # expect: SPK002
+        """,
+    },
+    "literal data through parallelize and a session kept on self": {
+        "job.py": """
+            class Loader:
+                def __init__(self, spark):
+                    self.spark = spark
+
+                def enrich(self, events):
+                    codes = self.spark.createDataFrame([("DE", "Germany")], ["cc", "name"])
+                    return events.join(codes, "cc", "left")  # expect: SPK002
+
+                def sample(self):
+                    self.spark.range(10).repartition(1).write.parquet("s3://tiny")
+
+            def run(spark):
+                events = spark.read.parquet("s3://e")
+                rdd = spark.sparkContext.parallelize([("DE", "Germany")])
+                codes = spark.createDataFrame(rdd, ["cc", "name"])
+                return events.join(codes, "cc", "left")  # expect: SPK002
+        """,
+    },
+    "a loop over an empty literal collection never runs": {
+        "job.py": """
+            def merge_all(base, others):
+                out = base
+                for other in others:
+                    out = out.join(other, "k")
+                return out
+
+            def main(spark):
+                tiny = spark.createDataFrame([("a", 1)], ["k", "v"])
+                merge_all(tiny, []).write.parquet("s3://a")
+        """,
+    },
+}
+
+
+@pytest.mark.parametrize("name", sorted(AUDIT_CASES))
+def test_audit_case(tmp_path: Path, name: str) -> None:
+    assert_marked(tmp_path / "project", AUDIT_CASES[name])
+
+
+def test_a_writer_configured_on_its_own_line_is_still_sorted(tmp_path: Path) -> None:
+    files = {"job.py": """
+        def main(spark):
+            writer = spark.table("raw.events").coalesce(2).write  # expect: SPK001
+            writer.partitionBy("day")
+            writer.parquet("s3://out")
+    """}
+    report = assert_marked(tmp_path / "p", files)
+    assert report["findings"][0]["severity"] == "error"

@@ -84,6 +84,8 @@ def operators(df: DataFrameV) -> list[str]:
     """The operations that built a DataFrame, oldest first, as plan-like strings."""
     out = []
     for op in df.head.chain():
+        if op.name == "choice":
+            continue
         if op.name == "source":
             out.append(f"Source {op.detail} {describe(op.args[0]) if op.args else ''}".strip())
         else:
@@ -120,6 +122,8 @@ def bounded(df: DataFrameV) -> bool:
         for op in pending.pop().chain():
             if op.other is not None:
                 pending.append(op.other.head)
+            if op.name == "choice":
+                return False  # other paths may bring other data
             if op.name != "source":
                 continue
             if op.detail == "literal":

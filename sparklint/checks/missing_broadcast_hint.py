@@ -10,7 +10,7 @@ from sparklint.checks.common import CheckContext, bounded, chain_to, leaves, loc
 from sparklint.findings import ChainStep, Finding, Location, Related, Severity
 from sparklint.graph import spark_api as api
 from sparklint.graph.events import Event, JoinEvent
-from sparklint.graph.values import DataFrameV, SeqV, int_of, str_of
+from sparklint.graph.values import ColumnV, DataFrameV, SeqV, Value, int_of, str_of
 from sparklint.rules import Rule, RuleOption
 
 RULE = Rule(
@@ -23,6 +23,8 @@ RULE = Rule(
         RuleOption("max-rows", 10_000, int, "Literal data, `spark.range(n)` or `limit(n)` up to this many rows is small."),
         RuleOption("small-tables", [], list, "Table names (globs) known to be small, e.g. `dim.country`."),
         RuleOption("small-paths", [], list, "Paths (globs) of data known to be small."),
+        RuleOption("broadcast-max-bytes", 10 * 1024 * 1024, int,
+                   "With a run profile: a sort-merge-joined side measured at or under this is small."),
     ),
     fix_title="Wrap the small side in `broadcast(...)`",
 )
@@ -41,7 +43,7 @@ def check(event: Event, context: CheckContext) -> Iterator[Finding]:
         return
     how = str_of(event.how)
     join_type = api.normalise_join_type(how) if how is not None else None
-    if join_type is None or _has_hint(event.left) or _has_hint(event.right):
+    if join_type is None or _has_hint(event.left) or _has_hint(event.right) or not is_equi_join(event.on):
         return
     sides = {"left": event.left, "right": event.right}
     evidence = {name: small_evidence(df, context) for name, df in sides.items()}
@@ -52,6 +54,29 @@ def check(event: Event, context: CheckContext) -> Iterator[Finding]:
             continue
         yield _finding(event, side, join_type, small)
         return
+
+
+def is_equi_join(on: Value) -> bool:
+    """Whether the join condition has equality keys. Without them (no condition, `a < b`,
+    `a == b | c == d`) Spark cannot shuffle-join at all: it runs a nested-loop join, which
+    broadcasts a side by itself."""
+    if str_of(on) is not None:
+        return True
+    if isinstance(on, SeqV):
+        return bool(on.items) and all(str_of(item) is not None or _has_equality(item) for item in on.items)
+    return _has_equality(on)
+
+
+def _has_equality(condition: Value) -> bool:
+    if not isinstance(condition, ColumnV):
+        return False
+    if condition.kind == "method" and condition.name in ("eqNullSafe", "equalTo"):
+        return True
+    if condition.kind != "op":
+        return False
+    if condition.name in ("==", "<=>"):
+        return True
+    return condition.name in ("&", "and") and any(_has_equality(arg) for arg in condition.args)
 
 
 def _has_hint(df: DataFrameV) -> bool:
@@ -74,8 +99,8 @@ def small_evidence(df: DataFrameV, context: CheckContext) -> SmallEvidence | Non
             if rows is not None and rows <= max_rows:
                 return SmallEvidence(f"`limit({rows})`", op.location)
             continue
-        if op.name in GROWING:
-            return None
+        if op.name in GROWING or op.name == "choice":
+            return None  # grown, or not the same data on every path
         if op.name != "source":
             continue
         if op.detail == "literal":
@@ -84,12 +109,13 @@ def small_evidence(df: DataFrameV, context: CheckContext) -> SmallEvidence | Non
                 size = _range_size(rows.items)
                 if size is not None and size <= max_rows:
                     return SmallEvidence(f"built from a literal range of {size} values", op.location)
-            elif isinstance(rows, SeqV) and len(rows.items) <= max_rows:
+            elif isinstance(rows, SeqV) and 0 < len(rows.items) <= max_rows:
+                # (an empty side is not joined at all: Spark prunes the join while planning)
                 count = len(rows.items)
                 return SmallEvidence(f"built from {count} literal row{'s' if count != 1 else ''}", op.location)
         if op.detail == "range":
             size = _range_size(op.args)
-            if size is not None and size <= max_rows:
+            if size is not None and 0 < size <= max_rows:
                 return SmallEvidence(f"`range(...)` of {size} rows", op.location)
         if op.detail in ("table", "path") and op.args:
             name = str_of(op.args[0])

@@ -207,6 +207,9 @@ class _Lowerer:
             index = m.Opaque(self.pos.span(node))
         return m.Subscript(self.expr(node.value), index, self.pos.span(node))
 
+    def _expr_IfExp(self, node: cst.IfExp) -> m.Expr:
+        return m.Choice((self.expr(node.body), self.expr(node.orelse)), self.pos.span(node))
+
     def _expr_Lambda(self, node: cst.Lambda) -> m.Expr:
         params = tuple(p.name.value for p in node.params.params)
         return m.Lambda(params, self.expr(node.body), self.pos.span(node))
@@ -303,16 +306,23 @@ class _Lowerer:
         return m.Assign((name,), value, span)
 
     def _stmt_If(self, node: cst.If) -> list[m.Stmt]:
-        arms = [self.block(node.body)]
+        bodies = [node.body]
+        exhaustive = False
         orelse = node.orelse
         while orelse is not None:
             if isinstance(orelse, cst.If):
-                arms.append(self.block(orelse.body))
+                bodies.append(orelse.body)
                 orelse = orelse.orelse
             else:
-                arms.append(self.block(orelse.body))
+                bodies.append(orelse.body)
+                exhaustive = True
                 orelse = None
-        return [m.Branch(tuple(arms), self.pos.span(node), self.expr(node.test))]
+        return [self._branch(bodies, node, exhaustive, self.expr(node.test))]
+
+    def _branch(self, bodies: list, node: cst.CSTNode, exhaustive: bool, test: m.Expr | None = None) -> m.Branch:
+        arms = tuple(self.block(body) for body in bodies)
+        terminal = tuple(index for index, body in enumerate(bodies) if _ends_flow(body))
+        return m.Branch(arms, self.pos.span(node), test, exhaustive, terminal)
 
     def _stmt_For(self, node: cst.For) -> list[m.Stmt]:
         target = node.target
@@ -327,12 +337,11 @@ class _Lowerer:
         return out
 
     def _stmt_While(self, node: cst.While) -> list[m.Stmt]:
-        return [m.Branch((self.block(node.body),), self.pos.span(node), self.expr(node.test))]
+        return [self._branch([node.body], node, False, self.expr(node.test))]
 
     def _stmt_Try(self, node: cst.Try) -> list[m.Stmt]:
-        arms = [self.block(node.body)]
-        arms.extend(self.block(handler.body) for handler in node.handlers)
-        out: list[m.Stmt] = [m.Branch(tuple(arms), self.pos.span(node))]
+        bodies = [node.body, *(handler.body for handler in node.handlers)]
+        out: list[m.Stmt] = [self._branch(bodies, node, True)]
         if node.orelse is not None:
             out.extend(self.block(node.orelse.body))
         if node.finalbody is not None:
@@ -350,8 +359,7 @@ class _Lowerer:
         return out
 
     def _stmt_Match(self, node) -> list[m.Stmt]:
-        arms = tuple(self.block(case.body) for case in node.cases)
-        return [m.Branch(arms, self.pos.span(node), self.expr(node.subject))]
+        return [self._branch([case.body for case in node.cases], node, False, self.expr(node.subject))]
 
     def _stmt_FunctionDef(self, node: cst.FunctionDef) -> list[m.Stmt]:
         # A def nested in a function or block: analysed on its own, as a module-level function.
@@ -459,6 +467,17 @@ class _Lowerer:
             else:
                 body.extend(self.statement(statement))
         return body
+
+
+def _ends_flow(body) -> bool:
+    """A block whose last statement is `return` or `raise`: nothing after the branch follows it."""
+    statements = body.body if isinstance(body, cst.IndentedBlock) else getattr(body, "body", ())
+    if not statements:
+        return False
+    last = statements[-1]
+    if isinstance(last, (cst.SimpleStatementLine, cst.SimpleStatementSuite)) and last.body:
+        return isinstance(last.body[-1], (cst.Return, cst.Raise))
+    return False
 
 
 def _self_fields(init: m.Function) -> list[tuple[str, m.Expr]]:

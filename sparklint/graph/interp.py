@@ -26,6 +26,8 @@ from sparklint.graph.values import (
 MAX_DEPTH = 24
 MAX_CALL_EVALUATIONS = 200_000
 MAX_LOOP_UNROLL = 4
+# A Scala companion object that shares its name with a class is lowered as the object `C$`.
+COMPANION_SUFFIX = "$"
 
 
 @dataclass(slots=True)
@@ -92,16 +94,34 @@ class Interpreter:
         elif isinstance(statement, m.Return):
             scope.returns.append(self.eval(statement.value, scope) if statement.value is not None else UNKNOWN)
         elif isinstance(statement, m.Branch):
-            for arm in statement.arms:
-                self.exec_block(arm, scope)
+            self.exec_branch(statement, scope)
         elif isinstance(statement, m.For):
             self.exec_loop(statement, scope)
+
+    def exec_branch(self, branch: m.Branch, scope: Scope) -> None:
+        """Each arm runs from the same state; afterwards a name holds what every arm that falls
+        through (and, when all may be skipped, the state before) agrees on."""
+        before = scope.locals
+        outcomes: list[dict[str, Value]] = [] if branch.exhaustive else [before]
+        for index, arm in enumerate(branch.arms):
+            scope.locals = dict(before)
+            self.exec_block(arm, scope)
+            if index not in branch.terminal:
+                outcomes.append(scope.locals)
+        if not outcomes:  # every arm returns or raises: what follows is unreachable from here
+            scope.locals = before
+            return
+        names = set().union(*outcomes)
+        scope.locals = {
+            name: merge_values([outcome.get(name, UNKNOWN) for outcome in outcomes], scope.stack)
+            for name in names
+        }
 
     def exec_loop(self, loop: m.For, scope: Scope) -> None:
         iterable = self.eval(loop.iter, scope)
         items: tuple[Value, ...] = (UNKNOWN,)
-        if isinstance(iterable, SeqV) and 0 < len(iterable.items) <= MAX_LOOP_UNROLL:
-            items = iterable.items
+        if isinstance(iterable, SeqV) and len(iterable.items) <= MAX_LOOP_UNROLL:
+            items = iterable.items  # an empty literal collection: the body never runs
         for item in items:
             if len(loop.target) == 1:
                 self.assign(loop.target[0], item, scope)
@@ -148,6 +168,8 @@ class Interpreter:
             return self.subscript(expr, scope)
         if kind is m.Lambda:
             return LambdaV(expr.params, expr.body, scope)
+        if kind is m.Choice:
+            return merge_values([self.eval(option, scope) for option in expr.options], scope.stack)
         return UNKNOWN
 
     def binary(self, expr: m.BinOp, scope: Scope) -> Value:
@@ -311,6 +333,9 @@ class Interpreter:
             klass = self.index.class_of(base.qualname)
             if klass is not None and klass.kind == "object":
                 return self.instance_attr(self.object_instance(base.qualname), attr)
+            companion = base.qualname + COMPANION_SUFFIX
+            if self.index.class_of(companion) is not None and self.class_member(companion, attr) is not None:
+                return self.instance_attr(self.object_instance(companion), attr)
             symbol = self.class_member(base.qualname, attr)
             if symbol is not None and symbol.kind == "field" and symbol.module is not None:
                 return self.eval(symbol.expr, Scope(symbol.module, "module"))
@@ -329,9 +354,13 @@ class Interpreter:
             return UNKNOWN
         if isinstance(base, (WriterV, GroupedV, ColumnV, WindowV)):
             return self.call_method(base, attr, (), (), scope, span, span)
+        if isinstance(base, SeqV) and attr in ("toDF", "toDS"):
+            return self.call_method(base, attr, (), (), scope, span, span)
         if base is UNKNOWN:
+            if attr in ("sparkContext", "sparkSession"):
+                return SessionV()
             if attr == "write":
-                return WriterV(self.assumed_dataframe(scope, span), "write", (), self.loc(scope, span), scope.stack)
+                return WriterV(self.assumed_dataframe(scope, span), "write", [], self.loc(scope, span), scope.stack)
             if attr == "read":
                 return SessionV(reader="read")
         return UNKNOWN
@@ -348,9 +377,14 @@ class Interpreter:
         return self.symbol_value(member) if member is not None else UNKNOWN
 
     def class_member(self, class_qualname: str, attr: str, depth: int = 0) -> Symbol | None:
+        """A member of a class, of its bases, or of its Scala companion object (`C$`)."""
         symbol = self.index.symbols.get(f"{class_qualname}.{attr}")
         if symbol is not None or depth > 6:
             return symbol
+        if not class_qualname.endswith(COMPANION_SUFFIX):
+            companion = self.index.symbols.get(f"{class_qualname}{COMPANION_SUFFIX}.{attr}")
+            if companion is not None:
+                return companion
         klass = self.index.class_of(class_qualname)
         owner = self.index.symbols.get(class_qualname)
         if klass is None or owner is None or owner.module is None:
@@ -385,6 +419,10 @@ class Interpreter:
             self._object_fields_in_progress.add(key)
             try:
                 scope = Scope(symbol.module, "module", self_name="this", self_value=instance)
+                owner = symbol.owner
+                if owner is not None and owner.kind != "object":
+                    # not built here (a method analysed on its own): constructor arguments are unknown
+                    scope.locals = {param.name: UNKNOWN for param in owner.init_params}
                 value = self.eval(symbol.expr, scope)
             finally:
                 self._object_fields_in_progress.discard(key)
@@ -396,9 +434,9 @@ class Interpreter:
 
     def dataframe_attr(self, df: DataFrameV, attr: str, scope: Scope, span: m.Span | None) -> Value:
         if attr == "write":
-            return WriterV(df, "write", (), self.loc(scope, span), scope.stack)
+            return WriterV(df, "write", [], self.loc(scope, span), scope.stack)
         if attr == "writeStream":
-            return WriterV(df, "writeStream", (), self.loc(scope, span), scope.stack)
+            return WriterV(df, "writeStream", [], self.loc(scope, span), scope.stack)
         if attr == "rdd":
             return DataFrameV(df.head, is_rdd=True)
         if attr in ("na", "stat"):
@@ -485,12 +523,12 @@ class Interpreter:
         if name in api.RDD_SINKS:
             rdd = DataFrameV(self.assumed_dataframe(scope, name_span).head, is_rdd=True)
             return self.dataframe_method(rdd, name, args, kwargs, scope, name_span, span)
-        if name in ("createDataFrame", "sql") or (
+        if name in ("createDataFrame", "sql") or (name == "parallelize" and args and isinstance(args[0], SeqV)) or (
             name in ("range", "table") and args and (int_of(args[0]) is not None or str_of(args[0]) is not None)
         ):
             return self.session_method(SessionV(), name, args, kwargs, scope, name_span)
         if name == "merge" and args and isinstance(args[0], DataFrameV):
-            return WriterV(args[0], "merge", (), self.loc(scope, name_span), scope.stack)
+            return WriterV(args[0], "merge", [], self.loc(scope, name_span), scope.stack)
         if name == "getOrCreate":
             return SessionV()
         if self.index.extension_methods.get(name):
@@ -578,7 +616,7 @@ class Interpreter:
                 scope.locals.update(extra_locals)
             self.bind_params(function.params, args, kwargs, scope, module, self_value)
             self.exec_block(function.body, scope)
-            result = _pick_return(scope.returns)
+            result = merge_values(scope.returns, stack) if scope.returns else UNKNOWN
         finally:
             self._in_progress.discard(key)
         self._memo[key] = result
@@ -604,9 +642,9 @@ class Interpreter:
     def dataframe_method(self, df: DataFrameV, name: str, args, kwargs, scope: Scope, name_span, span) -> Value:
         location = self.loc(scope, name_span)
         if name == "writeTo":
-            return WriterV(df, "writeTo", (("target", args),), location, scope.stack)
+            return WriterV(df, "writeTo", [("target", args)], location, scope.stack)
         if name in api.RDD_SINKS:
-            writer = WriterV(df, "rdd", (), location, scope.stack)
+            writer = WriterV(df, "rdd", [], location, scope.stack)
             self.emit_event(WriteEvent(writer, name, tuple(args), location, scope.stack))
             return UNKNOWN
         if name in ("groupBy", "groupby", "rollup", "cube", "groupByKey"):
@@ -673,6 +711,9 @@ class Interpreter:
             return self.source(scope, name_span, "sql", args)
         if name == "createDataFrame":
             rows = args[0] if args else dict(kwargs).get("data", UNKNOWN)
+            if isinstance(rows, DataFrameV) and rows.head.name == "source" and rows.head.detail == "literal":
+                rows = rows.head.arg(0)  # createDataFrame(sc.parallelize([...]), schema)
+                args = (rows, *args[1:])
             detail = "literal" if isinstance(rows, SeqV) else "unknown"
             return self.source(scope, name_span, detail, args, kwargs)
         if name == "range":
@@ -694,7 +735,7 @@ class Interpreter:
                 return WindowV(keys, self.loc(scope, name_span), scope.stack)
         full = f"{dotted}.{name}"
         if name == "merge" and args and isinstance(args[0], DataFrameV):
-            return WriterV(args[0], "merge", (), self.loc(scope, name_span), scope.stack)
+            return WriterV(args[0], "merge", [], self.loc(scope, name_span), scope.stack)
         return self.external_call(full, args, kwargs, scope, call, name_span)
 
     def external_call(self, dotted: str, args, kwargs, scope: Scope, call, name_span=None) -> Value:
@@ -802,19 +843,23 @@ def _key(value: Value | None):
     return ("id", id(value))
 
 
-def _pick_return(returns: list[Value]) -> Value:
-    """The value a call produces. With several `return`s, a DataFrame with the longest history is
-    kept, so an operation on any path (`if ...: return df.coalesce(1)`) stays visible."""
-    best: Value = UNKNOWN
-    best_length = -1
-    for value in returns:
-        if isinstance(value, DataFrameV):
-            length = sum(1 for _ in value.head.chain())
-            if length > best_length:
-                best, best_length = value, length
-        elif best_length < 0 and value is not UNKNOWN:
-            best = value
-    return best
+def merge_values(values: list[Value], stack: Stack) -> Value:
+    """What is known of a value that is one of several (branches, `a if c else b`, several
+    `return`s). A DataFrame keeps the option with the longest history, so an operation on any
+    path (`if ...: df = df.coalesce(1)`) stays visible, behind a `choice` op that tells rules
+    the data is not the same on every path."""
+    distinct: list[Value] = []
+    for value in values:
+        if not any(value is seen or (isinstance(value, ConstV) and value == seen) for seen in distinct):
+            distinct.append(value)
+    if len(distinct) == 1:
+        return distinct[0]
+    frames = [value for value in distinct if isinstance(value, DataFrameV)]
+    if not frames:
+        return UNKNOWN
+    longest = max(frames, key=lambda df: sum(1 for _ in df.head.chain()))
+    choice = Op("choice", (), (), longest.head.location, stack, longest.head)
+    return DataFrameV(choice, longest.is_rdd)
 
 
 def _label(symbol: Symbol) -> str:

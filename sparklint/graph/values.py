@@ -83,18 +83,21 @@ class DataFrameV:
     is_rdd: bool = False
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(slots=True, eq=False)
 class WriterV:
-    """`df.write...`, `df.writeTo(t)...` or a Delta merge, collecting options until a sink method."""
+    """`df.write...`, `df.writeTo(t)...` or a Delta merge, collecting options until a sink method.
+    Like Spark's DataFrameWriter it is a mutable builder: `w.partitionBy("d")` on its own line
+    changes `w`."""
 
     df: DataFrameV
     api: str  # "write", "writeTo", "merge", "writeStream"
-    options: tuple[tuple[str, tuple["Value", ...]], ...] = ()
+    options: list[tuple[str, tuple["Value", ...]]] = field(default_factory=list)
     location: Location | None = None
     stack: Stack = ()
 
     def with_option(self, name: str, args: tuple["Value", ...]) -> "WriterV":
-        return WriterV(self.df, self.api, (*self.options, (name, args)), self.location, self.stack)
+        self.options.append((name, args))
+        return self
 
     def option_args(self, name: str) -> tuple["Value", ...] | None:
         for option, args in reversed(self.options):
