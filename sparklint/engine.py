@@ -13,7 +13,7 @@ from sparklint import model as m
 from sparklint.checks import CHECKS
 from sparklint.deepstack import run_deep
 from sparklint.checks.coalesce_before_write import write_facts
-from sparklint.checks.common import CheckContext, leaves, location_dict, operators, stack_steps
+from sparklint.checks.common import CheckContext, chain_dicts, leaves, location_dict, operators
 from sparklint.checks.missing_broadcast_hint import join_facts
 from sparklint.findings import CheckResult, Finding, Location, NoqaSpan
 from sparklint.graph.events import Event, JoinEvent, WriteEvent
@@ -155,10 +155,7 @@ def parse_error_finding(module: m.Module, error: m.ParseError) -> Finding:
 
 
 def event_facts(event: Event) -> dict:
-    chain = [
-        {"path": step.location.path, "line": step.location.line, "message": step.message}
-        for step in stack_steps(event.stack)
-    ]
+    chain = chain_dicts(event.stack)
     if isinstance(event, WriteEvent):
         facts = {"kind": "write", "write": write_facts(event), "operators": operators(event.df), "leaves": leaves(event.df)}
     elif isinstance(event, JoinEvent):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from sparklint.checks.common import CheckContext, bounded, chain_through, location_dict, leaves, operators
+from sparklint.checks.common import CheckContext, bounded, chain_dicts, chain_through, location_dict, leaves, operators
 from sparklint.findings import ChainStep, Finding, Related, Severity
 from sparklint.graph import spark_api as api
 from sparklint.graph.events import Event, WriteEvent
@@ -141,5 +141,6 @@ def _static_facts(event: WriteEvent, op: Op, partitions: int, sorts) -> dict:
         "operation": op.name,
         "operation_location": location_dict(op.location),
         "sorted": bool(sorts),
+        "chain": chain_dicts(event.stack),
     }
 

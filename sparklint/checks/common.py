@@ -139,3 +139,8 @@ def bounded(df: DataFrameV) -> bool:
 
 def location_dict(location: Location) -> dict:
     return {"path": location.path, "line": location.line}
+
+
+def chain_dicts(stack: Stack) -> list[dict]:
+    """The call stack of an operation as plain data, for run-profile matching."""
+    return [{"path": step.location.path, "line": step.location.line, "message": step.message} for step in stack_steps(stack)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator
 
-from sparklint.checks.common import CheckContext, chain_through, chain_to, describe, leaves, location_dict, operators
+from sparklint.checks.common import CheckContext, chain_dicts, chain_through, chain_to, describe, leaves, location_dict, operators
 from sparklint.findings import ChainStep, Finding, Related, Severity
 from sparklint.graph import spark_api as api
 from sparklint.graph.events import Event, GroupingEvent, JoinEvent
@@ -285,5 +285,6 @@ def _finding(event: GroupingEvent | JoinEvent, risky: RiskyKey) -> Finding:
             "operators": operators(df),
             "grouping": {"kind": kind, "keys": [risky.name]},
             "leaves": leaves(df),
+            "chain": chain_dicts(event.stack),
         }},
     )

@@ -6,7 +6,7 @@ import fnmatch
 from dataclasses import dataclass
 from typing import Iterator
 
-from sparklint.checks.common import CheckContext, bounded, chain_to, leaves, location_dict, operators
+from sparklint.checks.common import CheckContext, bounded, chain_dicts, chain_to, leaves, location_dict, operators
 from sparklint.findings import ChainStep, Finding, Location, Related, Severity
 from sparklint.graph import spark_api as api
 from sparklint.graph.events import Event, JoinEvent
@@ -172,6 +172,7 @@ def join_facts(event: JoinEvent, small_side: str | None = None, small: SmallEvid
         "leaves": leaves(event.left) + leaves(event.right),
         "left_leaves": leaves(event.left),
         "right_leaves": leaves(event.right),
+        "chain": chain_dicts(event.stack),
     }
     if small_side is not None and small is not None:
         facts["small_side"] = small_side

@@ -143,6 +143,9 @@ def sarif_result(finding: Finding, rule_index: dict[str, int], fingerprint: str,
         properties["evidence"] = list(finding.evidence)
     if finding.properties:
         properties.update({key: value for key, value in finding.properties.items() if key != "evidence"})
+        if "evidence" in finding.properties:
+            # The run-profile figures (runs, trend, confirmed, matched_by) beside the text lines.
+            properties["evidenceFacts"] = finding.properties["evidence"]
     if finding.fix:
         properties["fix"] = finding.fix
     return om.Result(
