@@ -403,18 +403,16 @@ def test_if_match_try_become_branches():
         }
     """)
     assert statements == (
-        m.Branch(((m.Assign(("out",), name("df")),),
-                  (m.Assign(("out",), call(attr(name("df"), "union"), name("other"))),)),
-                 test=m.BinOp("==", name("other"), const(None))),
+        m.Assign(("out",), m.Choice((name("df"), call(attr(name("df"), "union"), name("other"))))),
         m.Branch(((m.Assign(("x",), m.Opaque(text="pattern")),
                    m.Return(call(attr(name("x"), "count")))),
                   (m.Return(const(0)),)),
-                 test=name("out")),
+                 test=name("out"), exhaustive=True, terminal=(0, 1)),
     )
     (branch, finally_call) = body_of("""
         try { df.write.parquet("/a") } catch { case e: Exception => other.show() } finally { df.unpersist() }
     """)
-    assert isinstance(branch, m.Branch) and len(branch.arms) == 2
+    assert isinstance(branch, m.Branch) and len(branch.arms) == 2 and branch.exhaustive
     assert finally_call == m.ExprStmt(call(attr(name("df"), "unpersist")))
 
 
@@ -430,9 +428,14 @@ def test_blocks_used_as_values_are_hoisted():
         m.Assign(("small",), call(attr(name("rows"), "cache"))),
         m.Return(call(attr(name("small"), "count"))),
     )
-    statements = body_of("write(if (df.isEmpty) other else df)")
-    assert isinstance(statements[0], m.Branch)
-    assert statements[0].arms[0] == (m.Assign(("$t1",), name("other")),)
+    assert body_of("write(if (df.isEmpty) other else df)") == (
+        m.Assign(("$t1",), m.Choice((name("other"), name("df")))),
+        m.Return(call(name("write"), name("$t1"))),
+    )
+    statements = body_of("write(if (df.isEmpty) { df.show(); other } else df)")
+    assert isinstance(statements[0], m.Branch) and statements[0].exhaustive
+    assert statements[0].arms[0] == (m.ExprStmt(call(attr(name("df"), "show"))),
+                                     m.Assign(("$t1",), name("other")))
     assert statements[1] == m.Return(call(name("write"), name("$t1")))
 
 
@@ -521,7 +524,7 @@ def test_scala3_significant_indentation():
         m.Branch(((m.Return(call(name("println"), const("empty"))),),
                   (m.Return(call(attr(call(attr(name("df"), "coalesce"), attr(THIS, "Parallelism")),
                                       "write", "parquet"), const("/out"))),)),
-                 test=attr(name("df"), "isEmpty")),
+                 test=attr(name("df"), "isEmpty"), exhaustive=True, terminal=(0, 1)),
     )
 
 
@@ -591,29 +594,64 @@ def test_rdd_writes_are_plain_calls(snippet):
     assert statement.value.func.value == attr(name("df"), "rdd")
 
 
-def test_companion_object_and_class_become_one_class():
+def test_companion_object_is_its_own_object_named_with_a_dollar():
     module = lower("""
         package p
         case class Exporter(spark: SparkSession) {
           import Exporter._
           def exportTo(df: DataFrame) = df.coalesce(Parts).write.json(Root)
+          def output(df: DataFrame) = Exporter.output(df, Root)
         }
         object Exporter {
           final val Parts = 4
           val Root = "/exports"
           val empty = Exporter(null)
           def fromConf(spark: SparkSession) = new Exporter(spark)
+          def output(df: DataFrame, path: String) = df.coalesce(Parts).write.save(path)
+          object Defaults { val Mode = "overwrite" }
         }
     """)
-    (exporter,) = module.classes
-    assert (exporter.qualname, exporter.kind) == ("p.Exporter", "class")
-    assert [f.name for f in exporter.methods] == ["exportTo", "fromConf"]
-    # constant-like companion fields are merged; `empty` (a construction) is left out
-    assert bare(exporter.fields) == (
-        ("spark", name("spark")), ("Parts", const(4)), ("Root", const("/exports")))
+    assert [(c.name, c.qualname, c.kind) for c in module.classes] == [
+        ("Exporter", "p.Exporter", "class"),
+        ("Exporter$", "p.Exporter$", "object"),
+        ("Defaults", "p.Exporter.Defaults", "object"),
+    ]
+    exporter, companion = module.classes[:2]
+    assert [f.name for f in exporter.methods] == ["exportTo", "output"]
+    assert [(f.name, f.qualname) for f in companion.methods] == [
+        ("fromConf", "p.Exporter$.fromConf"), ("output", "p.Exporter$.output")]
+    assert bare(exporter.fields) == (("spark", name("spark")),)
+    assert bare(companion.fields) == (
+        ("Parts", const(4)), ("Root", const("/exports")),
+        ("empty", call(name("Exporter"), const(None))))
+    # inside the class, bare companion members are `this` members (resolved to the companion)
     assert bare(method(exporter, "exportTo").body) == (m.Return(call(
         attr(call(attr(name("df"), "coalesce"), attr(THIS, "Parts")), "write", "json"),
         attr(THIS, "Root"))),)
+    assert bare(method(exporter, "output").body) == (m.Return(call(
+        attr(name("Exporter"), "output"), name("df"), attr(THIS, "Root"))),)
+    assert bare(method(companion, "output").body) == (m.Return(call(
+        attr(call(attr(name("df"), "coalesce"), attr(THIS, "Parts")), "write", "save"),
+        name("path"))),)
+
+
+def test_companion_detection_needs_the_same_scope_and_a_class():
+    module = lower("""
+        package p
+        trait Sink { def write(df: DataFrame): Unit }
+        object Sink { def apply(): Sink = new Sink { def write(df: DataFrame) = () } }
+        object Lone { def f() = 1 }
+        object Outer {
+          class Inner(n: Int)
+          object Inner { val Default = 1 }
+        }
+        object Other { object Sink }
+        object StandAlone
+        class StandAloneLater
+    """)
+    assert [c.qualname for c in module.classes] == [
+        "p.Sink", "p.Sink$", "p.Lone", "p.Outer", "p.Outer.Inner", "p.Outer.Inner$",
+        "p.Other", "p.Other.Sink", "p.StandAlone", "p.StandAloneLater"]
 
 
 def test_else_if_chain_is_one_flat_branch():
@@ -670,6 +708,6 @@ def test_scala3_catch_case_and_while_do():
     assert attempt == m.Branch((
         (m.ExprStmt(call(attr(name("df"), "write", "parquet"), const("/a"))),),
         (m.Assign(("e",), m.Opaque(text="pattern")), m.ExprStmt(call(attr(name("df"), "show")))),
-    ))
+    ), exhaustive=True)
     assert loop == m.Branch(((m.Assign(("n",), m.BinOp("-", name("n"), const(1))),), ()),
                             test=m.BinOp(">", name("n"), const(0)))

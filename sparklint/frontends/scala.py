@@ -19,8 +19,13 @@ conventions in `sparklint/model.py`:
 
 Choices the model leaves open, made here:
 
-- a class and its companion object become one `Class` (the class's kind) holding the
-  object's methods and constant-like fields: `C.X` and `this.X` both reach them;
+- the companion object of a class or trait defined in the same scope is its own object
+  `Class(kind="object", name="C$", qualname="<pkg>.C$")` (COMPANION_SUFFIX); the interpreter
+  resolves `C.member` to it first, `C(...)` / `new C(...)` to the class, and a bare companion
+  member inside the class is lowered as `this.member` (it falls back to the companion);
+- valid Scala the grammar rejects (`using` as an identifier, keyword symbol literals such as
+  `'new`, a postfix operator ending the line before `else`) is rewritten into same-length
+  text before parsing (see `_neutralised`): spans stay exact, names come from the source;
 - a local `def` inside a method is lifted to a method named `<outer>$<name>` (a function of
   the module at top level) and references to it use that name;
 - inside a class extending a project trait, a bare call of an unknown lower-case name that
@@ -38,7 +43,6 @@ their length is not limited by Python's recursion limit; a file nested deeper th
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -49,7 +53,11 @@ import tree_sitter_scala
 
 from sparklint import model as m
 
-__all__ = ["lower_scala"]
+__all__ = ["COMPANION_SUFFIX", "lower_scala"]
+
+# A companion object (`object C` next to `class C` / `trait C`) is lowered as the object `C$`;
+# the interpreter resolves `C.member` to it first and `C(...)` / `new C(...)` to the class.
+COMPANION_SUFFIX = "$"
 
 
 @lru_cache(maxsize=1)
@@ -108,6 +116,41 @@ _SKIPPED = frozenset({
 })
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "0": "\0",
             '"': '"', "'": "'", "\\": "\\"}
+
+
+# Valid Scala that tree-sitter-scala does not parse (or parses wrongly). Before parsing, these
+# constructs are rewritten into same-length text the grammar accepts, so every byte offset,
+# line and column stays exact; names are always read from the original source.
+# - `using` as an identifier (Scala 2; a Scala 3 soft keyword only before a name or type):
+#   `@JsonSerialize(using = classOf[X])`, `def f(using: Int)`, `using + 1` -> `usinQ`.
+_USING_IDENTIFIER = re.compile(
+    rb"(?<![\w$])using(?![\w$])(?=[ \t]*(?:=(?!>)|[:),.\]};+\-*/%<>!&|^]))")
+# - a symbol literal whose name is a keyword (`'new`, `'type`): the name becomes `nQQ`, `tQQQ`.
+_KEYWORD_SYMBOL = re.compile(
+    rb"(?<![\w$'])'(abstract|case|catch|class|def|do|else|enum|export|extends|false|final"
+    rb"|finally|for|forSome|given|if|implicit|import|lazy|macro|match|new|null|object|override"
+    rb"|package|private|protected|return|sealed|super|then|this|throw|trait|try|true|type|val"
+    rb"|var|while|with|yield)(?![\w$'])")
+# - a symbolic postfix operator ending a line whose next code line starts with `else`
+#   (`if (c) cmd !` / `else ...`): the space before the operator becomes `.` (`cmd.!`, the same
+#   member selection). An operator there cannot be infix: `else` is no operand.
+_POSTFIX_BEFORE_ELSE = re.compile(
+    rb"(?<=[\w)\]}\"'`])[ \t]+(?=(?!//|/\*)[!#%&*+\-/:<=>?@\\^|~]+[ \t]*(?://[^\n]*)?\r?\n"
+    rb"(?:[ \t]*(?://[^\n]*)?\r?\n)*[ \t]*else(?![\w$]))")
+
+
+def _neutralised(source: bytes) -> bytes:
+    """`source` with the constructs above rewritten for the parser; the same length, the same
+    line breaks."""
+    if b"using" in source:
+        source = _USING_IDENTIFIER.sub(b"usinQ", source)
+    if b"'" in source:
+        source = _KEYWORD_SYMBOL.sub(
+            lambda match: b"'" + match.group(1)[:1] + b"Q" * (len(match.group(1)) - 1), source)
+    if b"else" in source:
+        source = _POSTFIX_BEFORE_ELSE.sub(
+            lambda match: match.group(0)[:-1] + b".", source)
+    return source
 
 
 def lower_scala(rel_path: str, source: bytes) -> m.Module:
@@ -185,7 +228,7 @@ class _Lowerer:
         self.source = source
         self.all_ascii = source.isascii()
         self.lines = source.split(b"\n")
-        self.tree = tree_sitter.Parser(_scala_language()).parse(source)
+        self.tree = tree_sitter.Parser(_scala_language()).parse(_neutralised(source))
         self.scopes: list[_Locals | _ClassFrame] = []
         self.imports: list[m.Import] = []
         self.explicit_imports: set[str] = set()
@@ -220,7 +263,7 @@ class _Lowerer:
             namespace=self.package,
             imports=tuple(self.imports),
             functions=tuple(self.module_functions),
-            classes=_merge_companions(self.module_classes),
+            classes=tuple(self.module_classes),
             body=tuple(self.module_body),
             visible_namespaces=tuple(dict.fromkeys(reversed(self.visible))),
             suppressions=self._suppressions(),
@@ -273,7 +316,7 @@ class _Lowerer:
                     name = self._text(child.child_by_field_name("name"))
                     body = child.child_by_field_name("body")
                     members = self.file_members.setdefault(name, set())
-                    members.update(_parameter_names(child))
+                    members.update(_parameter_names(child, self.source))
                     if body is not None:
                         members.update(self._member_names(body))
                         stack.append(body)
@@ -359,12 +402,17 @@ class _Lowerer:
         modifiers = self._modifiers(node)
         class_kind = {"object_definition": "object", "package_object": "object",
                       "trait_definition": "trait"}.get(kind, "class")
+        if kind == "object_definition" and self._has_companion_class(node, name):
+            # the companion object of a class or trait: its own object `C$` (nested
+            # definitions keep their path `C.Inner`, reached through the class)
+            name += COMPANION_SUFFIX
+            qualname += COMPANION_SUFFIX
         bases = self._bases(node)
         init_params = self._class_params(node)
         body = node.child_by_field_name("body")
         body_items = list(body.named_children) if body is not None else []
 
-        members = set(self.file_members.get(name, ()))
+        members = set(self.file_members.get(name.removesuffix(COMPANION_SUFFIX), ()))
         for base in bases:
             members.update(self.file_members.get(base.rsplit(".", 1)[-1], ()))
         nested = {self._text(item.child_by_field_name("name")): f"{path}."
@@ -428,6 +476,23 @@ class _Lowerer:
         )
         self._record_definition(node, body)
         return [cls, *nested_classes]
+
+    def _has_companion_class(self, node: tree_sitter.Node, name: str) -> bool:
+        """A class, case class, trait or enum of the same name in the same scope."""
+        parent = node.parent
+        while parent is not None and parent.type == "ERROR":
+            parent = parent.parent
+        if parent is None:
+            return False
+        stack = list(parent.named_children)
+        while stack:
+            sibling = stack.pop()
+            if sibling.type == "ERROR":
+                stack.extend(sibling.named_children)
+            elif (sibling.type in ("class_definition", "trait_definition", "enum_definition")
+                    and self._text(sibling.child_by_field_name("name")) == name):
+                return True
+        return False
 
     def _field_entries(self, item: tree_sitter.Node, value: m.Expr
                        ) -> list[tuple[str, m.Expr]]:
@@ -778,17 +843,24 @@ class _Lowerer:
                 self.scopes.pop()
         elif kind == "parenthesized_expression" and node.named_child_count == 1:
             self._tail(node.named_children[0], sink, out)
+        elif kind in ("if_expression", "match_expression") and sink.kind == "assign" \
+                and self._choice(node, sink, out):
+            return
         elif kind == "if_expression":
             self._if_chain(node, sink, out)
         elif kind == "match_expression":
             value_node = node.child_by_field_name("value")
             subject = self._expr(value_node, out) if value_node is not None else None
             cases = node.child_by_field_name("body")
-            arms = self._case_arms(cases, sink) if cases is not None else []
-            out.append(m.Branch(tuple(arms), span, subject))
+            clauses = [clause for clause in cases.named_children
+                       if clause.type == "case_clause"] if cases is not None else []
+            arms = [self._case_arm(clause, sink) for clause in clauses]
+            out.append(m.Branch(tuple(arms), span, subject, exhaustive=True,
+                                terminal=_terminal_arms(arms, clauses)))
         elif kind == "try_expression":
             body_node = node.child_by_field_name("body")
             arms: list[tuple[m.Stmt, ...]] = []
+            arm_nodes: list[tree_sitter.Node | None] = [body_node]
             main_arm: list[m.Stmt] = []
             if body_node is not None:
                 self._scoped_tail(body_node, sink, main_arm)
@@ -798,12 +870,17 @@ class _Lowerer:
                 if child.type == "catch_clause":
                     if child.child_by_field_name("pattern") is not None:
                         arms.append(self._case_arm(child, sink))  # Scala 3 `catch case e =>`
+                        arm_nodes.append(child)
                     for cases in child.named_children:
                         if cases.type in ("case_block", "indented_cases"):
-                            arms.extend(self._case_arms(cases, sink))
+                            clauses = [clause for clause in cases.named_children
+                                       if clause.type == "case_clause"]
+                            arms.extend(self._case_arm(clause, sink) for clause in clauses)
+                            arm_nodes.extend(clauses)
                 elif child.type == "finally_clause":
                     finally_node = child
-            out.append(m.Branch(tuple(arms), span))
+            out.append(m.Branch(tuple(arms), span, exhaustive=True,
+                                terminal=_terminal_arms(arms, arm_nodes)))
             if finally_node is not None:
                 for child in finally_node.named_children:
                     self._scoped_tail(child, _DISCARD, out)
@@ -845,13 +922,16 @@ class _Lowerer:
         start its arm."""
         test = self._expr(node.child_by_field_name("condition"), out)
         arms: list[tuple[m.Stmt, ...]] = []
+        arm_nodes: list[tree_sitter.Node | None] = []
         current: tree_sitter.Node | None = node
         arm: list[m.Stmt] = []
+        exhaustive = False
         while current is not None:
             then_node = current.child_by_field_name("consequence")
             if then_node is not None:
                 self._scoped_tail(then_node, sink, arm)
             arms.append(tuple(arm))
+            arm_nodes.append(then_node)
             arm = []
             else_node = current.child_by_field_name("alternative")
             current = None
@@ -862,9 +942,87 @@ class _Lowerer:
             elif else_node is not None:
                 self._scoped_tail(else_node, sink, arm)
                 arms.append(tuple(arm))
+                arm_nodes.append(else_node)
+                exhaustive = True
+            elif sink.kind == "discard":
+                exhaustive = False  # no else: the arms may all be skipped
             else:
-                arms.append(())
-        out.append(m.Branch(tuple(arms), self._span(node), test))
+                # an `if` without `else` is Unit when it does not run
+                span = self._span(node)
+                arms.append((sink.make(m.Const(None, span), span),))
+                arm_nodes.append(None)
+                exhaustive = True
+        out.append(m.Branch(tuple(arms), self._span(node), test, exhaustive,
+                            _terminal_arms(arms, arm_nodes)))
+
+    def _choice(self, node: tree_sitter.Node, sink: _Sink, out: list[m.Stmt]) -> bool:
+        """An `if`/`else` or `match` whose value is assigned, each arm a plain expression (no
+        statements to hoist, no pattern bindings, no `throw`): `target = Choice(options)`.
+        Returns False, having changed nothing, when the arms need a `Branch`."""
+        saved = (len(self.lifted), self.temp_counter, len(self.imports),
+                 set(self.explicit_imports), len(self.statement_ranges))
+        pre: list[m.Stmt] = []
+        options = self._choice_options(node, pre)
+        if options is None:
+            lifted, self.temp_counter, imports, self.explicit_imports, ranges = saved
+            del self.lifted[lifted:]
+            del self.imports[imports:]
+            del self.statement_ranges[ranges:]
+            return False
+        out.extend(pre)
+        span = self._span(node)
+        out.append(sink.make(m.Choice(tuple(options), span), span))
+        return True
+
+    def _choice_options(self, node: tree_sitter.Node, pre: list[m.Stmt]) -> list[m.Expr] | None:
+        arm_nodes: list[tree_sitter.Node] = []
+        if node.type == "if_expression":
+            self._expr(node.child_by_field_name("condition"), pre)
+            current: tree_sitter.Node | None = node
+            while current is not None:
+                then_node = current.child_by_field_name("consequence")
+                else_node = current.child_by_field_name("alternative")
+                if then_node is None or else_node is None:
+                    return None
+                arm_nodes.append(then_node)
+                current = None
+                if else_node.type == "if_expression":
+                    scratch: list[m.Stmt] = []
+                    self._expr(else_node.child_by_field_name("condition"), scratch)
+                    if scratch:
+                        return None
+                    current = else_node
+                else:
+                    arm_nodes.append(else_node)
+        else:
+            value_node = node.child_by_field_name("value")
+            self._expr(value_node, pre)
+            cases = node.child_by_field_name("body")
+            if cases is None:
+                return None
+            for clause in cases.named_children:
+                if clause.type in ("comment", "block_comment"):
+                    continue
+                bodies = clause.children_by_field_name("body")
+                if (clause.type != "case_clause" or len(bodies) != 1
+                        or self._pattern_names(clause.child_by_field_name("pattern"))):
+                    return None
+                arm_nodes.append(bodies[0])
+        options: list[m.Expr] = []
+        for arm_node in arm_nodes:
+            if _ends_in_throw(arm_node) or arm_node.type == "return_expression":
+                return None
+            scratch = []
+            self.scopes.append(_Locals())
+            try:
+                self._record_statement(arm_node)
+                value = _placeholder_lambda(self._expr(arm_node, scratch))
+            finally:
+                self.scopes.pop()
+            if scratch:
+                return None
+            options.append(value)
+        return options if options else None
 
     def _scoped_tail(self, node: tree_sitter.Node, sink: _Sink, out: list[m.Stmt]) -> None:
         self.scopes.append(_Locals())
@@ -875,6 +1033,7 @@ class _Lowerer:
             self.scopes.pop()
 
     def _case_arms(self, cases: tree_sitter.Node, sink: _Sink) -> list[tuple[m.Stmt, ...]]:
+        """The arms of a partial function's cases."""
         return [self._case_arm(clause, sink) for clause in cases.named_children
                 if clause.type == "case_clause"]
 
@@ -889,10 +1048,12 @@ class _Lowerer:
             if names:
                 arm.append(m.Assign(tuple(names), m.Opaque(span, "pattern"), span,
                                     unpack=len(names) > 1))
-            body = clause.child_by_field_name("body")
-            if body is not None:
-                self._record_statement(body)
-                self._tail(body, sink, arm)
+            bodies = clause.children_by_field_name("body")  # `case p =>` then statements
+            for body in bodies[:-1]:
+                self._statement(body, arm)
+            if bodies:
+                self._record_statement(bodies[-1])
+                self._tail(bodies[-1], sink, arm)
         finally:
             self.scopes.pop()
         return tuple(arm)
@@ -1383,45 +1544,6 @@ class _Lowerer:
 # ---------------------------------------------------------------- helpers
 
 
-def _merge_companions(classes: list[m.Class]) -> tuple[m.Class, ...]:
-    """A class (or trait) and its companion object share one qualified name; they become one
-    `Class` of the class's kind, like a Python class with class-level attributes: the
-    object's fields and methods are reached both as `C.member` and as `this.member`. The
-    object's initializer becomes `<clinit>` (the JVM's name for it).
-
-    Fields of a class are evaluated at each construction, so only the companion's
-    constant-like fields are merged (literals, names, collections of them): a companion
-    `val empty = C(Nil)` would otherwise construct C while constructing C. The others are
-    left out (unknown), which loses nothing a rule could prove."""
-    by_qualname: dict[str, int] = {}
-    merged: list[m.Class] = []
-    for cls in classes:
-        index = by_qualname.get(cls.qualname)
-        if index is None:
-            by_qualname[cls.qualname] = len(merged)
-            merged.append(cls)
-            continue
-        first = merged[index]
-        if (first.kind == "object") == (cls.kind == "object"):
-            merged.append(cls)  # not a companion pair (a duplicate definition): keep both
-            continue
-        instance, companion = (cls, first) if first.kind == "object" else (first, cls)
-        statics = tuple(
-            dataclasses.replace(method, name="<clinit>", qualname=f"{companion.qualname}.<clinit>")
-            if method.name == "<init>" else method
-            for method in companion.methods)
-        known = {name for name, _ in instance.fields}
-        merged[index] = dataclasses.replace(
-            instance,
-            bases=tuple(dict.fromkeys(instance.bases + companion.bases)),
-            methods=instance.methods + statics,
-            fields=instance.fields + tuple(
-                (name, value) for name, value in companion.fields
-                if name not in known and _is_constant_like(value)),
-        )
-    return tuple(merged)
-
-
 def _placeholder_lambda(value: m.Expr) -> m.Expr:
     """Scala placeholder syntax: an argument such as `_.coalesce(2)` or `step(_, 3)` is the
     function `_ => ...` (a bare `_` stays a name: the enclosing call is the function)."""
@@ -1454,24 +1576,29 @@ def _has_placeholder(value: m.Expr) -> bool:
     return False
 
 
-def _is_constant_like(value: m.Expr) -> bool:
-    """No call and no lambda anywhere inside (explicit stack)."""
-    stack: list[m.Expr] = [value]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, (m.Call, m.Lambda, m.Opaque)):
+def _ends_in_throw(node: tree_sitter.Node | None) -> bool:
+    """The arm's value is a `throw` (directly or as the last item of its blocks)."""
+    while node is not None:
+        kind = node.type
+        if kind == "throw_expression":
+            return True
+        if kind in _BLOCKS or kind == "parenthesized_expression" or kind == "case_clause":
+            items = [child for child in node.named_children
+                     if child.type not in ("comment", "block_comment", "end_marker")]
+            if kind == "case_clause":
+                items = node.children_by_field_name("body")
+            node = items[-1] if items else None
+        else:
             return False
-        if isinstance(current, m.Attr):
-            stack.append(current.value)
-        elif isinstance(current, m.Seq):
-            stack.extend(current.items)
-        elif isinstance(current, m.BinOp):
-            stack.extend((current.left, current.right))
-        elif isinstance(current, m.UnaryOp):
-            stack.append(current.operand)
-        elif isinstance(current, m.Subscript):
-            stack.extend((current.value, current.index))
-    return True
+    return False
+
+
+def _terminal_arms(arms: list[tuple[m.Stmt, ...]],
+                   nodes: list[tree_sitter.Node | None]) -> tuple[int, ...]:
+    """Indexes of arms that never fall through: they end in a `return` or a `throw`."""
+    return tuple(index for index, arm in enumerate(arms)
+                 if (arm and isinstance(arm[-1], m.Return))
+                 or (index < len(nodes) and _ends_in_throw(nodes[index])))
 
 
 def _spine_head(node: tree_sitter.Node) -> tree_sitter.Node | None:
@@ -1511,13 +1638,13 @@ def _lambda_body(node: tree_sitter.Node) -> tree_sitter.Node | None:
     return None
 
 
-def _parameter_names(node: tree_sitter.Node) -> list[str]:
+def _parameter_names(node: tree_sitter.Node, source: bytes) -> list[str]:
     names = []
     for plist in node.children_by_field_name("class_parameters"):
         for param in plist.named_children:
             name = param.child_by_field_name("name") if param.type == "class_parameter" else None
             if name is not None:
-                names.append(name.text.decode("utf-8", "replace") if name.text else "")
+                names.append(source[name.start_byte:name.end_byte].decode("utf-8", "replace"))
     return names
 
 
