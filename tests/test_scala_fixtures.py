@@ -246,3 +246,117 @@ def test_scala3_main_extension_and_relative_import(tmp_path: Path) -> None:
     chain = finding(document, "SPK001")["chain"]
     assert chain[0]["location"]["path"] == "src/main/scala/com/acme/Main.scala"
     assert "hourly()" in chain[0]["message"] and "writeIceberg" in chain[0]["message"]
+
+
+# ---------------------------------------------------------------- audit reproductions (own code)
+
+
+def write_project(root: Path, files: dict[str, str]) -> Path:
+    import textwrap
+
+    for relative, text in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return root
+
+
+def located(document: dict) -> set[tuple[str, str, int, int]]:
+    return {(f["rule"], f["location"]["path"], f["location"]["line"], f["location"]["column"])
+            for f in document["findings"]}
+
+
+AUDIT_CASES = {
+    "named-argument-using": ("Export.scala", """
+        package acme
+        import com.fasterxml.jackson.databind.annotation.JsonSerialize
+        import org.apache.spark.sql.DataFrame
+
+        @JsonSerialize(using = classOf[StampSerializer])
+        case class Stamp(version: Long)
+        class StampSerializer
+
+        object Export {
+          def bump(using: Int): Int = using + 1
+          def run(df: DataFrame): Unit = df.coalesce(bump(using = 3)).write.parquet("/out")
+        }
+        """, {("SPK001", "Export.scala", 11, 37)}),
+    "symbol-literal-keyword": ("Checks.scala", """
+        package acme
+        import org.apache.spark.sql.DataFrame
+
+        object Checks {
+          val cases = Map('new -> "fresh", 'type -> "kind", 'val -> "value")
+          def run(df: DataFrame): Unit = df.coalesce(1).write.json("/checks")
+        }
+        """, {("SPK001", "Checks.scala", 6, 37)}),
+    "postfix-before-else": ("Ship.scala", """
+        package acme
+        import scala.language.postfixOps
+        import scala.sys.process._
+        import org.apache.spark.sql.DataFrame
+
+        object Ship {
+          def ship(target: String, df: DataFrame): Unit = {
+            if (target == "remote") s"scp out $target" !
+            else throw new IllegalArgumentException(target)
+            df.coalesce(2).write.orc("/shipped")
+          }
+        }
+        """, {("SPK001", "Ship.scala", 10, 8)}),
+    "companion-method-shadowed": ("Store.scala", """
+        package acme
+        import org.apache.spark.sql.{DataFrame, SparkSession}
+
+        class Store(spark: SparkSession, root: String) {
+          def save(name: String, df: DataFrame): Store = { Store.save(root, name, df); this }
+        }
+
+        object Store {
+          val Parts = 4
+          def save(root: String, name: String, df: DataFrame): Unit =
+            df.coalesce(Parts).write.mode("overwrite").parquet(root + name)
+        }
+        """, {("SPK001", "Store.scala", 11, 8)}),
+    "branch-value": ("Pick.scala", """
+        package acme
+        import org.apache.spark.sql.DataFrame
+
+        object Pick {
+          def save(df: DataFrame, single: Boolean, mode: Int): Unit = {
+            val out = if (single) df.coalesce(1) else df
+            out.write.parquet("/a")
+            val narrowed = mode match {
+              case 0 => df
+              case _ => df.coalesce(2)
+            }
+            narrowed.write.parquet("/b")
+          }
+        }
+        """, {("SPK001", "Pick.scala", 6, 30), ("SPK001", "Pick.scala", 10, 20)}),
+    "literal-to-df-without-parentheses": ("Codes.scala", """
+        package acme
+        import org.apache.spark.sql.SparkSession
+
+        object Codes {
+          def main(args: Array[String]): Unit = {
+            val spark = SparkSession.builder().getOrCreate()
+            import spark.implicits._
+            val codes = Seq(("DE", "Germany"), ("FR", "France")).toDF
+            spark.read.table("raw.events").join(codes, Seq("country")).write.parquet("/out")
+          }
+        }
+        """, {("SPK002", "Codes.scala", 9, 36)}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(AUDIT_CASES))
+def test_audit_reproductions(case: str, tmp_path: Path) -> None:
+    """Valid Scala the grammar used to reject is checked (no SPK000), a companion object's
+    method sharing its class's method name is analysed, `if`/`match` values keep every option,
+    and `Seq(...).toDF` without parentheses is literal data."""
+    filename, text, expected = AUDIT_CASES[case]
+    root = write_project(tmp_path, {filename: text})
+    _, document = check(root, "--root", root)
+    assert located(document) == expected
+    assert document["warnings"] == []

@@ -429,9 +429,7 @@ def test_blocks_used_as_values_are_hoisted():
         m.Return(call(attr(name("small"), "count"))),
     )
     assert body_of("write(if (df.isEmpty) other else df)") == (
-        m.Assign(("$t1",), m.Choice((name("other"), name("df")))),
-        m.Return(call(name("write"), name("$t1"))),
-    )
+        m.Return(call(name("write"), m.Choice((name("other"), name("df"))))),)
     statements = body_of("write(if (df.isEmpty) { df.show(); other } else df)")
     assert isinstance(statements[0], m.Branch) and statements[0].exhaustive
     assert statements[0].arms[0] == (m.ExprStmt(call(attr(name("df"), "show"))),
@@ -711,3 +709,173 @@ def test_scala3_catch_case_and_while_do():
     ), exhaustive=True)
     assert loop == m.Branch(((m.Assign(("n",), m.BinOp("-", name("n"), const(1))),), ()),
                             test=m.BinOp(">", name("n"), const(0)))
+
+
+# ---------------------------------------------------------------- valid Scala the grammar rejects
+
+
+def test_using_as_an_identifier_parses_with_exact_spans_and_names():
+    module = lower("""
+        @JsonSerialize(using = classOf[OffsetSerializer])
+        case class Offset(version: Long)
+        object Plain {
+          def f(using: Int): Int = using + 1
+          def g(df: DataFrame) = h(using = 2, df.coalesce(2))
+          def ctx(n: Int)(using spark: SparkSession) = n
+        }
+    """)
+    assert module.parse_errors == ()
+    plain = klass(module, "Plain")
+    f = method(plain, "f")
+    assert [p.name for p in f.params] == ["using"]
+    (ret,) = f.body
+    assert ret.value.left == m.Name("using", m.Span(4, 28, 4, 33))
+    (ret,) = method(plain, "g").body
+    assert bare(ret.value.kwargs) == (("using", const(2)),)
+    coalesce = ret.value.args[0]
+    assert coalesce.name_span == m.Span(5, 42, 5, 50)
+    assert [p.name for p in method(plain, "ctx").params] == ["n", "spark"]  # Scala 3 `using`
+
+
+def test_symbol_literal_named_by_a_keyword_is_a_column():
+    module = lower("""
+        object Suite {
+          val tests = Map('new -> 1, 'type -> 2, 'plain -> 3)
+          val c = 'n'
+        }
+    """)
+    assert module.parse_errors == ()
+    (_, tests), (_, char) = klass(module, "Suite").fields
+    assert tests.items[0].items[0] == m.Call(m.Name("$col", m.Span(2, 19, 2, 23)),
+                                             (m.Const("new", m.Span(2, 19, 2, 23)),), (),
+                                             m.Span(2, 19, 2, 23), m.Span(2, 19, 2, 23))
+    assert bare(tests.items[1].items[0]) == dollar("type")
+    assert bare(tests.items[2].items[0]) == dollar("plain")
+    assert bare(char) == const("n")
+
+
+def test_postfix_operator_before_else_on_the_next_line():
+    module = lower("""
+        object Upload {
+          def upload(scheme: String, p: String, df: DataFrame): Unit = {
+            if (scheme == "s3") cmd !
+            else throw new IllegalArgumentException(scheme)
+            if (scheme == "gs") cmd ! // run it
+
+            // otherwise
+            else df.coalesce(1).write.parquet(p)
+          }
+        }
+    """)
+    assert module.parse_errors == ()
+    first, second = method(klass(module, "Upload"), "upload").body
+    assert first.arms[0] == (m.ExprStmt(m.Attr(m.Name("cmd", m.Span(3, 25, 3, 28)), "!",
+                                               m.Span(3, 25, 3, 30)), m.Span(3, 25, 3, 30)),)
+    assert first.terminal == (1,) and first.exhaustive
+    assert bare(second.arms[0]) == (m.Return(attr(name("cmd"), "!")),)
+    assert bare(second.arms[1]) == (m.Return(call(
+        attr(call(attr(name("df"), "coalesce"), const(1)), "write", "parquet"), name("p"))),)
+
+
+@pytest.mark.parametrize("source", [
+    "object A { def f(x: Int) = if (x > 0) x //\n else -x }",
+    "object A { val s = \"it's 'new\"; val t = s\"using = $x\" }",
+    "object A { def f = { val a = 1\n if (a > 0) a + b\n else a } }",
+])
+def test_rewrites_leave_other_code_alone(source):
+    module = lower_scala("A.scala", source.encode())
+    assert module.parse_errors == ()
+    assert lower_scala("A.scala", source.encode()) == module
+
+
+def test_real_syntax_errors_near_rewritten_constructs_are_still_reported():
+    module = lower("""
+        object Broken {
+          val x = f(using = 2)
+          def g(df: DataFrame) = df.select(
+        }
+    """)
+    assert len(module.parse_errors) == 1
+    assert module.parse_errors[0].span.line in (3, 4)
+
+
+# ---------------------------------------------------------------- values of if / match
+
+
+def test_literal_collection_to_df_without_parentheses():
+    assert body_of("Seq((1, \"a\"), (2, \"b\")).toDF") == (m.Return(attr(
+        m.Seq((m.Seq((const(1), const("a")), "tuple"), m.Seq((const(2), const("b")), "tuple")),
+              "seq"), "toDF")),)
+    assert body_of("List(1, 2).toDS") == (
+        m.Return(attr(m.Seq((const(1), const(2)), "seq"), "toDS")),)
+
+
+def test_if_and_match_values_are_choices():
+    statements = body_of("""
+        val writer = if (df.isEmpty) other.write else if (other == null) { df.coalesce(1).write } else df.write
+        val parts = df.rdd.getNumPartitions match {
+          case 0 => 1
+          case 5 | 6 => 10
+          case _ => df.rdd.getNumPartitions
+        }
+        writer.parquet("/a")
+    """)
+    assert statements[:2] == (
+        m.Assign(("writer",), m.Choice((
+            attr(name("other"), "write"),
+            attr(call(attr(name("df"), "coalesce"), const(1)), "write"),
+            attr(name("df"), "write")))),
+        m.Assign(("parts",), m.Choice((const(1), const(10), attr(name("df"), "rdd", "getNumPartitions")))),
+    )
+
+
+def test_if_and_match_values_that_need_statements_stay_branches():
+    statements = body_of("""
+        val a = if (df.isEmpty) { df.show(); other } else df
+        val b = df match { case x: DataFrame => x.limit(1) }
+        val c = if (df.isEmpty) throw new IllegalStateException("empty") else df
+        var d = df
+        d = if (df.isEmpty) other
+        val e = other match {
+          case null =>
+            val fallback = df.limit(1)
+            fallback
+          case _ => other
+        }
+    """)
+    a, b, c, d_init, d, e = statements
+    assert isinstance(a, m.Branch) and a.exhaustive and a.terminal == ()
+    assert isinstance(b, m.Branch) and b.exhaustive
+    assert b.arms[0][-1] == m.Assign(("b",), call(attr(name("x"), "limit"), const(1)))
+    assert isinstance(c, m.Branch) and c.terminal == (0,) and c.exhaustive
+    assert d_init == m.Assign(("d",), name("df"))
+    assert d == m.Branch(((m.Assign(("d",), name("other")),), (m.Assign(("d",), const(None)),)),
+                         test=attr(name("df"), "isEmpty"), exhaustive=True)
+    assert e.arms[0] == (m.Assign(("fallback",), call(attr(name("df"), "limit"), const(1))),
+                         m.Assign(("e",), name("fallback")))
+
+
+def test_choice_as_a_class_field_and_an_argument():
+    module = lower("""
+        class Sink(df: DataFrame, single: Boolean) {
+          val writer = if (single) df.coalesce(1).write else df.write
+          def parts = { val p = { val n = 2; if (single) 1 else n }; p }
+        }
+    """)
+    sink = klass(module, "Sink")
+    assert bare(dict(sink.fields)["writer"]) == m.Choice((
+        attr(call(attr(attr(THIS, "df"), "coalesce"), const(1)), "write"),
+        attr(attr(THIS, "df"), "write")))
+    assert bare(method(sink, "parts").body) == (
+        m.Assign(("n",), const(2)), m.Assign(("p",), m.Choice((const(1), name("n")))),
+        m.Return(name("p")))
+
+
+def test_if_without_else_as_a_statement_may_be_skipped():
+    (branch,) = body_of("""
+        if (df.isEmpty) return
+        df.write.parquet("/a")
+    """)[:1]
+    assert branch == m.Branch(((m.Return(None),),), test=attr(name("df"), "isEmpty"),
+                              terminal=(0,))
+    assert not branch.exhaustive  # no `else`: the arm may be skipped

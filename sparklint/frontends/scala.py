@@ -956,9 +956,19 @@ class _Lowerer:
                             _terminal_arms(arms, arm_nodes)))
 
     def _choice(self, node: tree_sitter.Node, sink: _Sink, out: list[m.Stmt]) -> bool:
-        """An `if`/`else` or `match` whose value is assigned, each arm a plain expression (no
-        statements to hoist, no pattern bindings, no `throw`): `target = Choice(options)`.
-        Returns False, having changed nothing, when the arms need a `Branch`."""
+        """An `if`/`else` or `match` whose value is assigned, each arm a plain expression:
+        `target = Choice(options)`. False (nothing lowered) when the arms need a `Branch`."""
+        choice = self._choice_value(node, out)
+        if choice is None:
+            return False
+        out.append(sink.make(choice, choice.span))
+        return True
+
+    def _choice_value(self, node: tree_sitter.Node, out: list[m.Stmt]) -> m.Choice | None:
+        """`Choice(options)` for an `if`/`else` or `match` used as a value whose arms are plain
+        expressions (no statements to hoist, no pattern bindings, no `throw`); the condition's
+        or subject's hoisted statements go to `out`. None, having changed nothing, when the
+        arms need a `Branch`."""
         saved = (len(self.lifted), self.temp_counter, len(self.imports),
                  set(self.explicit_imports), len(self.statement_ranges))
         pre: list[m.Stmt] = []
@@ -968,11 +978,9 @@ class _Lowerer:
             del self.lifted[lifted:]
             del self.imports[imports:]
             del self.statement_ranges[ranges:]
-            return False
+            return None
         out.extend(pre)
-        span = self._span(node)
-        out.append(sink.make(m.Choice(tuple(options), span), span))
-        return True
+        return m.Choice(tuple(options), self._span(node))
 
     def _choice_options(self, node: tree_sitter.Node, pre: list[m.Stmt]) -> list[m.Expr] | None:
         arm_nodes: list[tree_sitter.Node] = []
@@ -1219,8 +1227,11 @@ class _Lowerer:
         if kind == "case_block" or kind == "colon_argument":
             return self._case_function(node, pre) if kind == "case_block" \
                 else self._colon_lambda(node, pre)
-        if kind in ("if_expression", "match_expression", "try_expression", "for_expression",
-                    "while_expression", "do_while_expression"):
+        if kind in ("if_expression", "match_expression"):
+            choice = self._choice_value(node, pre)
+            return choice if choice is not None else self._value_through_temp(node, pre)
+        if kind in ("try_expression", "for_expression", "while_expression",
+                    "do_while_expression"):
             return self._value_through_temp(node, pre)
         if kind == "wildcard":
             return m.Name("_", span)
@@ -1249,10 +1260,7 @@ class _Lowerer:
                          *_SKIPPED):
             self._statement(last, pre)
             return m.Const(None, self._span(last))
-        if last.type in ("if_expression", "match_expression", "try_expression",
-                         "for_expression", "while_expression", "do_while_expression"):
-            return self._value_through_temp(last, pre)
-        return self._expr(last, pre)
+        return self._expr(last, pre)  # an if / match / try ... value: see `_atom`
 
     def _value_through_temp(self, node: tree_sitter.Node, pre: list[m.Stmt]) -> m.Expr:
         self.temp_counter += 1
