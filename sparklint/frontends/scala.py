@@ -944,10 +944,9 @@ class _Lowerer:
                 arms.append(tuple(arm))
                 arm_nodes.append(else_node)
                 exhaustive = True
-            elif sink.kind == "discard":
-                exhaustive = False  # no else: the arms may all be skipped
-            else:
-                # an `if` without `else` is Unit when it does not run
+            elif sink.kind != "discard":
+                # the value of an `if` without `else` is Unit when no arm runs (as a statement,
+                # a non-exhaustive Branch: the arms may all be skipped)
                 span = self._span(node)
                 arms.append((sink.make(m.Const(None, span), span),))
                 arm_nodes.append(None)
