@@ -22,7 +22,7 @@ from sparklint.settings import Settings
 
 ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", "build.sbt", "pom.xml", "build.gradle", ".git")
 MAX_FILE_BYTES = 8 * 1024 * 1024
-CACHE_FORMAT = 3  # bump when the model's pickled shape changes
+CACHE_FORMAT = 4  # bump when the model's pickled shape changes
 PARALLEL_THRESHOLD = 48
 
 

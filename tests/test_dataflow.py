@@ -454,3 +454,24 @@ def test_a_writer_configured_on_its_own_line_is_still_sorted(tmp_path: Path) -> 
     """}
     report = assert_marked(tmp_path / "p", files)
     assert report["findings"][0]["severity"] == "error"
+
+
+def test_scala_writer_chosen_by_an_if_expression(tmp_path: Path) -> None:
+    files = {
+        "build.sbt": "",
+        "src/main/scala/acme/Tables.scala": """
+            package acme
+
+            import org.apache.spark.sql.DataFrame
+
+            object Tables {
+              def save(data: DataFrame, single: Boolean, path: String): Unit = {
+                val writer = if (single) data.coalesce(1).write else data.write
+                writer.mode("overwrite").format("parquet").save(path)
+              }
+            }
+        """,
+    }
+    report = check(tmp_path / "p", files)
+    found = {(f["location"]["path"], f["location"]["line"], f["rule"]) for f in report["findings"]}
+    assert found == {("src/main/scala/acme/Tables.scala", 7, "SPK001")}

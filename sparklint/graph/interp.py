@@ -855,11 +855,23 @@ def merge_values(values: list[Value], stack: Stack) -> Value:
     if len(distinct) == 1:
         return distinct[0]
     frames = [value for value in distinct if isinstance(value, DataFrameV)]
-    if not frames:
-        return UNKNOWN
-    longest = max(frames, key=lambda df: sum(1 for _ in df.head.chain()))
-    choice = Op("choice", (), (), longest.head.location, stack, longest.head)
-    return DataFrameV(choice, longest.is_rdd)
+    if frames:
+        longest = max(frames, key=_history_length)
+        return DataFrameV(_choice(longest, stack), longest.is_rdd)
+    writers = [value for value in distinct if isinstance(value, WriterV)]
+    if writers:  # `val w = if (c) df.coalesce(1).write else df.write`
+        longest = max(writers, key=lambda writer: _history_length(writer.df))
+        df = DataFrameV(_choice(longest.df, stack), longest.df.is_rdd)
+        return WriterV(df, longest.api, list(longest.options), longest.location, longest.stack)
+    return UNKNOWN
+
+
+def _history_length(df: DataFrameV) -> int:
+    return sum(1 for _ in df.head.chain())
+
+
+def _choice(df: DataFrameV, stack: Stack) -> Op:
+    return Op("choice", (), (), df.head.location, stack, df.head)
 
 
 def _label(symbol: Symbol) -> str:
@@ -870,7 +882,7 @@ def _label(symbol: Symbol) -> str:
     if function.name == "<init>" and symbol.owner is not None:
         return f"{symbol.owner.name} (body)"
     if symbol.owner is not None:
-        return f"{symbol.owner.name}.{function.name}()"
+        return f"{symbol.owner.name.removesuffix(COMPANION_SUFFIX)}.{function.name}()"
     return f"{function.name}()"
 
 
