@@ -64,6 +64,8 @@ class _Positions:
 
     @property
     def line_count(self) -> int:
+        if not self._source:
+            return 0
         ends_with_newline = self._source.endswith(b"\n")
         return len(self._line_starts) - (1 if ends_with_newline else 0)
 

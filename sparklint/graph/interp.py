@@ -52,6 +52,8 @@ class Interpreter:
         self._memo: dict[tuple, Value] = {}
         self._in_progress: set[tuple] = set()
         self._quiet = 0  # >0 while evaluating module globals for constants: no events
+        self._relative_cache: dict[tuple[str, str], Symbol | None] = {}
+        self._bases_cache: dict[str, tuple[str, ...]] = {}
         self.evaluations = 0
 
     # ------------------------------------------------------------ roots
@@ -253,6 +255,13 @@ class Interpreter:
         return ExternalRef(dotted)
 
     def _scala_relative(self, module: m.Module, dotted: str) -> Symbol | None:
+        """A name relative to the enclosing packages (`import lake.Writer` inside `com.acme`)."""
+        key = (module.name, dotted)
+        if key not in self._relative_cache:
+            self._relative_cache[key] = self._find_relative(module, dotted)
+        return self._relative_cache[key]
+
+    def _find_relative(self, module: m.Module, dotted: str) -> Symbol | None:
         for namespace in (module.namespace, *module.visible_namespaces):
             parts = namespace.split(".") if namespace else []
             while parts:
@@ -385,17 +394,26 @@ class Interpreter:
             companion = self.index.symbols.get(f"{class_qualname}{COMPANION_SUFFIX}.{attr}")
             if companion is not None:
                 return companion
+        for base in self.base_classes(class_qualname):
+            found = self.class_member(base, attr, depth + 1)
+            if found is not None:
+                return found
+        return None
+
+    def base_classes(self, class_qualname: str) -> tuple[str, ...]:
+        """The project classes a class extends, resolved once."""
+        cached = self._bases_cache.get(class_qualname)
+        if cached is not None:
+            return cached
+        self._bases_cache[class_qualname] = ()  # a cycle in the bases resolves to nothing
         klass = self.index.class_of(class_qualname)
         owner = self.index.symbols.get(class_qualname)
-        if klass is None or owner is None or owner.module is None:
-            return None
-        for base_name in klass.bases:
-            base = self.resolve_dotted(owner.module, base_name)
-            if isinstance(base, ClassRef):
-                found = self.class_member(base.qualname, attr, depth + 1)
-                if found is not None:
-                    return found
-        return None
+        bases: tuple[str, ...] = ()
+        if klass is not None and owner is not None and owner.module is not None:
+            resolved = (self.resolve_dotted(owner.module, name) for name in klass.bases)
+            bases = tuple(base.qualname for base in resolved if isinstance(base, ClassRef))
+        self._bases_cache[class_qualname] = bases
+        return bases
 
     def resolve_dotted(self, module: m.Module, dotted: str) -> Value:
         head, *rest = dotted.split(".")
@@ -839,8 +857,10 @@ def _key(value: Value | None):
     if isinstance(value, (ModuleRef, FunctionRef, ClassRef, ExternalRef)):
         return value
     if isinstance(value, SeqV):
-        return ("s", tuple(_key(item) for item in value.items))
-    return ("id", id(value))
+        # By content (a literal list is built anew at every evaluation), the first items only:
+        # long literal tables cost little to key, at the price of sharing a memo entry.
+        return ("s", len(value.items), tuple(_key(item) for item in value.items[:8]))
+    return ("id", id(value))  # DataFrames, instances: by identity
 
 
 def merge_values(values: list[Value], stack: Stack) -> Value:
