@@ -358,16 +358,22 @@ class HistoryServer:
             raise SourceError(f"{self.base}: History Server unreachable ({error or 'timed out'})") from None
 
     def _read_limited(self, response, limit: int, url: str) -> bytes:
-        chunks, size = [], 0
+        chunks: list[bytes] = []
+        self._copy_limited(response, chunks.append, limit, url, "answer")
+        return b"".join(chunks)
+
+    @staticmethod
+    def _copy_limited(response, write, limit: int, url: str, what: str) -> None:
+        """Copy a response in 1 MiB chunks, refusing more than `limit` bytes."""
+        size = 0
         try:
             while chunk := response.read(1 << 20):
                 size += len(chunk)
                 if size > limit:
-                    raise SourceError(f"{url}: answer larger than {limit} bytes")
-                chunks.append(chunk)
+                    raise SourceError(f"{url}: {what} larger than {limit} bytes")
+                write(chunk)
         except (TimeoutError, OSError) as error:
             raise SourceError(f"{url}: History Server stopped answering ({error or 'timed out'})") from None
-        return b"".join(chunks)
 
     def applications(self) -> list[dict]:
         url = f"{self.base}/api/v1/applications"
@@ -408,16 +414,11 @@ class HistoryServer:
         url = f"{self.base}/api/v1/{path}/logs"
         spool = tempfile.SpooledTemporaryFile(max_size=64 * 1024**2)
         with self._get(f"{path}/logs") as response:
-            size = 0
             try:
-                while chunk := response.read(1 << 20):
-                    size += len(chunk)
-                    if size > MAX_DOWNLOAD_BYTES:
-                        raise SourceError(f"{url}: log archive larger than {MAX_DOWNLOAD_BYTES} bytes")
-                    spool.write(chunk)
-            except (TimeoutError, OSError) as error:
+                self._copy_limited(response, spool.write, MAX_DOWNLOAD_BYTES, url, "log archive")
+            except SourceError:
                 spool.close()
-                raise SourceError(f"{url}: History Server stopped answering ({error or 'timed out'})") from None
+                raise
         spool.seek(0)
         try:
             archive = zipfile.ZipFile(spool)
