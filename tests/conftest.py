@@ -54,6 +54,18 @@ def run_cli(*args: str, cwd: Path | None = None) -> CliRun:
     return CliRun(outcome.exit_code, outcome.stdout, outcome.stderr)
 
 
+def check_in(project: Path, *args: str) -> dict:
+    """`sparklint check . --output-format json` run from inside `project`, as its JSON report."""
+    result = run_cli("check", ".", "--output-format", "json", "--no-cache", *args, cwd=project)
+    assert result.exit_code in (0, 1), result.stderr
+    return result.json()
+
+
+def findings_by_place(report: dict) -> dict[tuple[str, str, int], dict]:
+    """A report's findings keyed by (rule, path, line)."""
+    return {(item["rule"], item["location"]["path"], item["location"]["line"]): item for item in report["findings"]}
+
+
 def assert_golden(name: str, actual: str) -> None:
     """Compare with tests/golden/<name>; SPARKLINT_UPDATE_GOLDEN=1 rewrites it (review the diff)."""
     path = GOLDEN_DIR / name

@@ -13,7 +13,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import needs_engine, run_cli
+from conftest import check_in as check
+from conftest import findings_by_place as by_place
+from conftest import needs_engine
 
 pytestmark = needs_engine
 
@@ -32,16 +34,6 @@ def project(tmp_path: Path) -> Path:
     shutil.copytree(LOOKUP, root, ignore=shutil.ignore_patterns("__pycache__"))
     (root / "pyproject.toml").write_text("[tool.sparklint]\n", encoding="utf-8")
     return root
-
-
-def check(project: Path, *args: str) -> dict:
-    result = run_cli("check", ".", "--output-format", "json", "--no-cache", *args, cwd=project)
-    assert result.exit_code in (0, 1), result.stderr
-    return result.json()
-
-
-def by_place(report: dict) -> dict[tuple[str, str, int], dict]:
-    return {(item["rule"], item["location"]["path"], item["location"]["line"]): item for item in report["findings"]}
 
 
 def assert_lookup_evidence(project: Path, log: Path) -> None:
