@@ -21,7 +21,8 @@ from sparklint.graph.index import ProjectIndex
 from sparklint.graph.interp import Interpreter
 from sparklint.graph.roots import analysis_roots
 from sparklint.graph.values import ColumnV, str_of
-from sparklint.project import discover, find_root, load_modules
+from sparklint.frontends import SOURCE_SUFFIXES
+from sparklint.project import SourceFile, discover, find_root, load_modules
 from sparklint.rules import PARSE_ERROR, UNUSED_NOQA, runtime_rules
 from sparklint.settings import Settings
 
@@ -88,9 +89,6 @@ def _run_check(paths: Sequence[str | Path], settings: Settings, progress: Progre
 def _with_requested_files(files, requested: list[Path], root: Path):
     """Files named on the command line are checked even when an exclude pattern matches them
     (pre-commit passes exactly the files it wants checked)."""
-    from sparklint.frontends import SOURCE_SUFFIXES
-    from sparklint.project import SourceFile
-
     known = {source.path.resolve() for source in files}
     extra = []
     for path in requested:
