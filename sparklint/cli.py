@@ -96,6 +96,13 @@ def warn(message: str) -> None:
     click.echo(f"sparklint: warning: {one_line(message)}", err=True)
 
 
+SHOWN_NOTES = 10
+
+
+def note(message: str) -> None:
+    click.echo(f"sparklint: note: {one_line(message)}", err=True)
+
+
 @click.group(cls=SparklintGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="sparklint", message="%(prog)s %(version)s")
 def main() -> None:
@@ -122,6 +129,8 @@ def rule_list(_ctx: click.Context, _param: click.Parameter, value: tuple[str, ..
               help="Lowest severity that makes the exit code 1 [default: warning].")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--statistics", is_flag=True, help="Count findings per rule instead of listing them.")
+@click.option("--timings", is_flag=True,
+              help="Also print where the run spent its time: phases, slowest files and functions (to stderr).")
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A pyproject.toml or sparklint.toml to read instead of discovering one.")
 @click.option("--root", type=click.Path(exists=True, file_okay=False, path_type=Path),
@@ -137,12 +146,13 @@ def rule_list(_ctx: click.Context, _param: click.Parameter, value: tuple[str, ..
 @click.option("--app-id", help="Use the run with this Spark application id.")
 @click.option("--last", type=click.IntRange(min=1), help="Use the last N runs.")
 def check(paths: tuple[Path, ...], output_format: str, output_file: Path | None, select: list[str] | None,
-          ignore: list[str] | None, fail_on: str | None, exit_zero: bool, statistics: bool,
+          ignore: list[str] | None, fail_on: str | None, exit_zero: bool, statistics: bool, timings: bool,
           config_file: Path | None, root: Path | None, no_color: bool, quiet: bool, no_cache: bool,
           debug: bool, profiles: tuple[str, ...], profile_required: bool, app_name: str | None,
           app_id: str | None, last: int | None) -> int:
     """Check PATHS (default: the current directory) for Spark performance problems."""
     from sparklint.config import ConfigError, load_settings
+    from sparklint.report.timings import render as timings_report
 
     if statistics and output_format not in ("text", "json"):
         raise click.UsageError("--statistics works with --output-format text or json")
@@ -171,6 +181,12 @@ def check(paths: tuple[Path, ...], output_format: str, output_file: Path | None,
     if not quiet:
         for message in result.warnings:
             warn(message)
+        for message in result.notes[:SHOWN_NOTES]:
+            note(message)
+        if len(result.notes) > SHOWN_NOTES:
+            note(f"and {len(result.notes) - SHOWN_NOTES} more places (`--output-format json` lists all)")
+    if timings and result.timings is not None:
+        click.echo(timings_report(result.timings), err=True, nl=False)
 
     color = output_file is None and not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
     report = render_report(result, settings, output_format, color=color, quiet=quiet, statistics=statistics,

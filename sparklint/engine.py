@@ -6,6 +6,7 @@ import gc
 import re
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
@@ -15,10 +16,10 @@ from sparklint.deepstack import run_deep
 from sparklint.checks.coalesce_before_write import write_facts
 from sparklint.checks.common import CheckContext, chain_dicts, leaves, location_dict, operators
 from sparklint.checks.missing_broadcast_hint import join_facts
-from sparklint.findings import CheckResult, Finding, Location, NoqaSpan
+from sparklint.findings import CheckResult, FileTiming, Finding, Location, NoqaSpan, RootTiming, Timings
 from sparklint.graph.events import Event, JoinEvent, WriteEvent
 from sparklint.graph.index import ProjectIndex
-from sparklint.graph.interp import Interpreter
+from sparklint.graph.interp import Interpreter, code_label
 from sparklint.graph.roots import analysis_roots
 from sparklint.graph.values import ColumnV, str_of
 from sparklint.frontends import SOURCE_SUFFIXES
@@ -28,6 +29,7 @@ from sparklint.settings import Settings
 
 Progress = Callable[[str], None]
 SPARKLINT_CODE = re.compile(r"SPK\d{3}")
+MAX_TIMED_ROOTS = 50
 
 
 def run_check(paths: Sequence[str | Path], settings: Settings, progress: Progress | None = None) -> CheckResult:
@@ -61,12 +63,14 @@ def _run_check(paths: Sequence[str | Path], settings: Settings, progress: Progre
     files = _with_requested_files(files, requested, root)
     if progress:
         progress(f"parsing {len(files)} files")
+    lowering_started = time.perf_counter()
     modules, read_warnings = load_modules(files, root, settings)
+    lowering_seconds = time.perf_counter() - lowering_started
     warnings.extend(read_warnings)
     if progress:
         progress(f"analysing {len(modules)} modules")
-    findings, operations = analyse(modules, settings, collect_operations=bool(settings.profiles))
-    findings = apply_suppressions(findings, modules, settings)
+    analysis = analyse(modules, settings, collect_operations=bool(settings.profiles))
+    findings = apply_suppressions(analysis.findings, modules, settings)
     findings = [f for f in findings if _touches(f, requested, root)]
     findings.sort(key=Finding.sort_key)
     return CheckResult(
@@ -76,14 +80,28 @@ def _run_check(paths: Sequence[str | Path], settings: Settings, progress: Progre
         root=str(root),
         warnings=tuple(warnings),
         seconds=time.perf_counter() - started,
-        operations=tuple(operations),
+        operations=tuple(analysis.operations),
         files=tuple(module.path for module in modules),
         noqa=tuple(
             NoqaSpan(module.path, suppression.first_line, suppression.last_line, suppression.codes)
             for module in modules
             for suppression in module.suppressions
         ),
+        notes=analysis.notes,
+        timings=run_timings(modules, analysis, lowering_seconds, time.perf_counter() - started),
     )
+
+
+def run_timings(modules: list[m.Module], analysis: "Analysis", lowering_seconds: float, total_seconds: float) -> Timings:
+    analysed: dict[str, float] = {}
+    for root in analysis.roots:
+        analysed[root.path] = analysed.get(root.path, 0.0) + root.seconds
+    files = tuple(
+        FileTiming(module.path, module.line_count, module.extra.get("lower_seconds", 0.0), analysed.get(module.path, 0.0))
+        for module in modules
+    )
+    phases = (("lowering", lowering_seconds), ("analysis", analysis.seconds), ("total", total_seconds))
+    return Timings(phases, files, tuple(sorted(analysis.roots, key=lambda root: -root.seconds)[:MAX_TIMED_ROOTS]))
 
 
 def _with_requested_files(files, requested: list[Path], root: Path):
@@ -101,13 +119,26 @@ def _with_requested_files(files, requested: list[Path], root: Path):
     return files + extra
 
 
-def analyse(modules: list[m.Module], settings: Settings, collect_operations: bool = True) -> tuple[list[Finding], list[dict]]:
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    findings: list[Finding]
+    operations: list[dict]  # every Spark operation seen, for run-profile matching
+    notes: tuple[str, ...]  # where the analysis was cut short, by file and function
+    roots: tuple[RootTiming, ...]
+    seconds: float
+    evaluations: int  # (function, calling context) pairs analysed
+
+
+def analyse(modules: list[m.Module], settings: Settings, collect_operations: bool = True) -> Analysis:
     """Findings of the enabled rules, and (for run-profile matching) every Spark operation seen."""
+    started = time.perf_counter()
+    modules = sorted(modules, key=lambda module: module.path)  # the same results whatever the discovery order
     index = ProjectIndex.build(modules)
     context = CheckContext(settings)
     enabled = [check for check in CHECKS if settings.rule_enabled(check.RULE.code)]
     findings: dict[tuple, Finding] = {}
     operations: dict[tuple, dict] = {}
+    roots: list[RootTiming] = []
 
     def on_event(event: Event) -> None:
         if collect_operations:
@@ -122,13 +153,17 @@ def analyse(modules: list[m.Module], settings: Settings, collect_operations: boo
 
     def run_roots() -> None:
         for kind, target in analysis_roots(modules, index):
+            root_started = time.perf_counter()
             try:
                 if kind == "module":
                     interpreter.run_module_body(target)
                 else:
                     interpreter.run_function(target)
             except RecursionError:
-                continue  # an expression nested deeper than even the big stack allows: skip this root
+                # an expression nested deeper than even the big stack allows: skip this root
+                interpreter.note_degraded(*_root_place(kind, target), "nested too deeply to follow")
+            path, label = _root_place(kind, target)
+            roots.append(RootTiming(path, label, time.perf_counter() - root_started))
 
     run_deep(run_roots)
     if settings.rule_enabled(PARSE_ERROR.code):
@@ -136,7 +171,16 @@ def analyse(modules: list[m.Module], settings: Settings, collect_operations: boo
             for error in module.parse_errors:
                 finding = parse_error_finding(module, error)
                 findings.setdefault((finding.rule, finding.location), finding)
-    return list(findings.values()), list(operations.values())
+    notes = tuple(f"{path}: {what} was {why}; findings through it may be missing"
+                  for (path, what), why in sorted(interpreter.degraded.items()))
+    return Analysis(list(findings.values()), list(operations.values()), notes, tuple(roots),
+                    time.perf_counter() - started, interpreter.evaluations)
+
+
+def _root_place(kind: str, target) -> tuple[str, str]:
+    if kind == "module":
+        return target.path, "module code"
+    return target.module.path, code_label(target)
 
 
 def parse_error_finding(module: m.Module, error: m.ParseError) -> Finding:

@@ -97,6 +97,30 @@ class NoqaSpan:
 
 
 @dataclass(frozen=True, slots=True)
+class FileTiming:
+    path: str
+    lines: int
+    lower_seconds: float  # parsing and lowering into the model; 0 when read from the cache
+    analyse_seconds: float  # the analysis roots defined in this file (with what they called first)
+
+
+@dataclass(frozen=True, slots=True)
+class RootTiming:
+    """One analysis root (an entry point, a function, a module's code) and how long it took."""
+
+    path: str
+    label: str
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class Timings:
+    phases: tuple[tuple[str, float], ...]
+    files: tuple[FileTiming, ...]
+    slowest_roots: tuple[RootTiming, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class CheckResult:
     """Everything one `sparklint check` run produced, handed to the reporters."""
 
@@ -111,3 +135,7 @@ class CheckResult:
     operations: tuple[dict, ...] = ()
     files: tuple[str, ...] = ()  # every source file of the project, relative to `root`
     noqa: tuple[NoqaSpan, ...] = ()  # every noqa comment of the project
+    # Where the analysis reached a brake (a function called in too many contexts, a root that
+    # calls too much): findings through that code may be missing. Said once in the summary.
+    notes: tuple[str, ...] = ()
+    timings: Timings | None = None

@@ -8,6 +8,7 @@ import gc
 import hashlib
 import os
 import pickle
+import time
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -70,7 +71,10 @@ def discover(root: Path, settings: Settings) -> list[SourceFile]:
 
 def _lower_file(source: SourceFile) -> m.Module:
     data = source.path.read_bytes()
-    return lower(source.rel, data)
+    started = time.perf_counter()
+    module = lower(source.rel, data)
+    module.extra["lower_seconds"] = time.perf_counter() - started
+    return module
 
 
 class ModuleCache:
@@ -140,6 +144,7 @@ def load_modules(files: list[SourceFile], root: Path, settings: Settings) -> tup
             continue
         cached = cache.get(source)
         if cached is not None:
+            cached.extra["lower_seconds"] = 0.0  # read from the cache, not lowered
             modules[source.rel] = cached
         else:
             pending.append(source)

@@ -3,6 +3,7 @@ name resolution on the model (imports, relative imports, re-exports, Scala packa
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from sparklint import model as m
@@ -29,6 +30,9 @@ class ProjectIndex:
     module_aliases: dict[str, str] = field(default_factory=dict)  # import name -> module name
     extension_methods: dict[str, list[str]] = field(default_factory=dict)  # method name -> qualnames
     packages_with_init: set[str] = field(default_factory=set)
+    # How often each simple name is called or referenced in the project: `f(...)`, `x.f(...)`,
+    # `transform(f)`. An upper bound of a function's call sites, which scales its context budget.
+    call_sites: dict[str, int] = field(default_factory=dict)
     _module_symbol_cache: dict[str, Symbol | None] = field(default_factory=dict)
 
     # ------------------------------------------------------------ building
@@ -44,6 +48,7 @@ class ProjectIndex:
         for module in modules:
             if module.language == "python":
                 index._add_import_aliases(module)
+        index.call_sites = count_referenced_names(modules)
         return index
 
     def _member(self, namespace: str, name: str, qualname: str) -> None:
@@ -161,3 +166,56 @@ class ProjectIndex:
         if target:
             return f"{base}.{target}" if base else target
         return base
+
+
+def count_referenced_names(modules: list[m.Module]) -> dict[str, int]:
+    """How often each simple name occurs as a name or an attribute, in calls or as a value."""
+    names: Counter[str] = Counter()
+
+    def visit_expr(expr) -> None:
+        stack = [expr]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, m.Call):
+                stack.append(node.func)  # a Name or an Attr: counted below
+                stack.extend(node.args)
+                stack.extend(value for _, value in node.kwargs)
+            elif isinstance(node, m.Attr):
+                names[node.attr] += 1  # passed as a value: `df.transform(helper)` / method refs
+                stack.append(node.value)
+            elif isinstance(node, m.Name):
+                names[node.id] += 1
+            elif isinstance(node, (m.Seq,)):
+                stack.extend(node.items)
+            elif isinstance(node, m.BinOp):
+                stack.extend((node.left, node.right))
+            elif isinstance(node, m.UnaryOp):
+                stack.append(node.operand)
+            elif isinstance(node, m.Subscript):
+                stack.extend((node.value, node.index))
+            elif isinstance(node, m.Lambda):
+                stack.append(node.body)
+
+    def visit_block(statements) -> None:
+        for statement in statements:
+            if isinstance(statement, (m.Assign, m.ExprStmt)):
+                visit_expr(statement.value)
+            elif isinstance(statement, m.Return) and statement.value is not None:
+                visit_expr(statement.value)
+            elif isinstance(statement, m.For):
+                visit_expr(statement.iter)
+                visit_block(statement.body)
+            elif isinstance(statement, m.Branch):
+                for arm in statement.arms:
+                    visit_block(arm)
+
+    for module in modules:
+        visit_block(module.body)
+        for function in module.functions:
+            visit_block(function.body)
+        for klass in module.classes:
+            for method in klass.methods:
+                visit_block(method.body)
+            for _, expr in klass.fields:
+                visit_expr(expr)
+    return dict(names)

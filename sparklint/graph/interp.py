@@ -17,6 +17,7 @@ from sparklint.findings import Location
 from sparklint.graph import spark_api as api
 from sparklint.graph.events import Event, GroupingEvent, JoinEvent, WriteEvent
 from sparklint.graph.index import ProjectIndex, Symbol
+from sparklint.graph.keys import ContextKeys
 from sparklint.graph.values import (
     UNKNOWN, BoundMethodV, ClassRef, ColumnV, ConstV, DataFrameV, ExternalRef, Frame,
     FunctionRef, GroupedV, InstanceV, LambdaV, ModuleRef, Op, SeqV, SessionV, Stack, Value,
@@ -24,8 +25,16 @@ from sparklint.graph.values import (
 )
 
 MAX_DEPTH = 24
-MAX_CALL_EVALUATIONS = 200_000
 MAX_LOOP_UNROLL = 4
+# The brakes that bound the work by the code's size, never its shape. Each counts per function or
+# per root, never per run, so what is found does not depend on what else the run analysed.
+# Distinct calling contexts analysed for one function: a few per place that names it, so a
+# shared writer called by every job of a mono-repo is followed from each, while contexts that
+# multiply along call paths are cut off.
+CONTEXTS_PER_FUNCTION = 8
+CONTEXTS_PER_CALL_SITE = 4
+MAX_ROOT_EVALUATIONS = 5_000  # new (function, context) analyses one root may start
+MAX_UNROLLED_LOOP_NESTING = 2  # deeper loops run their body once with unknown items
 # A Scala companion object that shares its name with a class is lowered as the object `C$`.
 COMPANION_SUFFIX = "$"
 
@@ -49,16 +58,26 @@ class Interpreter:
         self._globals_in_progress: set[str] = set()
         self._objects: dict[str, InstanceV] = {}
         self._object_fields_in_progress: set[tuple[str, str]] = set()
-        self._memo: dict[tuple, Value] = {}
+        self._memo: dict[tuple, CallResult] = {}
         self._in_progress: set[tuple] = set()
         self._quiet = 0  # >0 while evaluating module globals for constants: no events
         self._relative_cache: dict[tuple[str, str], Symbol | None] = {}
         self._bases_cache: dict[str, tuple[str, ...]] = {}
+        self._keys = ContextKeys()
+        self._contexts: dict[str, int] = {}  # function qualname -> contexts analysed
+        self._root_evaluations = 0
+        self._loop_nesting = 0
         self.evaluations = 0
+        # Where a brake was reached, in the order met: (path, what, why). The run summary says so.
+        self.degraded: dict[tuple[str, str], str] = {}
 
     # ------------------------------------------------------------ roots
 
+    def start_root(self) -> None:
+        self._root_evaluations = 0
+
     def run_function(self, symbol: Symbol) -> None:
+        self.start_root()
         function = symbol.function
         assert function is not None and symbol.module is not None
         self_value: Value | None = None
@@ -72,6 +91,7 @@ class Interpreter:
         self.call_function(symbol, args, (), self_value, None, None)
 
     def run_module_body(self, module: m.Module) -> None:
+        self.start_root()
         scope = Scope(module, "module")
         self.exec_block(module.body, scope)
 
@@ -123,7 +143,15 @@ class Interpreter:
         iterable = self.eval(loop.iter, scope)
         items: tuple[Value, ...] = (UNKNOWN,)
         if isinstance(iterable, SeqV) and len(iterable.items) <= MAX_LOOP_UNROLL:
-            items = iterable.items  # an empty literal collection: the body never runs
+            if not iterable.items or self._loop_nesting < MAX_UNROLLED_LOOP_NESTING:
+                items = iterable.items  # an empty literal collection: the body never runs
+        self._loop_nesting += 1
+        try:
+            self._run_loop_body(loop, items, scope)
+        finally:
+            self._loop_nesting -= 1
+
+    def _run_loop_body(self, loop: m.For, items: tuple[Value, ...], scope: Scope) -> None:
         for item in items:
             if len(loop.target) == 1:
                 self.assign(loop.target[0], item, scope)
@@ -329,6 +357,7 @@ class Interpreter:
         if instance is None:
             instance = InstanceV(qualname)
             self._objects[qualname] = instance
+            self._keys.singleton(instance)
         return instance
 
     # ------------------------------------------------------------ attributes
@@ -618,18 +647,23 @@ class Interpreter:
         if caller is not None and call is not None:
             frame = Frame(caller.label, _callee_text(call.func), self.loc(caller, call.span))
             stack = (*caller.stack, frame)
-        if len(stack) > MAX_DEPTH or self.evaluations > MAX_CALL_EVALUATIONS:
+        if len(stack) > MAX_DEPTH:
             return UNKNOWN
-        key = (function.qualname, _key(self_value), tuple(_key(a) for a in args),
-               tuple((k, _key(v)) for k, v in kwargs), tuple((k, _key(v)) for k, v in (extra_locals or {}).items()))
-        if key in self._memo:
-            return self._memo[key]
-        if key in self._in_progress:
+        keys = self._keys
+        key = (function.qualname, keys.of(self_value), tuple(keys.of(a) for a in args),
+               tuple((k, keys.of(v)) for k, v in kwargs), tuple((k, keys.of(v)) for k, v in (extra_locals or {}).items()))
+        known = self._memo.get(key)
+        if known is not None:
+            return known.replay(self_value)
+        if key in self._in_progress or not self._may_analyse(symbol, module):
             return UNKNOWN
         self._in_progress.add(key)
         self.evaluations += 1
+        self._root_evaluations += 1
+        self._contexts[function.qualname] = self._contexts.get(function.qualname, 0) + 1
+        fields_before = dict(self_value.fields) if isinstance(self_value, InstanceV) else None
         try:
-            scope = Scope(module, _label(symbol), self_name=function.self_name, self_value=self_value, stack=stack)
+            scope = Scope(module, code_label(symbol), self_name=function.self_name, self_value=self_value, stack=stack)
             if extra_locals:
                 scope.locals.update(extra_locals)
             self.bind_params(function.params, args, kwargs, scope, module, self_value)
@@ -637,8 +671,26 @@ class Interpreter:
             result = merge_values(scope.returns, stack) if scope.returns else UNKNOWN
         finally:
             self._in_progress.discard(key)
-        self._memo[key] = result
+        outcome = CallResult(result, _field_changes(fields_before, self_value))
+        self._memo[key] = outcome
         return result
+
+    def _may_analyse(self, symbol: Symbol, module: m.Module) -> bool:
+        """Whether one more context may be analysed; when a brake is reached the call's value is
+        unknown (fewer findings, never a wrong one) and the run summary names the code."""
+        qualname = symbol.qualname
+        assert symbol.function is not None
+        allowed = CONTEXTS_PER_FUNCTION + CONTEXTS_PER_CALL_SITE * self.index.call_sites.get(symbol.function.name, 0)
+        if self._contexts.get(qualname, 0) >= allowed:
+            self.note_degraded(module.path, code_label(symbol), f"called in more than {allowed} distinct contexts")
+            return False
+        if self._root_evaluations >= MAX_ROOT_EVALUATIONS:
+            self.note_degraded(module.path, code_label(symbol), f"reached through more than {MAX_ROOT_EVALUATIONS} calls from one root")
+            return False
+        return True
+
+    def note_degraded(self, path: str, what: str, why: str) -> None:
+        self.degraded.setdefault((path, what), why)
 
     # ------------------------------------------------------------ Spark API
 
@@ -849,18 +901,24 @@ def _windows_in(values, depth: int = 0):
             yield from _windows_in(value.items, depth + 1)
 
 
-def _key(value: Value | None):
-    if value is None or value is UNKNOWN:
-        return None
-    if isinstance(value, ConstV):
-        return ("c", type(value.value).__name__, value.value)
-    if isinstance(value, (ModuleRef, FunctionRef, ClassRef, ExternalRef)):
-        return value
-    if isinstance(value, SeqV):
-        # By content (a literal list is built anew at every evaluation), the first items only:
-        # long literal tables cost little to key, at the price of sharing a memo entry.
-        return ("s", len(value.items), tuple(_key(item) for item in value.items[:8]))
-    return ("id", id(value))  # DataFrames, instances: by identity
+@dataclass(frozen=True, slots=True)
+class CallResult:
+    """A memoised call: its value, and what it assigned to `self` (replayed on every reuse, so a
+    method that sets `self.df` has that effect on each instance it is called on)."""
+
+    value: Value
+    field_changes: tuple[tuple[str, Value], ...] = ()
+
+    def replay(self, self_value: Value | None) -> Value:
+        if self.field_changes and isinstance(self_value, InstanceV):
+            self_value.fields.update(self.field_changes)
+        return self.value
+
+
+def _field_changes(before: dict[str, Value] | None, self_value: Value | None) -> tuple[tuple[str, Value], ...]:
+    if before is None or not isinstance(self_value, InstanceV):
+        return ()
+    return tuple((name, value) for name, value in self_value.fields.items() if before.get(name) is not value)
 
 
 def merge_values(values: list[Value], stack: Stack) -> Value:
@@ -894,7 +952,7 @@ def _choice(df: DataFrameV, stack: Stack) -> Op:
     return Op("choice", (), (), df.head.location, stack, df.head)
 
 
-def _label(symbol: Symbol) -> str:
+def code_label(symbol: Symbol) -> str:
     function = symbol.function
     assert function is not None
     if function.name == "<main>":

@@ -4,7 +4,10 @@
      "findings": [{"rule", "name", "severity", "message", "location", "related", "chain",
                    "fix", "evidence", "properties", "fingerprint"}],
      "summary": {"files_checked", "lines_checked", "findings", "by_severity", "by_rule", "seconds"},
-     "warnings": [...]}
+     "warnings": [...], "notes": [...]}
+
+"notes" says where the analysis reached one of its brakes (a function called in too many
+contexts, a root that calls too much), so findings through that code may be missing.
 
 A location is {"path", "line", "column", "end_line", "end_column"}: the path is posix and
 relative to "root", lines and columns are 1-based and count Unicode code points, 0 means unknown.
@@ -108,6 +111,7 @@ JSON_SCHEMA: dict[str, Any] = {
             },
         },
         "warnings": {"type": "array", "items": {"type": "string"}},
+        "notes": {"type": "array", "items": {"type": "string"}},
     },
 }
 
@@ -143,6 +147,7 @@ def document(result: CheckResult, *, statistics: bool = False) -> dict[str, Any]
         "seconds": round(result.seconds, 3),
     }
     body["warnings"] = list(result.warnings)
+    body["notes"] = list(result.notes)
     return body
 
 

@@ -215,7 +215,7 @@ def sentence(text: str) -> str:
 def invocation(result: CheckResult) -> om.Invocation:
     notifications = [
         om.Notification(message=om.Message(text=sentence(warning)), level="warning") for warning in result.warnings
-    ]
+    ] + [om.Notification(message=om.Message(text=sentence(note)), level="note") for note in result.notes]
     return om.Invocation(
         execution_successful=True,
         tool_execution_notifications=notifications or None,

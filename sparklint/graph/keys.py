@@ -1,0 +1,116 @@
+"""Calling-context keys: what the interpreter memoises a call by.
+
+A key says what a callee can observe of its arguments, so two calls with equal keys compute the
+same thing and the second reuses the first. Keys come from content, never from `id()` (an id is
+reused once its object is freed, which made results depend on timing): immutable values by what
+they hold, mutable builders (writers, closures) by a serial number given in creation order, which
+is the same on every run because the analysis order is.
+
+Call stacks are left out on purpose: the same DataFrame reached along two paths is one context,
+and its findings keep the chain of the path analysed first (entry points come first).
+"""
+
+from __future__ import annotations
+
+from sparklint.graph.values import (
+    UNKNOWN, BoundMethodV, ClassRef, ColumnV, ConstV, DataFrameV, ExternalRef, FunctionRef,
+    GroupedV, InstanceV, LambdaV, ModuleRef, Op, SeqV, SessionV, Value, WindowV, WriterV,
+)
+
+MAX_KEY_DEPTH = 6
+SEQ_KEY_ITEMS = 8
+
+
+class ContextKeys:
+    """Keys for one analysis run. Interned keys are small ints, so a DataFrame with a history
+    thousands of operations long is keyed in constant time once its head is known."""
+
+    __slots__ = ("_serials", "_interned", "_ops", "_columns", "_singletons")
+
+    def __init__(self) -> None:
+        # Identity-keyed tables hold their objects, so an object's entry can never be inherited
+        # by a later object at the same address.
+        self._serials: dict[object, int] = {}
+        self._interned: dict[tuple, int] = {}
+        self._ops: dict[Op, int] = {}
+        self._columns: dict[ColumnV, int] = {}
+        self._singletons: dict[InstanceV, str] = {}
+
+    def singleton(self, instance: InstanceV) -> None:
+        """A Scala `object`: there is one of it, so its name is its key (the fields it caches
+        as they are read would otherwise make each read a new context)."""
+        self._singletons[instance] = instance.class_qualname
+
+    def of(self, value: Value | None, depth: int = 0):
+        if value is None or value is UNKNOWN:
+            return None
+        kind = type(value)
+        if kind is ConstV:
+            return ("c", type(value.value).__name__, value.value)
+        if kind in (ModuleRef, FunctionRef, ClassRef, ExternalRef):
+            return value
+        if depth > MAX_KEY_DEPTH:
+            return ("n", self.serial(value))  # too deep to compare by content: by identity
+        if kind is DataFrameV:
+            return ("d", self.op(value.head), value.is_rdd)
+        if kind is ColumnV:
+            return ("k", self.column(value, depth))
+        if kind is SeqV:
+            items = tuple(self.of(item, depth + 1) for item in value.items[:SEQ_KEY_ITEMS])
+            return ("s", value.kind, len(value.items), items)
+        if kind is InstanceV:
+            if value in self._singletons:
+                return ("o", value.class_qualname)
+            fields = tuple((name, self.of(field, depth + 1)) for name, field in sorted(value.fields.items()))
+            return ("i", value.class_qualname, fields)
+        if kind is BoundMethodV:
+            return ("b", value.qualname, self.of(value.self_value, depth + 1))
+        if kind is GroupedV:
+            return ("g", self.of(value.df, depth + 1), self._all(value.keys, depth), value.location)
+        if kind is WindowV:
+            return ("w", self._all(value.keys, depth), value.location)
+        if kind is SessionV:
+            options = tuple((name, self._all(args, depth)) for name, args in value.options)
+            return ("ss", value.reader, options)
+        # WriterV and LambdaV are mutable or close over a scope: only the same object is the same.
+        return ("n", self.serial(value))
+
+    def serial(self, value: object) -> int:
+        number = self._serials.get(value)
+        if number is None:
+            number = self._serials[value] = len(self._serials)
+        return number
+
+    def op(self, head: Op) -> int:
+        """The key of an operation and its whole history, computed oldest first without recursion."""
+        known = self._ops.get(head)
+        if known is not None:
+            return known
+        pending: list[Op] = []
+        op: Op | None = head
+        while op is not None and op not in self._ops:
+            pending.append(op)
+            op = op.prev
+        previous = self._ops[op] if op is not None else -1
+        for op in reversed(pending):
+            other = self.op(op.other.head) if op.other is not None else -1
+            parts = (op.name, op.detail, op.location, previous, other, self._all(op.args, 1),
+                     tuple((name, self.of(arg, 1)) for name, arg in op.kwargs))
+            previous = self._ops[op] = self._intern(parts)
+        return previous
+
+    def column(self, column: ColumnV, depth: int) -> int:
+        known = self._columns.get(column)
+        if known is None:
+            parts = (column.kind, column.name, column.location, self._all(column.args, depth))
+            known = self._columns[column] = self._intern(parts)
+        return known
+
+    def _all(self, values, depth: int) -> tuple:
+        return tuple(self.of(value, depth + 1) for value in values)
+
+    def _intern(self, parts: tuple) -> int:
+        number = self._interned.get(parts)
+        if number is None:
+            number = self._interned[parts] = len(self._interned)
+        return number

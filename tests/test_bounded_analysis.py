@@ -1,0 +1,200 @@
+"""The analysis costs what the code's size says, never what its shape says, and gives the same
+report every time: brakes per function and per root, memo keys from content, results that do
+not depend on the order files are found in or on the number of workers."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import REPO_ROOT, findings_by_place, run_cli, write_project
+
+from sparklint import engine
+from sparklint.graph import interp
+from sparklint.project import discover, load_modules
+from sparklint.settings import Settings
+
+FIXTURES = sorted(path for path in (REPO_ROOT / "fixtures").iterdir() if path.is_dir())
+
+
+def report(project: Path, *args: str, output_format: str = "json") -> str:
+    run = run_cli("check", str(project), "--output-format", output_format, "--exit-zero", "--no-cache", *args)
+    assert run.exit_code == 0, run.stderr
+    return run.stdout
+
+
+def without_seconds(text: str) -> dict:
+    document = json.loads(text)
+    document["summary"].pop("seconds")
+    return document
+
+
+def doubling_calls(depth: int) -> str:
+    """Every level calls the level below twice with different DataFrames: 2**depth calling
+    contexts for `level_0` when every call is followed in context."""
+    lines = ["def level_0(df):", "    return df.select('a')", ""]
+    for level in range(1, depth + 1):
+        lines += [
+            f"def level_{level}(df):",
+            f"    return level_{level - 1}(df.filter('x')).union(level_{level - 1}(df.filter('y')))",
+            "",
+        ]
+    lines += [
+        "def main(spark):",
+        f"    level_{depth}(spark.read.parquet('s3://in')).coalesce(1).write.parquet('s3://out')  # expect: SPK001",
+        "",
+        "if __name__ == '__main__':",
+        "    main(None)",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def test_calls_that_double_at_every_level_are_bounded_and_said(tmp_path: Path) -> None:
+    project = write_project(tmp_path / "p", {"job.py": doubling_calls(24)})
+    settings = Settings(use_cache=False)
+    modules, _ = load_modules(discover(project, settings), project, settings)
+    analysis = engine.analyse(modules, settings)
+    budget = interp.CONTEXTS_PER_FUNCTION + interp.CONTEXTS_PER_CALL_SITE * 2
+    assert analysis.evaluations <= 26 * budget  # 2**24 contexts without the brakes
+    assert analysis.notes and all(
+        re.fullmatch(r"job\.py: level_\d+\(\) was called in more than 16 distinct contexts; .*", note)
+        for note in analysis.notes
+    )
+    # The write at the top is still found: the brake costs precision below it, not the finding.
+    assert [(f.rule, f.location.line) for f in analysis.findings] == [("SPK001", 3 * 24 + 5)]
+
+
+def test_notes_reach_the_json_report_and_stderr(tmp_path: Path) -> None:
+    project = write_project(tmp_path / "p", {"job.py": doubling_calls(20)})
+    document = json.loads(report(project))
+    assert len(document["notes"]) > 10
+    run = run_cli("check", str(project), "--no-cache", "--exit-zero")
+    notes = [line for line in run.stderr.splitlines() if line.startswith("sparklint: note:")]
+    assert notes[0].startswith("sparklint: note: job.py: level_")
+    assert notes[-1] == f"sparklint: note: and {len(document['notes']) - 10} more places (`--output-format json` lists all)"
+
+
+def test_a_shared_writer_is_followed_from_every_job(tmp_path: Path) -> None:
+    """The story's shape in a mono-repo: every job narrows its data before one shared writer."""
+    jobs = 60
+    files = {
+        "lake/__init__.py": "",
+        "lake/tables.py": """
+            def write_table(df, table):
+                df.sortWithinPartitions("day").writeTo(table).overwritePartitions()
+        """,
+        "jobs/__init__.py": "",
+    }
+    for number in range(jobs):
+        files[f"jobs/job_{number}.py"] = f"""
+            from lake.tables import write_table
+
+            def main(spark):
+                events = spark.read.table("raw.events_{number}")
+                write_table(events.coalesce(2), "lake.daily_{number}")
+        """
+    project = write_project(tmp_path / "p", files)
+    document = json.loads(report(project))
+    found = findings_by_place(document)
+    assert {(path, line) for rule, path, line in found if rule == "SPK001"} == {
+        (f"jobs/job_{number}.py", 5) for number in range(jobs)
+    }
+    assert document["notes"] == []
+
+
+def test_a_memoised_method_still_sets_fields_on_each_instance(tmp_path: Path) -> None:
+    """Two instances call the same method with equal arguments: the second call is reused from
+    the first, and must still assign `self.keyed` on its own instance, which only the second
+    instance goes on to group by."""
+    project = write_project(tmp_path / "p", {
+        "keyed.py": """
+            from pyspark.sql import functions as F
+
+
+            class Keyed:
+                def prepare(self, df):
+                    self.keyed = df.withColumn("k", F.coalesce(F.col("uid"), F.lit("anonymous")))
+
+                def daily(self):
+                    return self.keyed.groupBy("k").count()  # expect: SPK003
+
+                def hourly(self):
+                    return self.keyed.groupBy("k", "hour").count()  # expect: SPK003
+        """,
+        "job.py": """
+            from keyed import Keyed
+
+            def main(spark):
+                df = spark.read.table("raw.events")
+                first = Keyed()
+                first.prepare(df)
+                first.daily()
+                second = Keyed()
+                second.prepare(df)
+                second.hourly()
+        """,
+    })
+    found = findings_by_place(json.loads(report(project)))
+    assert set(found) == {("SPK003", "keyed.py", 9), ("SPK003", "keyed.py", 12)}
+
+
+def test_the_same_project_gives_the_same_reports_byte_for_byte(tmp_path: Path) -> None:
+    for fixture in FIXTURES:
+        first = report(fixture, output_format="sarif")
+        assert report(fixture, output_format="sarif") == first, fixture.name
+        assert without_seconds(report(fixture)) == without_seconds(report(fixture)), fixture.name
+
+
+@pytest.fixture(scope="module")
+def generated_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A mixed Python and Scala mono-repo large enough to be lowered by worker processes."""
+    out = tmp_path_factory.mktemp("generated") / "mixed"
+    subprocess.run(
+        [sys.executable, str(REPO_ROOT / "benchmarks" / "generate_project.py"), "--lines", "12000",
+         "--language", "both", "--out", str(out)],
+        check=True, capture_output=True,
+    )
+    return out
+
+
+def test_order_of_discovery_and_number_of_workers_change_nothing(generated_project: Path, monkeypatch) -> None:
+    def run(jobs: int, shuffle_seed: int | None) -> str:
+        settings = Settings(use_cache=False, jobs=jobs)
+        if shuffle_seed is not None:
+            real_discover = engine.discover
+
+            def shuffled(root, settings):
+                files = real_discover(root, settings)
+                random.Random(shuffle_seed).shuffle(files)
+                return files
+
+            monkeypatch.setattr(engine, "discover", shuffled)
+        result = engine.run_check([generated_project], settings)
+        monkeypatch.undo()
+        from sparklint.report import json as json_report
+
+        document = json_report.document(result)
+        document["summary"].pop("seconds")
+        return json.dumps(document, sort_keys=True)
+
+    baseline = run(jobs=1, shuffle_seed=None)
+    assert json.loads(baseline)["summary"]["findings"] > 0
+    assert len(list(generated_project.rglob("*.py"))) >= 48  # enough files for worker processes
+    assert run(jobs=2, shuffle_seed=None) == baseline
+    assert run(jobs=1, shuffle_seed=1) == baseline
+    assert run(jobs=2, shuffle_seed=2) == baseline
+
+
+def test_timings_name_the_slowest_files_and_roots(tmp_path: Path) -> None:
+    project = write_project(tmp_path / "p", {"job.py": doubling_calls(6)})
+    run = run_cli("check", str(project), "--no-cache", "--exit-zero", "--timings")
+    assert "timings: lowering " in run.stderr
+    assert "slowest files (lowering + analysis):" in run.stderr
+    assert " job.py (" in run.stderr
+    assert "slowest analysis roots:" in run.stderr
+    assert " job.py main()" in run.stderr or " job.py the `__main__` block" in run.stderr
