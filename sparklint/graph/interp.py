@@ -59,6 +59,7 @@ class Interpreter:
         self._objects: dict[str, InstanceV] = {}
         self._object_fields_in_progress: set[tuple[str, str]] = set()
         self._memo: dict[tuple, CallResult] = {}
+        self._constructed: dict[tuple, dict[str, Value]] = {}  # constructor context -> the fields it built
         self._in_progress: set[tuple] = set()
         self._quiet = 0  # >0 while evaluating module globals for constants: no events
         self._relative_cache: dict[tuple[str, str], Symbol | None] = {}
@@ -167,7 +168,13 @@ class Interpreter:
             return
         owner, _, attribute = target.partition(".")
         if owner == scope.self_name and isinstance(scope.self_value, InstanceV) and "." not in attribute:
-            scope.self_value.fields[attribute] = value
+            fields = scope.self_value.fields
+            previous = fields.get(attribute)
+            if isinstance(value, ConstV) and isinstance(previous, ConstV) and previous != value:
+                # A field that takes one constant after another (a counter, a state flag) is
+                # widened to unknown: otherwise each new value is a new calling context.
+                value = UNKNOWN
+            fields[attribute] = value
 
     # ------------------------------------------------------------ expressions
 
@@ -606,13 +613,38 @@ class Interpreter:
             if apply is not None and apply.kind == "function":
                 return self.call_function(apply, args, kwargs, self.object_instance(qualname), scope, call)
             return UNKNOWN
+        keys = self._keys
+        key = ("<new>", qualname, tuple(keys.of(a) for a in args), tuple((k, keys.of(v)) for k, v in kwargs))
+        built = self._constructed.get(key)
+        if built is not None:  # the same constructor arguments build the same fields
+            return InstanceV(qualname, dict(built))
+        if key in self._in_progress or not self._may_construct(qualname, klass, symbol.module):
+            return InstanceV(qualname)  # built while building itself, or too often: fields unknown
         instance = InstanceV(qualname)
         self_name = "this" if symbol.module.language == "scala" else "self"
         init_scope = Scope(symbol.module, f"{klass.name}()", self_name=self_name, self_value=instance, stack=scope.stack)
-        self.bind_params(klass.init_params, args, kwargs, init_scope, symbol.module, instance)
-        for field_name, expr in klass.fields:
-            instance.fields[field_name] = self.eval(expr, init_scope)
+        self._in_progress.add(key)
+        self.evaluations += 1
+        self._root_evaluations += 1
+        self._contexts[key[0] + qualname] = self._contexts.get(key[0] + qualname, 0) + 1
+        try:
+            self.bind_params(klass.init_params, args, kwargs, init_scope, symbol.module, instance)
+            for field_name, expr in klass.fields:
+                instance.fields[field_name] = self.eval(expr, init_scope)
+        finally:
+            self._in_progress.discard(key)
+        self._constructed[key] = dict(instance.fields)
         return instance
+
+    def _may_construct(self, qualname: str, klass: m.Class, module: m.Module) -> bool:
+        allowed = CONTEXTS_PER_FUNCTION + CONTEXTS_PER_CALL_SITE * self.index.call_sites.get(klass.name, 0)
+        if self._contexts.get("<new>" + qualname, 0) >= allowed:
+            self.note_degraded(module.path, f"{klass.name}(...)", f"built from more than {allowed} distinct arguments")
+            return False
+        if self._root_evaluations >= MAX_ROOT_EVALUATIONS:
+            self.note_degraded(module.path, f"{klass.name}(...)", f"reached through more than {MAX_ROOT_EVALUATIONS} calls from one root")
+            return False
+        return True
 
     def bind_params(self, params, args, kwargs, scope: Scope, module: m.Module, self_value: Value | None) -> None:
         keyword = dict(kwargs)
