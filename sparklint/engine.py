@@ -8,7 +8,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Iterator, Mapping, Sequence
 
 from sparklint import model as m
 from sparklint.checks import CHECKS
@@ -22,8 +22,9 @@ from sparklint.graph.index import ProjectIndex
 from sparklint.graph.interp import Interpreter, code_label
 from sparklint.graph.roots import analysis_roots
 from sparklint.graph.values import ColumnV, str_of
+from sparklint.incremental import ResultStore, StoredResult, project_key
 from sparklint.frontends import SOURCE_SUFFIXES
-from sparklint.project import SourceFile, discover, find_root, load_modules
+from sparklint.project import SourceFile, cache_directory, discover, find_root, load_modules
 from sparklint.rules import PARSE_ERROR, UNUSED_NOQA, runtime_rules
 from sparklint.settings import Settings
 
@@ -32,9 +33,13 @@ SPARKLINT_CODE = re.compile(r"SPK\d{3}")
 MAX_TIMED_ROOTS = 50
 
 
-def run_check(paths: Sequence[str | Path], settings: Settings, progress: Progress | None = None) -> CheckResult:
+def run_check(paths: Sequence[str | Path], settings: Settings, progress: Progress | None = None,
+              overlays: Mapping[str | Path, str | bytes] | None = None) -> CheckResult:
+    """Check the project of `paths`. `overlays` are unsaved contents (an editor's buffers) by
+    path, absolute or relative to the project root: they are checked instead of what is on disk,
+    and a path that is not on disk yet is checked too."""
     with paused_garbage_collection():
-        return _run_check(paths, settings, progress)
+        return _run_check(paths, settings, progress, overlays or {})
 
 
 @contextmanager
@@ -51,7 +56,8 @@ def paused_garbage_collection() -> Iterator[None]:
             gc.enable()
 
 
-def _run_check(paths: Sequence[str | Path], settings: Settings, progress: Progress | None) -> CheckResult:
+def _run_check(paths: Sequence[str | Path], settings: Settings, progress: Progress | None,
+               overlays: Mapping[str | Path, str | bytes]) -> CheckResult:
     started = time.perf_counter()
     requested = [Path(p).resolve() for p in (paths or ["."])]
     warnings: list[str] = []
@@ -61,15 +67,18 @@ def _run_check(paths: Sequence[str | Path], settings: Settings, progress: Progre
     root = find_root([p for p in requested if p.exists()] or [Path.cwd()], settings.root)
     files = discover(root, settings)
     files = _with_requested_files(files, requested, root)
+    unsaved = _relative_overlays(overlays, root)
+    files = files + [SourceFile(root / rel, rel) for rel in sorted(set(unsaved) - {source.rel for source in files})]
     if progress:
         progress(f"parsing {len(files)} files")
     lowering_started = time.perf_counter()
-    modules, read_warnings = load_modules(files, root, settings)
+    modules, read_warnings = load_modules(files, root, settings, unsaved)
     lowering_seconds = time.perf_counter() - lowering_started
     warnings.extend(read_warnings)
     if progress:
         progress(f"analysing {len(modules)} modules")
-    analysis = analyse(modules, settings, collect_operations=bool(settings.profiles))
+    store = ResultStore(cache_directory(root, settings), _settings_key(settings, bool(settings.profiles))) if settings.use_cache else None
+    analysis = analyse(modules, settings, collect_operations=bool(settings.profiles), store=store)
     findings = apply_suppressions(analysis.findings, modules, settings)
     findings = [f for f in findings if _touches(f, requested, root)]
     findings.sort(key=Finding.sort_key)
@@ -101,7 +110,24 @@ def run_timings(modules: list[m.Module], analysis: "Analysis", lowering_seconds:
         for module in modules
     )
     phases = (("lowering", lowering_seconds), ("analysis", analysis.seconds), ("total", total_seconds))
-    return Timings(phases, files, tuple(sorted(analysis.roots, key=lambda root: -root.seconds)[:MAX_TIMED_ROOTS]))
+    slowest = tuple(sorted(analysis.roots, key=lambda root: -root.seconds)[:MAX_TIMED_ROOTS])
+    lowered = sum(1 for module in modules if not module.extra.get("cached"))
+    return Timings(phases, files, slowest, lowered, analysis.reused)
+
+
+def _relative_overlays(overlays: Mapping[str | Path, str | bytes], root: Path) -> dict[str, bytes]:
+    out: dict[str, bytes] = {}
+    for path, text in overlays.items():
+        candidate = Path(path)
+        if candidate.is_absolute():
+            try:
+                candidate = candidate.resolve().relative_to(root)
+            except ValueError:
+                continue  # outside the project: not part of this check
+        rel = candidate.as_posix()
+        if rel.endswith(SOURCE_SUFFIXES):
+            out[rel] = text.encode("utf-8", "surrogateescape") if isinstance(text, str) else text
+    return out
 
 
 def _with_requested_files(files, requested: list[Path], root: Path):
@@ -127,12 +153,20 @@ class Analysis:
     roots: tuple[RootTiming, ...]
     seconds: float
     evaluations: int  # (function, calling context) pairs analysed
+    reused: bool = False  # taken from the last run: no file and no setting changed
 
 
-def analyse(modules: list[m.Module], settings: Settings, collect_operations: bool = True) -> Analysis:
-    """Findings of the enabled rules, and (for run-profile matching) every Spark operation seen."""
+def analyse(modules: list[m.Module], settings: Settings, collect_operations: bool = True,
+            store: ResultStore | None = None) -> Analysis:
+    """Findings of the enabled rules, and (for run-profile matching) every Spark operation seen.
+    With a `store`, the last result is reused when no file and no setting changed since."""
     started = time.perf_counter()
     modules = sorted(modules, key=lambda module: module.path)  # the same results whatever the discovery order
+    key = project_key(modules, _settings_key(settings, collect_operations)) if store is not None else None
+    stored = store.load(key) if store is not None and key is not None else None
+    if stored is not None:
+        return Analysis(list(stored.findings), list(stored.operations), stored.notes, (),
+                        time.perf_counter() - started, 0, reused=True)
     index = ProjectIndex.build(modules)
     context = CheckContext(settings)
     enabled = [check for check in CHECKS if settings.rule_enabled(check.RULE.code)]
@@ -160,7 +194,7 @@ def analyse(modules: list[m.Module], settings: Settings, collect_operations: boo
                 else:
                     interpreter.run_function(target)
             except RecursionError:
-                # an expression nested deeper than even the big stack allows: skip this root
+                # an expression nested deeper than even the big stack allows: the rest of this root is skipped
                 interpreter.note_degraded(*_root_place(kind, target), "nested too deeply to follow")
             path, label = _root_place(kind, target)
             roots.append(RootTiming(path, label, time.perf_counter() - root_started))
@@ -173,8 +207,17 @@ def analyse(modules: list[m.Module], settings: Settings, collect_operations: boo
                 findings.setdefault((finding.rule, finding.location), finding)
     notes = tuple(f"{path}: {what} was {why}; findings through it may be missing"
                   for (path, what), why in sorted(interpreter.degraded.items()))
+    if store is not None and key is not None:
+        store.save(StoredResult(key, tuple(findings.values()), tuple(operations.values()), notes))
     return Analysis(list(findings.values()), list(operations.values()), notes, tuple(roots),
                     time.perf_counter() - started, interpreter.evaluations)
+
+
+def _settings_key(settings: Settings, collect_operations: bool) -> str:
+    """What of the settings a root's outcome depends on."""
+    enabled = sorted(check.RULE.code for check in CHECKS if settings.rule_enabled(check.RULE.code))
+    options = sorted((code, sorted(values.items())) for code, values in settings.rule_options.items())
+    return repr((enabled, options, collect_operations))
 
 
 def _root_place(kind: str, target) -> tuple[str, str]:

@@ -118,6 +118,8 @@ class Timings:
     phases: tuple[tuple[str, float], ...]
     files: tuple[FileTiming, ...]
     slowest_roots: tuple[RootTiming, ...]
+    lowered_files: int = 0  # files lowered in this run; the others came from the cache
+    analysis_reused: bool = False  # the last run's analysis, since no file and no setting changed
 
 
 @dataclass(frozen=True, slots=True)

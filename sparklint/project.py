@@ -8,12 +8,14 @@ import gc
 import hashlib
 import os
 import pickle
+import stat
+import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Mapping
 
 from sparklint import __version__
 from sparklint import model as m
@@ -23,7 +25,8 @@ from sparklint.settings import Settings
 
 ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", "build.sbt", "pom.xml", "build.gradle", ".git")
 MAX_FILE_BYTES = 8 * 1024 * 1024
-CACHE_FORMAT = 4  # bump when the model's pickled shape changes
+CACHE_FORMAT = 5  # bump when the model's pickled shape changes
+MIN_KEPT_UNUSED = 1000  # cache entries of files this run did not see that are always kept
 PARALLEL_THRESHOLD = 48
 
 
@@ -69,19 +72,32 @@ def discover(root: Path, settings: Settings) -> list[SourceFile]:
     return found
 
 
-def _lower_file(source: SourceFile) -> m.Module:
-    data = source.path.read_bytes()
+@dataclass(frozen=True, slots=True)
+class SourceText:
+    """A file's bytes as this run sees them (from disk, or an editor's unsaved buffer)."""
+
+    source: SourceFile
+    data: bytes
+    digest: str  # of the path and the bytes: what the lowered module depends on
+
+
+def _lower(text: SourceText) -> m.Module:
     started = time.perf_counter()
-    module = lower(source.rel, data)
+    module = lower(text.source.rel, text.data)
     module.extra["lower_seconds"] = time.perf_counter() - started
+    module.extra["cached"] = False
+    module.extra["digest"] = text.digest
     return module
 
 
 class ModuleCache:
-    """Lowered modules on disk, keyed by path, size, mtime and sparklint's version."""
+    """Lowered modules on disk, keyed by a hash of the file's path and contents (never by its
+    mtime: a checkout or a formatter that rewrites the same bytes keeps its entries), and kept
+    from growing without end."""
 
     def __init__(self, directory: Path | None) -> None:
         self.directory = directory
+        self.used: set[str] = set()
         if directory is not None:
             try:
                 directory.mkdir(parents=True, exist_ok=True)
@@ -91,83 +107,124 @@ class ModuleCache:
             except OSError:
                 self.directory = None
 
-    def _entry(self, source: SourceFile) -> Path | None:
+    def _entry(self, text: SourceText) -> Path | None:
         if self.directory is None:
             return None
-        try:
-            stat = source.path.stat()
-        except OSError:
-            return None
-        key = f"{source.rel}\0{stat.st_size}\0{stat.st_mtime_ns}\0{__version__}\0{CACHE_FORMAT}"
-        return self.directory / (hashlib.sha1(key.encode()).hexdigest() + ".pickle")
+        self.used.add(text.digest)
+        return self.directory / f"{text.digest}.pickle"
 
-    def get(self, source: SourceFile) -> m.Module | None:
-        entry = self._entry(source)
+    def get(self, text: SourceText) -> m.Module | None:
+        entry = self._entry(text)
         if entry is None:
             return None
         try:
             with entry.open("rb") as handle:
-                return pickle.load(handle)
-        except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError):
+                module = pickle.load(handle)
+        except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError, ValueError):
             return None
+        return module if isinstance(module, m.Module) and module.path == text.source.rel else None
 
-    def put(self, source: SourceFile, module: m.Module) -> None:
-        entry = self._entry(source)
+    def put(self, text: SourceText, module: m.Module) -> None:
+        entry = self._entry(text)
         if entry is None:
             return
+        temporary: str | None = None
         try:
-            temporary = entry.with_suffix(".tmp")
-            with temporary.open("wb") as handle:
-                pickle.dump(module, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            temporary.replace(entry)
+            handle, temporary = tempfile.mkstemp(dir=entry.parent, prefix=".", suffix=".tmp")
+            with os.fdopen(handle, "wb") as out:
+                pickle.dump(module, out, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(temporary, entry)
         except (OSError, pickle.PickleError, RecursionError):
+            if temporary is not None:
+                Path(temporary).unlink(missing_ok=True)
+
+    def prune(self) -> None:
+        """Drop the entries this run did not use once they outnumber the ones it did, oldest
+        first, so the cache stays about the size of the project (other branches' files keep
+        their entries for a while)."""
+        if self.directory is None:
+            return
+        try:
+            entries = [entry for entry in self.directory.iterdir() if entry.suffix == ".pickle"]
+            unused = [entry for entry in entries if entry.stem not in self.used]
+            excess = len(unused) - max(len(self.used), MIN_KEPT_UNUSED)
+            if excess <= 0:
+                return
+            unused.sort(key=lambda entry: entry.stat().st_mtime)
+            for entry in unused[:excess]:
+                entry.unlink(missing_ok=True)
+        except OSError:
             pass
 
 
-def load_modules(files: list[SourceFile], root: Path, settings: Settings) -> tuple[list[m.Module], list[str]]:
-    """Every file lowered into the model, plus warnings for files that could not be read."""
-    cache_dir = None
-    if settings.use_cache:
-        cache_dir = (settings.cache_dir or root / ".sparklint_cache") / f"modules-{__version__}"
-    cache = ModuleCache(cache_dir)
+def cache_directory(root: Path, settings: Settings) -> Path:
+    return settings.cache_dir or root / ".sparklint_cache"
+
+
+def read_source(source: SourceFile, overlays: Mapping[str, bytes]) -> SourceText | str:
+    """The file's bytes, or why they cannot be read (one line)."""
+    data = overlays.get(source.rel)
+    if data is None:
+        try:
+            status = source.path.stat()
+        except OSError as error:
+            return f"{source.rel}: cannot read ({error.strerror})"
+        if not stat.S_ISREG(status.st_mode):
+            return f"{source.rel}: skipped, not a regular file"
+        if status.st_size > MAX_FILE_BYTES:
+            return (f"{source.rel}: skipped, {status.st_size // 1024 // 1024} MiB is over the "
+                    f"{MAX_FILE_BYTES // 1024 // 1024} MiB limit for one file")
+        try:
+            data = source.path.read_bytes()
+        except OSError as error:
+            return f"{source.rel}: cannot read ({error.strerror})"
+    key = hashlib.blake2b(digest_size=16)
+    key.update(f"{source.rel}\0{CACHE_FORMAT}\0".encode())
+    key.update(data)
+    return SourceText(source, data, key.hexdigest())
+
+
+def load_modules(files: list[SourceFile], root: Path, settings: Settings,
+                 overlays: Mapping[str, bytes] | None = None) -> tuple[list[m.Module], list[str]]:
+    """Every file lowered into the model, plus warnings for files that could not be read.
+    `overlays` maps paths relative to the root to contents that replace what is on disk."""
+    cache = ModuleCache(cache_directory(root, settings) / f"modules-{__version__}" if settings.use_cache else None)
     modules: dict[str, m.Module] = {}
     warnings: list[str] = []
-    pending: list[SourceFile] = []
+    pending: list[SourceText] = []
     for source in files:
-        try:
-            size = source.path.stat().st_size
-        except OSError as error:
-            warnings.append(f"{source.rel}: cannot read ({error.strerror})")
+        text = read_source(source, overlays or {})
+        if isinstance(text, str):
+            warnings.append(text)
             continue
-        if size > MAX_FILE_BYTES:
-            warnings.append(f"{source.rel}: skipped, {size // 1024 // 1024} MiB is over the {MAX_FILE_BYTES // 1024 // 1024} MiB limit for one file")
-            continue
-        cached = cache.get(source)
+        cached = cache.get(text)
         if cached is not None:
             cached.extra["lower_seconds"] = 0.0  # read from the cache, not lowered
+            cached.extra["cached"] = True
+            cached.extra["digest"] = text.digest
             modules[source.rel] = cached
         else:
-            pending.append(source)
-    for source, module in zip(pending, _lower_all(pending, settings, warnings)):
+            pending.append(text)
+    for text, module in zip(pending, _lower_all(pending, settings)):
         if module is not None:
-            modules[source.rel] = module
-            cache.put(source, module)
+            modules[text.source.rel] = module
+            cache.put(text, module)
+    cache.prune()
     return [modules[source.rel] for source in files if source.rel in modules], warnings
 
 
-def _lower_all(pending: list[SourceFile], settings: Settings, warnings: list[str]) -> list[m.Module | None]:
+def _lower_all(pending: list[SourceText], settings: Settings) -> list[m.Module | None]:
     jobs = settings.jobs or os.cpu_count() or 1
     if jobs > 1 and len(pending) >= PARALLEL_THRESHOLD:
         batches = [pending[i::jobs * 4] for i in range(jobs * 4)]
         try:
             with ProcessPoolExecutor(max_workers=jobs) as pool:
-                results = list(pool.map(_lower_batch_safe, batches))
-            by_rel = {module.path: module for batch in results for module in batch if module is not None}
-            return [by_rel.get(source.rel) for source in pending]
+                results = list(pool.map(_lower_batch, batches))
+            by_rel = {module.path: module for batch in results for module in batch}
+            return [by_rel.get(text.source.rel) for text in pending]
         except (OSError, RuntimeError):
             pass  # no worker processes here (a sandbox, a frozen build): lower in this process
-    with collecting_libcst_garbage():
-        return run_deep(lambda: _lower_sequentially(pending, warnings))
+    return _lower_batch(pending)
 
 
 @contextmanager
@@ -186,27 +243,6 @@ def collecting_libcst_garbage() -> Iterator[None]:
             gc.disable()
 
 
-def _lower_sequentially(pending: list[SourceFile], warnings: list[str]) -> list[m.Module | None]:
-    out: list[m.Module | None] = []
-    for source in pending:
-        try:
-            out.append(_lower_file(source))
-        except OSError as error:
-            warnings.append(f"{source.rel}: cannot read ({error.strerror})")
-            out.append(None)
-    return out
-
-
-def _lower_batch_safe(batch: list[SourceFile]) -> list[m.Module | None]:
+def _lower_batch(batch: list[SourceText]) -> list[m.Module]:
     with collecting_libcst_garbage():
-        return run_deep(lambda: _lower_batch(batch))
-
-
-def _lower_batch(batch: list[SourceFile]) -> list[m.Module | None]:
-    out: list[m.Module | None] = []
-    for source in batch:
-        try:
-            out.append(_lower_file(source))
-        except OSError:
-            out.append(None)
-    return out
+        return run_deep(lambda: [_lower(text) for text in batch])

@@ -5,8 +5,10 @@ not depend on the order files are found in or on the number of workers."""
 from __future__ import annotations
 
 import json
+import os
 import random
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -198,3 +200,89 @@ def test_timings_name_the_slowest_files_and_roots(tmp_path: Path) -> None:
     assert " job.py (" in run.stderr
     assert "slowest analysis roots:" in run.stderr
     assert " job.py main()" in run.stderr or " job.py the `__main__` block" in run.stderr
+
+
+# ---------------------------------------------------------------- the cache
+
+
+def timings_of(project: Path, *args: str) -> tuple[str, str]:
+    run = run_cli("check", str(project), "--output-format", "json", "--exit-zero", "--timings", *args)
+    assert run.exit_code == 0, run.stderr
+    cache_line = next(line for line in run.stderr.splitlines() if line.startswith("cache: "))
+    document = json.loads(run.stdout)
+    document["summary"].pop("seconds")
+    return cache_line, json.dumps(document, sort_keys=True)
+
+
+def test_a_warm_run_reuses_everything_and_reports_the_same(tmp_path: Path) -> None:
+    project = tmp_path / "story"
+    shutil.copytree(REPO_ROOT / "fixtures" / "story_py", project, ignore=shutil.ignore_patterns(".sparklint_cache"))
+    cold_line, cold = timings_of(project)
+    assert cold_line.startswith("cache: lowered 16 of 16 files") and cold_line.endswith("analysis run anew")
+    warm_line, warm = timings_of(project)
+    assert warm_line == "cache: lowered 0 of 16 files (the rest read from the cache); analysis reused from the last run (no file or setting changed)"
+    assert warm == cold
+    # The cache is keyed by contents, not times: a checkout that rewrites the same bytes keeps it.
+    os.utime(project / "sitevisits" / "lake" / "iceberg.py", (1, 1))
+    assert timings_of(project) == (warm_line, cold)
+    assert timings_of(project, "--no-cache")[1] == cold
+
+
+def test_an_edit_is_lowered_again_and_analysed(tmp_path: Path) -> None:
+    project = tmp_path / "story"
+    shutil.copytree(REPO_ROOT / "fixtures" / "story_py", project, ignore=shutil.ignore_patterns(".sparklint_cache"))
+    timings_of(project)
+    iceberg = project / "sitevisits" / "lake" / "iceberg.py"
+    iceberg.write_text(iceberg.read_text().replace(".coalesce(WRITE_PARALLELISM)", ".coalesce(3)"))
+    line, report_text = timings_of(project)
+    assert line == "cache: lowered 1 of 16 files (the rest read from the cache); analysis run anew"
+    assert "`coalesce(3)`" in report_text
+    assert report_text == timings_of(project, "--no-cache")[1]
+
+
+def test_changed_settings_are_not_served_from_the_cache(tmp_path: Path) -> None:
+    project = tmp_path / "story"
+    shutil.copytree(REPO_ROOT / "fixtures" / "story_py", project, ignore=shutil.ignore_patterns(".sparklint_cache"))
+    timings_of(project)
+    line, selected = timings_of(project, "--select", "SPK002")
+    assert line.endswith("analysis run anew")
+    assert {finding["rule"] for finding in json.loads(selected)["findings"]} == {"SPK002"}
+
+
+def test_two_runs_sharing_a_cache_both_succeed(tmp_path: Path) -> None:
+    project = tmp_path / "story"
+    shutil.copytree(REPO_ROOT / "fixtures" / "story_py", project, ignore=shutil.ignore_patterns(".sparklint_cache"))
+    command = [sys.executable, "-m", "sparklint.cli", "check", str(project), "--output-format", "json", "--exit-zero"]
+    runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(4)]
+    outputs = [run.communicate(timeout=120) for run in runs]
+    assert all(run.returncode == 0 for run in runs), [err for _, err in outputs]
+    reports = {json.dumps({**json.loads(out), "summary": None}, sort_keys=True) for out, _ in outputs}
+    assert len(reports) == 1
+    assert not list((project / ".sparklint_cache").rglob("*.tmp"))
+
+
+def test_the_module_cache_stays_about_the_size_of_the_project(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr("sparklint.project.MIN_KEPT_UNUSED", 3)
+    project = write_project(tmp_path / "p", {"job.py": "x = 1\n"})
+    for version in range(10):
+        (project / "job.py").write_text(f"x = {version}\n")
+        run_cli("check", str(project), "--exit-zero")
+    entries = list((project / ".sparklint_cache").glob("modules-*/*.pickle"))
+    assert 1 <= len(entries) <= 1 + 3
+
+
+def test_unsaved_contents_are_checked_instead_of_the_files(tmp_path: Path) -> None:
+    project = write_project(tmp_path / "p", {
+        "job.py": """
+            def main(spark):
+                spark.read.table("raw.events").write.parquet("s3://out")
+        """,
+    })
+    edited = 'def main(spark):\n    spark.read.table("raw.events").coalesce(1).write.parquet("s3://out")\n'
+    new_file = 'def other(spark):\n    spark.read.table("raw.b").coalesce(1).write.parquet("s3://b")\n'
+    settings = Settings()
+    result = engine.run_check([project], settings, overlays={project / "job.py": edited, "unsaved.py": new_file})
+    assert {(f.rule, f.location.path, f.location.line) for f in result.findings} == {
+        ("SPK001", "job.py", 2), ("SPK001", "unsaved.py", 2),
+    }
+    assert engine.run_check([project], settings).findings == ()  # the files on disk are unchanged

@@ -1,0 +1,78 @@
+"""Reusing the last analysis of a project when nothing it depends on changed.
+
+The analysis of a project is a function of its files' contents (each lowered module carries the
+digest of its path and bytes), of the settings that change what rules report, and of
+sparklint's version. The last result for one project and one set of settings is kept in one
+file, keyed by all of these; a run with the same key reports it again without analysing. The
+file is replaced atomically, so two runs sharing a cache never see half of one.
+
+After an edit every root is analysed again (only the edited files are lowered again, see
+project.py): the interpreter shares what it learns about a call between roots, so one root's
+findings can depend on what earlier roots analysed, and reusing single roots' results would not
+be exactly what a full run reports.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from sparklint import __version__
+from sparklint import model as m
+from sparklint.findings import Finding
+
+RESULT_FORMAT = 1  # bump when StoredResult's shape changes
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResult:
+    key: str
+    findings: tuple[Finding, ...]
+    operations: tuple[dict, ...]
+    notes: tuple[str, ...]
+
+
+def digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def project_key(modules: list[m.Module], settings_key: str) -> str | None:
+    """What a project's analysis depends on; None when a module's contents are not known."""
+    hasher = hashlib.blake2b(f"{settings_key}\0{__version__}\0{RESULT_FORMAT}\0".encode(), digest_size=16)
+    for module in sorted(modules, key=lambda module: module.path):
+        module_digest = module.extra.get("digest")
+        if not module_digest:
+            return None
+        hasher.update(f"{module.path}\0{module_digest}\0".encode())
+    return hasher.hexdigest()
+
+
+class ResultStore:
+    """The last analysis of one project with one set of settings."""
+
+    def __init__(self, directory: Path, settings_key: str) -> None:
+        self.path = directory / f"analysis-{digest(settings_key.encode())}.pickle"
+
+    def load(self, key: str) -> StoredResult | None:
+        try:
+            with self.path.open("rb") as handle:
+                stored = pickle.load(handle)
+        except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError, ValueError):
+            return None
+        return stored if isinstance(stored, StoredResult) and stored.key == key else None
+
+    def save(self, result: StoredResult) -> None:
+        temporary: str | None = None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".analysis-", suffix=".tmp")
+            with os.fdopen(handle, "wb") as out:
+                pickle.dump(result, out, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(temporary, self.path)
+        except (OSError, pickle.PickleError, RecursionError):
+            if temporary is not None:
+                Path(temporary).unlink(missing_ok=True)  # costs the next run time, never this run's result
