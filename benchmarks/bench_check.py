@@ -57,6 +57,7 @@ class Run:
     by_rule: dict[str, int]
     lines_reported: int  # summary.lines_checked as sparklint reports it
     reported_locations: tuple[tuple[str, str, int], ...]
+    slowest_files: tuple[tuple[str, float], ...] = ()  # (path, lowering + analysis s) from --timings
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +145,7 @@ class TreeSampler(threading.Thread):
 
 
 def run_check(command: list[str], directory: Path, mode: str, timeout: float) -> Run:
-    arguments = [*command, "check", "--output-format", "json", "--exit-zero", "--quiet"]
+    arguments = [*command, "check", "--output-format", "json", "--exit-zero", "--quiet", "--timings"]
     if mode == "cold":
         arguments.append("--no-cache")
     arguments.append(str(directory))
@@ -179,7 +180,22 @@ def run_check(command: list[str], directory: Path, mode: str, timeout: float) ->
         reported_locations=tuple(
             (finding["rule"], finding["location"]["path"], int(finding["location"]["line"])) for finding in findings
         ),
+        slowest_files=slowest_files(errors.decode(errors="replace")),
     )
+
+
+def slowest_files(timings: str) -> tuple[tuple[str, float], ...]:
+    """The `slowest files` rows that `--timings` prints: `  1.93s  path (N lines: ...)`."""
+    rows, inside = [], False
+    for line in timings.splitlines():
+        if line.startswith("slowest files"):
+            inside = True
+        elif inside and line.startswith("  ") and "s  " in line:
+            seconds, _, rest = line.strip().partition("s  ")
+            rows.append((rest.rsplit(" (", 1)[0], float(seconds)))
+        elif inside:
+            break
+    return tuple(rows)
 
 
 def wait_with_timeout(process: subprocess.Popen, timeout: float) -> tuple[int, resource.struct_rusage]:
@@ -204,6 +220,87 @@ def parse_report(output: bytes, mode: str) -> dict:
     if not isinstance(document, dict):
         raise BenchError(f"the {mode} run printed JSON that is not a report object")
     return document
+
+
+# ---------------------------------------------------------------- the parsers' own time
+
+
+@dataclass(frozen=True, slots=True)
+class ParseBaseline:
+    totals: dict[str, float]  # language -> seconds the parser alone takes for every file
+    files: dict[str, float]  # path relative to the directory -> seconds
+
+
+def parse_baseline(directory: Path) -> ParseBaseline:
+    """What libcst and tree-sitter-scala take to parse the same files, in this process, one
+    after the other: the yardstick for sparklint's own time."""
+    import libcst
+    import tree_sitter
+    import tree_sitter_scala
+
+    scala = tree_sitter.Parser(tree_sitter.Language(tree_sitter_scala.language()))
+    totals = {"python": 0.0, "scala": 0.0}
+    files: dict[str, float] = {}
+    for path in source_files(directory):
+        data = path.read_bytes()
+        started = time.perf_counter()
+        try:
+            if path.suffix == ".py":
+                libcst.parse_module(data)
+            else:
+                scala.parse(data)
+        except Exception:  # a file libcst cannot parse still took the time it took
+            pass
+        seconds = time.perf_counter() - started
+        totals["python" if path.suffix == ".py" else "scala"] += seconds
+        files[path.relative_to(directory).as_posix()] = seconds
+    return ParseBaseline(totals, files)
+
+
+def source_files(directory: Path) -> list[Path]:
+    found = []
+    for folder, dirnames, filenames in os.walk(directory):
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIPPED_DIRS and not d.startswith("."))
+        found += [Path(folder) / name for name in sorted(filenames) if name.endswith(SOURCE_SUFFIXES)]
+    return found
+
+
+# ---------------------------------------------------------------- edits for warm runs
+
+
+def most_imported_file(directory: Path) -> Path:
+    """The source file whose stem the project's import lines name most often."""
+    files = source_files(directory)
+    counts = {path: 0 for path in files}
+    by_stem: dict[str, list[Path]] = {}
+    for path in files:
+        by_stem.setdefault(path.stem, []).append(path)
+    for path in files:
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            if line.lstrip().startswith(("import ", "from ")):
+                for word in line.replace(",", " ").replace(".", " ").replace("{", " ").replace("}", " ").split():
+                    for target in by_stem.get(word, ()):
+                        counts[target] += 1
+    return max(files, key=lambda path: (counts[path], path.stat().st_size))
+
+
+def add_comment(data: bytes, suffix: str) -> bytes:
+    marker = b"#" if suffix == ".py" else b"//"
+    return data.rstrip(b"\n") + b"\n" + marker + b" edited by bench_check.py\n"
+
+
+def change_a_body(data: bytes, suffix: str) -> bytes:
+    """One statement more at the top of the first function body (positions below it move)."""
+    lines = data.split(b"\n")
+    for number, line in enumerate(lines):
+        stripped = line.strip()
+        if suffix == ".py" and stripped.startswith(b"def ") and stripped.endswith(b":"):
+            indent = line[: len(line) - len(line.lstrip())] + b"    "
+            return b"\n".join(lines[: number + 1] + [indent + b"_bench_edit = 1"] + lines[number + 1:])
+        if suffix == ".scala" and stripped.startswith(b"def ") and stripped.endswith(b"{"):
+            indent = line[: len(line) - len(line.lstrip())] + b"  "
+            return b"\n".join(lines[: number + 1] + [indent + b"val benchEdit = 1"] + lines[number + 1:])
+    return add_comment(data, suffix)
 
 
 # ---------------------------------------------------------------- summarising
@@ -277,6 +374,7 @@ def bench(directory: Path, repeat: int, cold_only: bool, timeout: float, sparkli
     files, lines = count_source_lines(directory)
     if files == 0:
         raise BenchError(f"{directory} holds no .py or .scala files")
+    parse = parse_baseline(directory)
     cold = [run_check(command, directory, "cold", timeout) for _ in range(repeat)]
     summaries = [summarise("cold", cold, lines)]
     runs = list(cold)
@@ -288,6 +386,15 @@ def bench(directory: Path, repeat: int, cold_only: bool, timeout: float, sparkli
         warm = [run_check(command, directory, "warm", timeout) for _ in range(repeat)]
         summaries += [summarise("fill", [fill], lines), summarise("warm", warm, lines)]
         runs += [fill, *warm]
+        target = most_imported_file(directory)
+        for mode, edit in (("warm-comment", add_comment), ("warm-body", change_a_body)):
+            original = target.read_bytes()
+            try:
+                target.write_bytes(edit(original, target.suffix))
+                edited = run_check(command, directory, mode, timeout)
+            finally:
+                target.write_bytes(original)
+            summaries.append(summarise(mode, [edited], lines))
     counts = {(run.findings, tuple(sorted(run.by_rule.items()))) for run in runs}
     return {
         "directory": str(directory),
@@ -299,6 +406,13 @@ def bench(directory: Path, repeat: int, cold_only: bool, timeout: float, sparkli
         "findings_agree_across_runs": len(counts) == 1,
         "planted": planted_recall(directory, cold[-1]),
         "summaries": [asdict(summary) for summary in summaries],
+        "parse_seconds": {language: round(seconds, 3) for language, seconds in parse.totals.items()},
+        "cold_over_parse": round(min(run.seconds for run in cold) / max(sum(parse.totals.values()), 1e-9), 2),
+        "slowest_files": [
+            {"path": path, "seconds": seconds, "parse_seconds": round(parse.files.get(path, 0.0), 4),
+             "over_parse": round(seconds / parse.files[path], 1) if parse.files.get(path) else None}
+            for path, seconds in cold[-1].slowest_files
+        ],
         "runs": [{key: value for key, value in asdict(run).items() if key != "reported_locations"} for run in runs],
     }
 
@@ -319,6 +433,11 @@ def main(argv: list[str] | None = None) -> int:
     else:
         summaries = [Summary(**summary) for summary in result["summaries"]]
         print(table(summaries, result["files"], result["lines_reported_by_sparklint"], result["planted"]))
+        parse = ", ".join(f"{language} {seconds:.2f}s" for language, seconds in result["parse_seconds"].items() if seconds)
+        print(f"parsers alone (libcst, tree-sitter-scala), one process: {parse}; cold run = {result['cold_over_parse']}x that")
+        for row in result["slowest_files"][:5]:
+            ratio = f"{row['over_parse']}x its parse time" if row["over_parse"] else "parse time not measured"
+            print(f"  slow file: {row['path']} {row['seconds']:.2f}s ({ratio})")
         if not result["findings_agree_across_runs"]:
             print("warning: the runs reported different findings (cache inconsistency?)")
     return 0

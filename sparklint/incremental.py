@@ -14,6 +14,7 @@ be exactly what a full run reports.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import pickle
@@ -40,9 +41,24 @@ def digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
+@functools.lru_cache(maxsize=1)
+def engine_fingerprint() -> str:
+    """sparklint's own code as installed: a checkout or an upgrade that keeps the version number
+    still invalidates what its cache holds."""
+    package = Path(__file__).resolve().parent
+    hasher = hashlib.blake2b(__version__.encode(), digest_size=16)
+    for path in sorted(package.rglob("*.py")):
+        try:
+            status = path.stat()
+        except OSError:
+            continue
+        hasher.update(f"{path.relative_to(package)}\0{status.st_size}\0{status.st_mtime_ns}\0".encode())
+    return hasher.hexdigest()
+
+
 def project_key(modules: list[m.Module], settings_key: str) -> str | None:
     """What a project's analysis depends on; None when a module's contents are not known."""
-    hasher = hashlib.blake2b(f"{settings_key}\0{__version__}\0{RESULT_FORMAT}\0".encode(), digest_size=16)
+    hasher = hashlib.blake2b(f"{settings_key}\0{engine_fingerprint()}\0{RESULT_FORMAT}\0".encode(), digest_size=16)
     for module in sorted(modules, key=lambda module: module.path):
         module_digest = module.extra.get("digest")
         if not module_digest:

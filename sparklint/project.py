@@ -21,6 +21,7 @@ from sparklint import __version__
 from sparklint import model as m
 from sparklint.deepstack import run_deep
 from sparklint.frontends import SOURCE_SUFFIXES, lower
+from sparklint.incremental import engine_fingerprint
 from sparklint.settings import Settings
 
 ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", "build.sbt", "pom.xml", "build.gradle", ".git")
@@ -95,8 +96,9 @@ class ModuleCache:
     mtime: a checkout or a formatter that rewrites the same bytes keeps its entries), and kept
     from growing without end."""
 
-    def __init__(self, directory: Path | None) -> None:
+    def __init__(self, directory: Path | None, engine: str = "") -> None:
         self.directory = directory
+        self.engine = engine  # sparklint's own code: a lowered module is only good for the code that lowered it
         self.used: set[str] = set()
         if directory is not None:
             try:
@@ -110,8 +112,9 @@ class ModuleCache:
     def _entry(self, text: SourceText) -> Path | None:
         if self.directory is None:
             return None
-        self.used.add(text.digest)
-        return self.directory / f"{text.digest}.pickle"
+        name = hashlib.blake2b(f"{text.digest}\0{self.engine}".encode(), digest_size=16).hexdigest()
+        self.used.add(name)
+        return self.directory / f"{name}.pickle"
 
     def get(self, text: SourceText) -> m.Module | None:
         entry = self._entry(text)
@@ -188,7 +191,8 @@ def load_modules(files: list[SourceFile], root: Path, settings: Settings,
                  overlays: Mapping[str, bytes] | None = None) -> tuple[list[m.Module], list[str]]:
     """Every file lowered into the model, plus warnings for files that could not be read.
     `overlays` maps paths relative to the root to contents that replace what is on disk."""
-    cache = ModuleCache(cache_directory(root, settings) / f"modules-{__version__}" if settings.use_cache else None)
+    cache = ModuleCache(cache_directory(root, settings) / f"modules-{__version__}" if settings.use_cache else None,
+                        engine_fingerprint())
     modules: dict[str, m.Module] = {}
     warnings: list[str] = []
     pending: list[SourceText] = []
