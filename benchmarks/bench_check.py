@@ -290,17 +290,19 @@ def add_comment(data: bytes, suffix: str) -> bytes:
 
 
 def change_a_body(data: bytes, suffix: str) -> bytes:
-    """One statement more at the top of the first function body (positions below it move)."""
+    """One statement more at the top of the first function body, else of the first class or
+    object body (positions below it move)."""
     lines = data.split(b"\n")
-    for number, line in enumerate(lines):
-        stripped = line.strip()
-        if suffix == ".py" and stripped.startswith(b"def ") and stripped.endswith(b":"):
-            indent = line[: len(line) - len(line.lstrip())] + b"    "
-            return b"\n".join(lines[: number + 1] + [indent + b"_bench_edit = 1"] + lines[number + 1:])
-        if suffix == ".scala" and stripped.startswith(b"def ") and stripped.endswith(b"{"):
-            indent = line[: len(line) - len(line.lstrip())] + b"  "
-            return b"\n".join(lines[: number + 1] + [indent + b"val benchEdit = 1"] + lines[number + 1:])
-    return add_comment(data, suffix)
+    opener = b":" if suffix == ".py" else b"{"
+    statement = b"_bench_edit = 1" if suffix == ".py" else b"val benchEdit = 1"
+    for heads in ((b"def ",), (b"class ", b"object ", b"trait ", b"case class ", b"implicit class ")):
+        for number, line in enumerate(lines):
+            stripped = line.strip()
+            if stripped.startswith(heads) and stripped.endswith(opener):
+                indent = line[: len(line) - len(line.lstrip())] + (b"    " if suffix == ".py" else b"  ")
+                return b"\n".join(lines[: number + 1] + [indent + statement] + lines[number + 1:])
+    marker = b"#" if suffix == ".py" else b"//"
+    return data.rstrip(b"\n") + b"\n" + marker + b" body edit by bench_check.py\n"
 
 
 # ---------------------------------------------------------------- summarising

@@ -315,7 +315,7 @@ class Progress:
 @main.command()
 def rules() -> int:
     """List every rule: code, name, default severity, summary."""
-    from sparklint.rules import all_rules
+    from sparklint.catalogue import all_rules
 
     catalogue = all_rules()
     slug_width = max(len(rule.slug) for rule in catalogue)
@@ -330,7 +330,7 @@ def explain(rule_id: str) -> int:
     """Print the document of RULE (a code such as SPK001 or a slug such as coalesce-before-write)."""
     from sparklint.config import did_you_mean
     from sparklint.docs import RuleDocumentMissing, rule_document
-    from sparklint.rules import all_rules, resolve_rule_id
+    from sparklint.catalogue import all_rules, resolve_rule_id
 
     rule = resolve_rule_id(rule_id)
     if rule is None:

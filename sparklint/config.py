@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from sparklint.findings import Severity
-from sparklint.rules import Rule, RuleOption, all_rules
+from sparklint.rules import Rule, RuleOption
+from sparklint.catalogue import all_rules
 from sparklint.settings import DEFAULT_EXCLUDE, Settings
 
 if sys.version_info >= (3, 11):

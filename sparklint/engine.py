@@ -13,19 +13,18 @@ from typing import Callable, Iterator, Mapping, Sequence
 from sparklint import model as m
 from sparklint.checks import CHECKS
 from sparklint.deepstack import run_deep
-from sparklint.checks.coalesce_before_write import write_facts
-from sparklint.checks.common import CheckContext, chain_dicts, leaves, location_dict, operators
-from sparklint.checks.missing_broadcast_hint import join_facts
+from sparklint.checks.common import CheckContext
 from sparklint.findings import CheckResult, FileTiming, Finding, Location, NoqaSpan, RootTiming, Timings
-from sparklint.graph.events import Event, JoinEvent, WriteEvent
+from sparklint.graph.events import Event
+from sparklint.graph.facts import event_facts
 from sparklint.graph.index import ProjectIndex
 from sparklint.graph.interp import Interpreter, code_label
 from sparklint.graph.roots import analysis_roots
-from sparklint.graph.values import ColumnV, str_of
 from sparklint.incremental import ResultStore, StoredResult, project_key
 from sparklint.frontends import SOURCE_SUFFIXES
 from sparklint.project import SourceFile, cache_directory, discover, find_root, load_modules
-from sparklint.rules import PARSE_ERROR, UNUSED_NOQA, runtime_rules
+from sparklint.rules import PARSE_ERROR, UNUSED_NOQA
+from sparklint.catalogue import runtime_rules
 from sparklint.settings import Settings
 
 Progress = Callable[[str], None]
@@ -237,21 +236,6 @@ def parse_error_finding(module: m.Module, error: m.ParseError) -> Finding:
         fix="fix the syntax error (sparklint parses Python 3 and Scala 2.12/2.13/3)",
         key=(PARSE_ERROR.code, error.message.split(":")[0]),
     )
-
-
-def event_facts(event: Event) -> dict:
-    chain = chain_dicts(event.stack)
-    if isinstance(event, WriteEvent):
-        facts = {"kind": "write", "write": write_facts(event), "operators": operators(event.df), "leaves": leaves(event.df)}
-    elif isinstance(event, JoinEvent):
-        facts = join_facts(event)
-    else:
-        keys = [str_of(k) or (k.name if isinstance(k, ColumnV) and k.kind == "ref" else None) for k in event.keys]
-        facts = {"kind": "grouping", "grouping": {"kind": event.kind, "keys": [k for k in keys if k]},
-                 "operators": operators(event.df), "leaves": leaves(event.df)}
-    facts["location"] = location_dict(event.location)
-    facts["chain"] = chain
-    return facts
 
 
 def apply_suppressions(findings: list[Finding], modules: list[m.Module], settings: Settings) -> list[Finding]:

@@ -34,6 +34,9 @@ class Span:
 
 NO_SPAN = Span(0, 0, 0, 0)
 
+# A Scala companion object that shares its name with a class is lowered as the object `C$`.
+COMPANION_SUFFIX = "$"
+
 
 # ---------------------------------------------------------------- expressions
 

@@ -2,7 +2,8 @@
 
 Codes are a public contract: append-only, never reused. Everything else that describes a
 rule (the `sparklint rules` listing, `sparklint explain`, SARIF rule metadata) is derived from
-these declarations and from the rule's document in `rules/SPKnnn-<slug>.md`.
+these declarations and from the rule's document in `rules/SPKnnn-<slug>.md`. The rules
+themselves are assembled in `catalogue.py`, which imports the modules that declare them.
 """
 
 from __future__ import annotations
@@ -67,31 +68,3 @@ UNUSED_NOQA = Rule(
     precision="high",
     fix_title="Remove the unused `noqa` code",
 )
-
-
-def runtime_rules() -> tuple[Rule, ...]:
-    """Rules only a run profile can raise (declared beside the profile reader)."""
-    from sparklint.profile.runtime_rules import RUNTIME_RULES
-
-    return tuple(RUNTIME_RULES)
-
-
-def all_rules() -> tuple[Rule, ...]:
-    """Every rule, in code order."""
-    from sparklint.checks import CHECKS
-
-    rules = [PARSE_ERROR, UNUSED_NOQA, *(check.RULE for check in CHECKS), *runtime_rules()]
-    return tuple(sorted(rules, key=lambda rule: rule.code))
-
-
-def rule_by_code() -> dict[str, Rule]:
-    return {rule.code: rule for rule in all_rules()}
-
-
-def resolve_rule_id(text: str) -> Rule | None:
-    """A rule by code (`SPK001`) or slug (`coalesce-before-write`)."""
-    text = text.strip()
-    for rule in all_rules():
-        if text.upper() == rule.code or text.lower() == rule.slug:
-            return rule
-    return None

@@ -18,7 +18,7 @@ from conftest import CROSS_FILE_FINDING, CROSS_FILE_PROJECT, REPO_ROOT, needs_en
 from sparklint import __version__
 from sparklint.docs import rule_document
 from sparklint.report.json import JSON_SCHEMA
-from sparklint.rules import all_rules
+from sparklint.catalogue import all_rules
 
 
 def finding_triples(document: dict) -> set[tuple[str, str, int]]:

@@ -8,7 +8,7 @@ import pytest
 
 from sparklint.config import ConfigError, load_settings
 from sparklint.findings import Severity
-from sparklint.rules import all_rules
+from sparklint.catalogue import all_rules
 from sparklint.settings import DEFAULT_EXCLUDE, Settings
 
 

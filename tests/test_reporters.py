@@ -16,7 +16,7 @@ from sparklint.findings import ChainStep, CheckResult, Finding, Location, Relate
 from sparklint.report import github, sarif, text
 from sparklint.report import json as json_report
 from sparklint.report.fingerprint import fingerprints
-from sparklint.rules import all_rules
+from sparklint.catalogue import all_rules
 from sparklint.settings import Settings
 
 SETTINGS = Settings()

@@ -29,7 +29,7 @@ import pytest
 from conftest import REPO_ROOT, needs_engine, run_cli
 
 from sparklint.docs import RUFF_HEADINGS, document_headings
-from sparklint.rules import all_rules, runtime_rules
+from sparklint.catalogue import all_rules, runtime_rules
 
 RULES_DIR = REPO_ROOT / "rules"
 FENCE_OPEN = re.compile(r"^(?P<fence>```+|~~~+)[ \t]*(?P<info>[^\n`]*)$")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from sparklint.checks.common import CheckContext, bounded, chain_dicts, chain_through, location_dict, leaves, operators
+from sparklint.checks.common import CheckContext, bounded, chain_through
 from sparklint.findings import ChainStep, Finding, Related, Severity
 from sparklint.graph import spark_api as api
 from sparklint.graph.events import Event, WriteEvent
-from sparklint.graph.values import Op, const_of, int_of, str_of
+from sparklint.graph.facts import chain_dicts, leaves, location_dict, operators, write_facts
+from sparklint.graph.values import Op, const_of, int_of
 from sparklint.rules import Rule, RuleOption
 
 RULE = Rule(
@@ -109,25 +110,6 @@ def _sink_text(event: WriteEvent) -> str:
     if writer.api == "merge":
         return "`merge(...).execute()`"
     return f"`write.{event.method}(...)`"
-
-
-def write_facts(event: WriteEvent) -> dict:
-    writer = event.writer
-    target = None
-    target_args = writer.option_args("target") if writer.api == "writeTo" else (event.args or None)
-    if target_args:
-        target = str_of(target_args[0])
-    mode = writer.option_args("mode")
-    fmt = writer.option_args("format")
-    partition_by = writer.option_args("partitionBy") or writer.option_args("partitionedBy") or ()
-    return {
-        "api": writer.api,
-        "method": event.method,
-        "format": (str_of(fmt[0]) if fmt else None) or (event.method if event.method in ("parquet", "orc", "json", "csv", "text", "avro") else None),
-        "target": target,
-        "mode": str_of(mode[0]) if mode else None,
-        "partition_by": [str_of(p) for p in partition_by if str_of(p)],
-    }
 
 
 def _static_facts(event: WriteEvent, op: Op, partitions: int, sorts) -> dict:

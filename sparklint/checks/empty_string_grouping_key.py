@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator
 
-from sparklint.checks.common import CheckContext, chain_dicts, chain_through, chain_to, describe, leaves, location_dict, operators
+from sparklint.checks.common import CheckContext, chain_through, chain_to
 from sparklint.findings import ChainStep, Finding, Related, Severity
 from sparklint.graph import spark_api as api
+from sparklint.graph.facts import chain_dicts, describe, leaves, location_dict, operators
 from sparklint.graph.events import Event, GroupingEvent, JoinEvent
 from sparklint.graph.values import ColumnV, ConstV, DataFrameV, Op, SeqV, Value, const_of, str_of
 from sparklint.rules import Rule

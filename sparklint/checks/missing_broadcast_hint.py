@@ -6,10 +6,11 @@ import fnmatch
 from dataclasses import dataclass
 from typing import Iterator
 
-from sparklint.checks.common import CheckContext, bounded, chain_dicts, chain_to, leaves, location_dict, operators
+from sparklint.checks.common import CheckContext, bounded, chain_to
 from sparklint.findings import ChainStep, Finding, Location, Related, Severity
 from sparklint.graph import spark_api as api
 from sparklint.graph.events import Event, JoinEvent
+from sparklint.graph.facts import join_facts
 from sparklint.graph.values import ColumnV, DataFrameV, SeqV, Value, int_of, str_of
 from sparklint.rules import Rule, RuleOption
 
@@ -157,24 +158,14 @@ def _finding(event: JoinEvent, side: str, join_type: str, small: SmallEvidence) 
         chain=chain_to(event.stack, ChainStep(event.location, f"{join_text} of a large side with a small {side} side")),
         fix=f"wrap the {side} side in `broadcast(...)` (pyspark.sql.functions / org.apache.spark.sql.functions)",
         key=(RULE.code, join_type, side, small.text),
-        properties={"static": join_facts(event, side, small)},
+        properties={"static": join_facts_with_evidence(event, side, small)},
     )
 
 
-def join_facts(event: JoinEvent, small_side: str | None = None, small: SmallEvidence | None = None) -> dict:
-    on = event.on
-    keys = [str_of(k) for k in (on.items if isinstance(on, SeqV) else (on,)) if str_of(k)]
-    facts = {
-        "kind": "join",
-        "location": location_dict(event.location),
-        "operators": operators(event.left),
-        "join": {"how": str_of(event.how), "keys": keys},
-        "leaves": leaves(event.left) + leaves(event.right),
-        "left_leaves": leaves(event.left),
-        "right_leaves": leaves(event.right),
-        "chain": chain_dicts(event.stack),
-    }
+def join_facts_with_evidence(event: JoinEvent, small_side: str | None = None, small: SmallEvidence | None = None) -> dict:
+    facts = join_facts(event)
     if small_side is not None and small is not None:
         facts["small_side"] = small_side
         facts["small_evidence"] = small.text
     return facts
+

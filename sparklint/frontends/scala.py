@@ -53,11 +53,12 @@ import tree_sitter_scala
 
 from sparklint import model as m
 
-__all__ = ["COMPANION_SUFFIX", "lower_scala"]
+__all__ = ["lower_scala"]
 
-# A companion object (`object C` next to `class C` / `trait C`) is lowered as the object `C$`;
-# the interpreter resolves `C.member` to it first and `C(...)` / `new C(...)` to the class.
-COMPANION_SUFFIX = "$"
+# A companion object (`object C` next to `class C` / `trait C`) is lowered as the object `C$`
+# (model.COMPANION_SUFFIX); the interpreter resolves `C.member` to it first and `C(...)` /
+# `new C(...)` to the class.
+COMPANION_SUFFIX = m.COMPANION_SUFFIX
 
 
 @lru_cache(maxsize=1)

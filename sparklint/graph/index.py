@@ -9,6 +9,14 @@ from dataclasses import dataclass, field
 from sparklint import model as m
 
 
+COMPANION_SUFFIX = m.COMPANION_SUFFIX
+
+
+def display_name(klass: m.Class) -> str:
+    """How a chain names a class or object: a companion object by its class's name."""
+    return klass.name.removesuffix(COMPANION_SUFFIX)
+
+
 @dataclass(frozen=True, slots=True)
 class Symbol:
     """What a qualified name denotes inside the project."""
@@ -34,6 +42,7 @@ class ProjectIndex:
     # `transform(f)`. An upper bound of a function's call sites, which scales its context budget.
     call_sites: dict[str, int] = field(default_factory=dict)
     _module_symbol_cache: dict[str, Symbol | None] = field(default_factory=dict)
+    _enclosing_cache: dict[tuple[str, str], Symbol | None] = field(default_factory=dict)
 
     # ------------------------------------------------------------ building
 
@@ -154,6 +163,33 @@ class ProjectIndex:
     def function_of(self, qualname: str) -> Symbol | None:
         symbol = self.symbols.get(qualname)
         return symbol if symbol is not None and symbol.kind == "function" else None
+
+    def enclosing_symbol(self, module: m.Module, dotted: str) -> Symbol | None:
+        """Scala: a name relative to the enclosing packages (`import lake.Writer` inside
+        `package com.acme`), which Scala resolves before the root package."""
+        if module.language != "scala":
+            return None
+        key = (module.name, dotted)
+        if key not in self._enclosing_cache:
+            self._enclosing_cache[key] = self._find_enclosing(module, dotted)
+        return self._enclosing_cache[key]
+
+    def _find_enclosing(self, module: m.Module, dotted: str) -> Symbol | None:
+        for namespace in (module.namespace, *module.visible_namespaces):
+            parts = namespace.split(".") if namespace else []
+            while parts:
+                symbol = self.symbols.get(".".join(parts) + "." + dotted)
+                if symbol is not None:
+                    return symbol
+                parts.pop()
+        return None
+
+    def companion_of(self, class_qualname: str) -> str | None:
+        """The qualified name of a Scala class's companion object, when the project has one."""
+        if class_qualname.endswith(COMPANION_SUFFIX):
+            return None
+        companion = class_qualname + COMPANION_SUFFIX
+        return companion if self.class_of(companion) is not None else None
 
     def resolve_relative(self, module: m.Module, level: int, target: str) -> str:
         """The absolute module name of a Python relative import."""

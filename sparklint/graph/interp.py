@@ -16,7 +16,7 @@ from sparklint import model as m
 from sparklint.findings import Location
 from sparklint.graph import spark_api as api
 from sparklint.graph.events import Event, GroupingEvent, JoinEvent, WriteEvent
-from sparklint.graph.index import ProjectIndex, Symbol
+from sparklint.graph.index import ProjectIndex, Symbol, display_name
 from sparklint.graph.keys import ContextKeys
 from sparklint.graph.values import (
     UNKNOWN, BoundMethodV, ClassRef, ColumnV, ConstV, DataFrameV, ExternalRef, Frame,
@@ -35,8 +35,6 @@ CONTEXTS_PER_FUNCTION = 8
 CONTEXTS_PER_CALL_SITE = 4
 MAX_ROOT_EVALUATIONS = 5_000  # new (function, context) analyses one root may start
 MAX_UNROLLED_LOOP_NESTING = 2  # deeper loops run their body once with unknown items
-# A Scala companion object that shares its name with a class is lowered as the object `C$`.
-COMPANION_SUFFIX = "$"
 
 
 @dataclass(slots=True)
@@ -62,7 +60,6 @@ class Interpreter:
         self._constructed: dict[tuple, dict[str, Value]] = {}  # constructor context -> the fields it built
         self._in_progress: set[tuple] = set()
         self._quiet = 0  # >0 while evaluating module globals for constants: no events
-        self._relative_cache: dict[tuple[str, str], Symbol | None] = {}
         self._bases_cache: dict[str, tuple[str, ...]] = {}
         self._keys = ContextKeys()
         self._contexts: dict[str, int] = {}  # function qualname -> contexts analysed
@@ -277,9 +274,7 @@ class Interpreter:
             symbol = self.index.module_symbol(target)
             return self.symbol_value(symbol) if symbol is not None else ExternalRef(target)
         dotted = f"{base}.{imported.name}" if base else imported.name
-        symbol = self.index.module_symbol(dotted)
-        if symbol is None and module.language == "scala":
-            symbol = self._scala_relative(module, dotted)
+        symbol = self.index.module_symbol(dotted) or self.index.enclosing_symbol(module, dotted)
         if symbol is not None:
             return self.symbol_value(symbol)
         base_symbol = self.index.module_symbol(base) if base else None
@@ -289,32 +284,13 @@ class Interpreter:
             return self.lookup_global(base_symbol.module, imported.name, depth + 1)
         return ExternalRef(dotted)
 
-    def _scala_relative(self, module: m.Module, dotted: str) -> Symbol | None:
-        """A name relative to the enclosing packages (`import lake.Writer` inside `com.acme`)."""
-        key = (module.name, dotted)
-        if key not in self._relative_cache:
-            self._relative_cache[key] = self._find_relative(module, dotted)
-        return self._relative_cache[key]
-
-    def _find_relative(self, module: m.Module, dotted: str) -> Symbol | None:
-        for namespace in (module.namespace, *module.visible_namespaces):
-            parts = namespace.split(".") if namespace else []
-            while parts:
-                symbol = self.index.symbols.get(".".join(parts) + "." + dotted)
-                if symbol is not None:
-                    return symbol
-                parts.pop()
-        return None
-
     def resolve_wildcard(self, module: m.Module, imported: m.Import, name: str, depth: int) -> Value:
         base = imported.module
         if imported.level:
             base = self.index.resolve_relative(module, imported.level, imported.module)
         if base in api.FUNCTIONS_MODULES:
             return ExternalRef(f"{base}.{name}")
-        symbol = self.index.member(base, name)
-        if symbol is None and module.language == "scala":
-            symbol = self._scala_relative(module, f"{base}.{name}")
+        symbol = self.index.member(base, name) or self.index.enclosing_symbol(module, f"{base}.{name}")
         if symbol is not None:
             return self.symbol_value(symbol)
         base_symbol = self.index.module_symbol(base)
@@ -378,8 +354,8 @@ class Interpreter:
             klass = self.index.class_of(base.qualname)
             if klass is not None and klass.kind == "object":
                 return self.instance_attr(self.object_instance(base.qualname), attr)
-            companion = base.qualname + COMPANION_SUFFIX
-            if self.index.class_of(companion) is not None and self.class_member(companion, attr) is not None:
+            companion = self.index.companion_of(base.qualname)
+            if companion is not None and self.class_member(companion, attr) is not None:
                 return self.instance_attr(self.object_instance(companion), attr)
             symbol = self.class_member(base.qualname, attr)
             if symbol is not None and symbol.kind == "field" and symbol.module is not None:
@@ -426,10 +402,11 @@ class Interpreter:
         symbol = self.index.symbols.get(f"{class_qualname}.{attr}")
         if symbol is not None or depth > 6:
             return symbol
-        if not class_qualname.endswith(COMPANION_SUFFIX):
-            companion = self.index.symbols.get(f"{class_qualname}{COMPANION_SUFFIX}.{attr}")
-            if companion is not None:
-                return companion
+        companion = self.index.companion_of(class_qualname)
+        if companion is not None:
+            member = self.index.symbols.get(f"{companion}.{attr}")
+            if member is not None:
+                return member
         for base in self.base_classes(class_qualname):
             found = self.class_member(base, attr, depth + 1)
             if found is not None:
@@ -992,7 +969,7 @@ def code_label(symbol: Symbol) -> str:
     if function.name == "<init>" and symbol.owner is not None:
         return f"{symbol.owner.name} (body)"
     if symbol.owner is not None:
-        return f"{symbol.owner.name.removesuffix(COMPANION_SUFFIX)}.{function.name}()"
+        return f"{display_name(symbol.owner)}.{function.name}()"
     return f"{function.name}()"
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from sparklint.graph.values import (
     UNKNOWN, BoundMethodV, ClassRef, ColumnV, ConstV, DataFrameV, ExternalRef, FunctionRef,
-    GroupedV, InstanceV, LambdaV, ModuleRef, Op, SeqV, SessionV, Value, WindowV, WriterV,
+    GroupedV, InstanceV, ModuleRef, Op, SeqV, SessionV, Value, WindowV,
 )
 
 MAX_KEY_DEPTH = 6

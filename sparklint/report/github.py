@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sparklint.findings import CheckResult, Finding, Severity
 from sparklint.report import sorted_findings
-from sparklint.rules import rule_by_code
+from sparklint.catalogue import rule_by_code
 from sparklint.settings import Settings
 
 COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "notice"}

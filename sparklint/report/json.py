@@ -24,7 +24,7 @@ from sparklint import __version__
 from sparklint.findings import CheckResult, Finding, Location
 from sparklint.report import Tally, sorted_findings
 from sparklint.report.fingerprint import fingerprints
-from sparklint.rules import rule_by_code
+from sparklint.catalogue import rule_by_code
 from sparklint.settings import Settings
 
 SCHEMA_VERSION = 1

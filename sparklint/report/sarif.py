@@ -25,7 +25,8 @@ from sparklint import __version__
 from sparklint.docs import rule_help_markdown, rule_help_text, rule_help_uri
 from sparklint.findings import ChainStep, CheckResult, Finding, Location, Severity
 from sparklint.report.fingerprint import FINGERPRINT_KEY, fingerprints
-from sparklint.rules import Rule, all_rules
+from sparklint.rules import Rule
+from sparklint.catalogue import all_rules
 from sparklint.settings import Settings
 
 SARIF_VERSION = "2.1.0"

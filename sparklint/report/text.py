@@ -15,7 +15,7 @@ import click
 
 from sparklint.findings import CheckResult, Finding, Severity
 from sparklint.report import Tally, plural, sorted_findings
-from sparklint.rules import rule_by_code
+from sparklint.catalogue import rule_by_code
 from sparklint.settings import Settings
 
 SEVERITY_COLORS = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.NOTE: "cyan"}
