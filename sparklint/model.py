@@ -131,6 +131,28 @@ class Opaque:
 Expr = Union[Const, Name, Attr, Call, Subscript, Seq, BinOp, UnaryOp, Lambda, Choice, Opaque]
 
 
+def sub_expressions(expr: Expr) -> tuple[Expr, ...]:
+    """The expressions directly inside one (a lambda's body and a choice's options included)."""
+    kind = type(expr)
+    if kind is Call:
+        return (expr.func, *expr.args, *(value for _, value in expr.kwargs))
+    if kind is Attr:
+        return (expr.value,)
+    if kind is Seq:
+        return expr.items
+    if kind is BinOp:
+        return (expr.left, expr.right)
+    if kind is UnaryOp:
+        return (expr.operand,)
+    if kind is Subscript:
+        return (expr.value, expr.index)
+    if kind is Lambda:
+        return (expr.body,)
+    if kind is Choice:
+        return expr.options
+    return ()
+
+
 # ---------------------------------------------------------------- statements
 
 

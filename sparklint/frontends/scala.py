@@ -1564,23 +1564,10 @@ def _has_placeholder(value: m.Expr) -> bool:
     stack: list[m.Expr] = [value]
     while stack:
         current = stack.pop()
-        if isinstance(current, m.Name):
-            if current.id == "_":
-                return True
-        elif isinstance(current, m.Attr):
-            stack.append(current.value)
-        elif isinstance(current, m.Call):
-            stack.append(current.func)
-            stack.extend(current.args)
-            stack.extend(value for _, value in current.kwargs)
-        elif isinstance(current, m.Seq):
-            stack.extend(current.items)
-        elif isinstance(current, m.BinOp):
-            stack.extend((current.left, current.right))
-        elif isinstance(current, m.UnaryOp):
-            stack.append(current.operand)
-        elif isinstance(current, m.Subscript):
-            stack.extend((current.value, current.index))
+        if isinstance(current, m.Name) and current.id == "_":
+            return True
+        if not isinstance(current, m.Lambda):  # a nested function's placeholders are its own
+            stack.extend(m.sub_expressions(current))
     return False
 
 

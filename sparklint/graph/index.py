@@ -212,25 +212,11 @@ def count_referenced_names(modules: list[m.Module]) -> dict[str, int]:
         stack = [expr]
         while stack:
             node = stack.pop()
-            if isinstance(node, m.Call):
-                stack.append(node.func)  # a Name or an Attr: counted below
-                stack.extend(node.args)
-                stack.extend(value for _, value in node.kwargs)
-            elif isinstance(node, m.Attr):
-                names[node.attr] += 1  # passed as a value: `df.transform(helper)` / method refs
-                stack.append(node.value)
-            elif isinstance(node, m.Name):
+            if isinstance(node, m.Name):
                 names[node.id] += 1
-            elif isinstance(node, (m.Seq,)):
-                stack.extend(node.items)
-            elif isinstance(node, m.BinOp):
-                stack.extend((node.left, node.right))
-            elif isinstance(node, m.UnaryOp):
-                stack.append(node.operand)
-            elif isinstance(node, m.Subscript):
-                stack.extend((node.value, node.index))
-            elif isinstance(node, m.Lambda):
-                stack.append(node.body)
+            elif isinstance(node, m.Attr):
+                names[node.attr] += 1  # called, or passed as a value: `df.transform(helper)`
+            stack.extend(m.sub_expressions(node))
 
     def visit_block(statements) -> None:
         for statement in statements:

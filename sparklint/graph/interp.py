@@ -58,6 +58,7 @@ class Interpreter:
         self._object_fields_in_progress: set[tuple[str, str]] = set()
         self._memo: dict[tuple, CallResult] = {}
         self._constructed: dict[tuple, dict[str, Value]] = {}  # constructor context -> the fields it built
+        self._resolved: dict[tuple[str, str], Value] = {}  # (Scala module, name) -> the reference it denotes
         self._in_progress: set[tuple] = set()
         self._quiet = 0  # >0 while evaluating module globals for constants: no events
         self._bases_cache: dict[str, tuple[str, ...]] = {}
@@ -238,6 +239,19 @@ class Interpreter:
         return self.lookup_global(scope.module, name)
 
     def lookup_global(self, module: m.Module, name: str, depth: int = 0) -> Value:
+        if depth == 0 and module.language == "scala":
+            # What a name denotes in a Scala file is the same wherever it is used; following
+            # its wildcard imports again at each use cost a tree of look-ups.
+            key = (module.name, name)
+            known = self._resolved.get(key)
+            if known is None:
+                known = self._lookup_global(module, name, 0)
+                if isinstance(known, (ModuleRef, FunctionRef, ClassRef, ExternalRef)):
+                    self._resolved[key] = known
+            return known
+        return self._lookup_global(module, name, depth)
+
+    def _lookup_global(self, module: m.Module, name: str, depth: int) -> Value:
         if depth > 8:
             return UNKNOWN
         if module.language == "python":
