@@ -59,6 +59,8 @@ class Interpreter:
         self._memo: dict[tuple, CallResult] = {}
         self._constructed: dict[tuple, dict[str, Value]] = {}  # constructor context -> the fields it built
         self._resolved: dict[tuple[str, str], Value] = {}  # (Scala module, name) -> the reference it denotes
+        self._field_values: dict[str, Value] = {}
+        self._fields_in_progress: set[str] = set()
         self._in_progress: set[tuple] = set()
         self._quiet = 0  # >0 while evaluating module globals for constants: no events
         self._bases_cache: dict[str, tuple[str, ...]] = {}
@@ -324,12 +326,29 @@ class Interpreter:
             if symbol.owner is None and symbol.module is not None:
                 if symbol.module.language == "python":
                     return self.module_globals(symbol.module).get(symbol.qualname.rpartition(".")[2], UNKNOWN)
-                return self.eval(symbol.expr, Scope(symbol.module, "module"))
+                return self.field_value(symbol)
             if symbol.owner is not None and symbol.owner.kind == "object":
                 return self.get_attr(self.object_instance(symbol.owner.qualname), symbol.qualname.rpartition(".")[2], None, None)
             if symbol.module is not None:
-                return self.eval(symbol.expr, Scope(symbol.module, "module"))
+                return self.field_value(symbol)
         return UNKNOWN
+
+    def field_value(self, symbol: Symbol) -> Value:
+        """A field defined outside any function body (a Scala top-level or class `val` read
+        statically), evaluated where it is defined, once: fields that read other fields would
+        otherwise be evaluated again at every reference, a tree of evaluations."""
+        known = self._field_values.get(symbol.qualname)
+        if known is not None:
+            return known
+        if symbol.qualname in self._fields_in_progress or symbol.module is None:
+            return UNKNOWN  # a field defined through itself
+        self._fields_in_progress.add(symbol.qualname)
+        try:
+            value = self.eval(symbol.expr, Scope(symbol.module, "module"))
+        finally:
+            self._fields_in_progress.discard(symbol.qualname)
+        self._field_values[symbol.qualname] = value
+        return value
 
     def module_globals(self, module: m.Module) -> dict[str, Value]:
         """The values of a Python module's top-level names (constants, session, ...)."""
@@ -373,7 +392,7 @@ class Interpreter:
                 return self.instance_attr(self.object_instance(companion), attr)
             symbol = self.class_member(base.qualname, attr)
             if symbol is not None and symbol.kind == "field" and symbol.module is not None:
-                return self.eval(symbol.expr, Scope(symbol.module, "module"))
+                return self.field_value(symbol)
             return self.symbol_value(symbol) if symbol is not None else UNKNOWN
         if isinstance(base, ExternalRef):
             return ExternalRef(f"{base.dotted}.{attr}")
