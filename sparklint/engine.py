@@ -213,7 +213,7 @@ def analyse(modules: list[m.Module], settings: Settings, collect_operations: boo
 
 
 def _settings_key(settings: Settings, collect_operations: bool) -> str:
-    """What of the settings a root's outcome depends on."""
+    """What of the settings the analysis depends on (the rules enabled and their options)."""
     enabled = sorted(check.RULE.code for check in CHECKS if settings.rule_enabled(check.RULE.code))
     options = sorted((code, sorted(values.items())) for code, values in settings.rule_options.items())
     return repr((enabled, options, collect_operations))

@@ -2,7 +2,7 @@
 
 The analysis of a project is a function of its files' contents (each lowered module carries the
 digest of its path and bytes), of the settings that change what rules report, and of
-sparklint's version. The last result for one project and one set of settings is kept in one
+sparklint's own code (`engine_fingerprint`). The last result for one project and one set of settings is kept in one
 file, keyed by all of these; a run with the same key reports it again without analysing. The
 file is replaced atomically, so two runs sharing a cache never see half of one.
 

@@ -162,10 +162,6 @@ def _finding(event: JoinEvent, side: str, join_type: str, small: SmallEvidence) 
     )
 
 
-def join_facts_with_evidence(event: JoinEvent, small_side: str | None = None, small: SmallEvidence | None = None) -> dict:
-    facts = join_facts(event)
-    if small_side is not None and small is not None:
-        facts["small_side"] = small_side
-        facts["small_evidence"] = small.text
-    return facts
-
+def join_facts_with_evidence(event: JoinEvent, small_side: str, small: SmallEvidence) -> dict:
+    """The join's operation facts, and which side is small and why: run profiles match on them."""
+    return {**join_facts(event), "small_side": small_side, "small_evidence": small.text}

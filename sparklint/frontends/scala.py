@@ -20,7 +20,7 @@ conventions in `sparklint/model.py`:
 Choices the model leaves open, made here:
 
 - the companion object of a class or trait defined in the same scope is its own object
-  `Class(kind="object", name="C$", qualname="<pkg>.C$")` (COMPANION_SUFFIX); the interpreter
+  `Class(kind="object", name="C$", qualname="<pkg>.C$")` (model.COMPANION_SUFFIX); the interpreter
   resolves `C.member` to it first, `C(...)` / `new C(...)` to the class, and a bare companion
   member inside the class is lowered as `this.member` (it falls back to the companion);
 - valid Scala the grammar rejects (`using` as an identifier, keyword symbol literals such as
@@ -58,7 +58,6 @@ __all__ = ["lower_scala"]
 # A companion object (`object C` next to `class C` / `trait C`) is lowered as the object `C$`
 # (model.COMPANION_SUFFIX); the interpreter resolves `C.member` to it first and `C(...)` /
 # `new C(...)` to the class.
-COMPANION_SUFFIX = m.COMPANION_SUFFIX
 
 
 @lru_cache(maxsize=1)
@@ -406,14 +405,14 @@ class _Lowerer:
         if kind == "object_definition" and self._has_companion_class(node, name):
             # the companion object of a class or trait: its own object `C$` (nested
             # definitions keep their path `C.Inner`, reached through the class)
-            name += COMPANION_SUFFIX
-            qualname += COMPANION_SUFFIX
+            name += m.COMPANION_SUFFIX
+            qualname += m.COMPANION_SUFFIX
         bases = self._bases(node)
         init_params = self._class_params(node)
         body = node.child_by_field_name("body")
         body_items = list(body.named_children) if body is not None else []
 
-        members = set(self.file_members.get(name.removesuffix(COMPANION_SUFFIX), ()))
+        members = set(self.file_members.get(name.removesuffix(m.COMPANION_SUFFIX), ()))
         for base in bases:
             members.update(self.file_members.get(base.rsplit(".", 1)[-1], ()))
         nested = {self._text(item.child_by_field_name("name")): f"{path}."

@@ -9,12 +9,9 @@ from dataclasses import dataclass, field
 from sparklint import model as m
 
 
-COMPANION_SUFFIX = m.COMPANION_SUFFIX
-
-
 def display_name(klass: m.Class) -> str:
     """How a chain names a class or object: a companion object by its class's name."""
-    return klass.name.removesuffix(COMPANION_SUFFIX)
+    return klass.name.removesuffix(m.COMPANION_SUFFIX)
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,9 +183,9 @@ class ProjectIndex:
 
     def companion_of(self, class_qualname: str) -> str | None:
         """The qualified name of a Scala class's companion object, when the project has one."""
-        if class_qualname.endswith(COMPANION_SUFFIX):
+        if class_qualname.endswith(m.COMPANION_SUFFIX):
             return None
-        companion = class_qualname + COMPANION_SUFFIX
+        companion = class_qualname + m.COMPANION_SUFFIX
         return companion if self.class_of(companion) is not None else None
 
     def resolve_relative(self, module: m.Module, level: int, target: str) -> str:

@@ -623,20 +623,18 @@ class Interpreter:
             if apply is not None and apply.kind == "function":
                 return self.call_function(apply, args, kwargs, self.object_instance(qualname), scope, call)
             return UNKNOWN
-        keys = self._keys
-        key = ("<new>", qualname, tuple(keys.of(a) for a in args), tuple((k, keys.of(v)) for k, v in kwargs))
+        key = ("<new>", qualname, *self._arguments_key(args, kwargs))
         built = self._constructed.get(key)
         if built is not None:  # the same constructor arguments build the same fields
             return InstanceV(qualname, dict(built))
-        if key in self._in_progress or not self._may_construct(qualname, klass, symbol.module):
+        if key in self._in_progress or not self._admit(
+            "<new>" + qualname, klass.name, symbol.module.path, f"{klass.name}(...)", "built from"
+        ):
             return InstanceV(qualname)  # built while building itself, or too often: fields unknown
         instance = InstanceV(qualname)
         self_name = "this" if symbol.module.language == "scala" else "self"
         init_scope = Scope(symbol.module, f"{klass.name}()", self_name=self_name, self_value=instance, stack=scope.stack)
         self._in_progress.add(key)
-        self.evaluations += 1
-        self._root_evaluations += 1
-        self._contexts[key[0] + qualname] = self._contexts.get(key[0] + qualname, 0) + 1
         try:
             self.bind_params(klass.init_params, args, kwargs, init_scope, symbol.module, instance)
             for field_name, expr in klass.fields:
@@ -645,16 +643,6 @@ class Interpreter:
             self._in_progress.discard(key)
         self._constructed[key] = dict(instance.fields)
         return instance
-
-    def _may_construct(self, qualname: str, klass: m.Class, module: m.Module) -> bool:
-        allowed = CONTEXTS_PER_FUNCTION + CONTEXTS_PER_CALL_SITE * self.index.call_sites.get(klass.name, 0)
-        if self._contexts.get("<new>" + qualname, 0) >= allowed:
-            self.note_degraded(module.path, f"{klass.name}(...)", f"built from more than {allowed} distinct arguments")
-            return False
-        if self._root_evaluations >= MAX_ROOT_EVALUATIONS:
-            self.note_degraded(module.path, f"{klass.name}(...)", f"reached through more than {MAX_ROOT_EVALUATIONS} calls from one root")
-            return False
-        return True
 
     def bind_params(self, params, args, kwargs, scope: Scope, module: m.Module, self_value: Value | None) -> None:
         keyword = dict(kwargs)
@@ -692,17 +680,16 @@ class Interpreter:
         if len(stack) > MAX_DEPTH:
             return UNKNOWN
         keys = self._keys
-        key = (function.qualname, keys.of(self_value), tuple(keys.of(a) for a in args),
-               tuple((k, keys.of(v)) for k, v in kwargs), tuple((k, keys.of(v)) for k, v in (extra_locals or {}).items()))
+        key = (function.qualname, keys.of(self_value), *self._arguments_key(args, kwargs),
+               tuple((k, keys.of(v)) for k, v in (extra_locals or {}).items()))
         known = self._memo.get(key)
         if known is not None:
             return known.replay(self_value)
-        if key in self._in_progress or not self._may_analyse(symbol, module):
+        if key in self._in_progress or not self._admit(
+            function.qualname, function.name, module.path, code_label(symbol), "called in"
+        ):
             return UNKNOWN
         self._in_progress.add(key)
-        self.evaluations += 1
-        self._root_evaluations += 1
-        self._contexts[function.qualname] = self._contexts.get(function.qualname, 0) + 1
         fields_before = dict(self_value.fields) if isinstance(self_value, InstanceV) else None
         try:
             scope = Scope(module, code_label(symbol), self_name=function.self_name, self_value=self_value, stack=stack)
@@ -717,18 +704,25 @@ class Interpreter:
         self._memo[key] = outcome
         return result
 
-    def _may_analyse(self, symbol: Symbol, module: m.Module) -> bool:
-        """Whether one more context may be analysed; when a brake is reached the call's value is
+    def _arguments_key(self, args, kwargs) -> tuple[tuple, tuple]:
+        keys = self._keys
+        return tuple(keys.of(a) for a in args), tuple((k, keys.of(v)) for k, v in kwargs)
+
+    def _admit(self, counted: str, name: str, path: str, what: str, relation: str) -> bool:
+        """Whether one more context of a function or constructor (`counted`, named `name` where
+        it is called) may be analysed, and if so count it. When a brake is reached the value is
         unknown (fewer findings, never a wrong one) and the run summary names the code."""
-        qualname = symbol.qualname
-        assert symbol.function is not None
-        allowed = CONTEXTS_PER_FUNCTION + CONTEXTS_PER_CALL_SITE * self.index.call_sites.get(symbol.function.name, 0)
-        if self._contexts.get(qualname, 0) >= allowed:
-            self.note_degraded(module.path, code_label(symbol), f"called in more than {allowed} distinct contexts")
+        allowed = CONTEXTS_PER_FUNCTION + CONTEXTS_PER_CALL_SITE * self.index.call_sites.get(name, 0)
+        if self._contexts.get(counted, 0) >= allowed:
+            noun = "contexts" if relation == "called in" else "arguments"
+            self.note_degraded(path, what, f"{relation} more than {allowed} distinct {noun}")
             return False
         if self._root_evaluations >= MAX_ROOT_EVALUATIONS:
-            self.note_degraded(module.path, code_label(symbol), f"reached through more than {MAX_ROOT_EVALUATIONS} calls from one root")
+            self.note_degraded(path, what, f"reached through more than {MAX_ROOT_EVALUATIONS} calls from one root")
             return False
+        self.evaluations += 1
+        self._root_evaluations += 1
+        self._contexts[counted] = self._contexts.get(counted, 0) + 1
         return True
 
     def note_degraded(self, path: str, what: str, why: str) -> None:

@@ -34,12 +34,12 @@ class ContextKeys:
         self._interned: dict[tuple, int] = {}
         self._ops: dict[Op, int] = {}
         self._columns: dict[ColumnV, int] = {}
-        self._singletons: dict[InstanceV, str] = {}
+        self._singletons: set[InstanceV] = set()
 
     def singleton(self, instance: InstanceV) -> None:
         """A Scala `object`: there is one of it, so its name is its key (the fields it caches
         as they are read would otherwise make each read a new context)."""
-        self._singletons[instance] = instance.class_qualname
+        self._singletons.add(instance)
 
     def of(self, value: Value | None, depth: int = 0):
         if value is None or value is UNKNOWN:
