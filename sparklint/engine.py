@@ -20,9 +20,9 @@ from sparklint.graph.facts import event_facts
 from sparklint.graph.index import ProjectIndex
 from sparklint.graph.interp import Interpreter, code_label
 from sparklint.graph.roots import analysis_roots
-from sparklint.incremental import ResultStore, StoredResult, project_key
+from sparklint.incremental import ResultStore, StoredResult, outline, project_key
 from sparklint.frontends import SOURCE_SUFFIXES
-from sparklint.project import SourceFile, cache_directory, discover, find_root, load_modules
+from sparklint.project import SourceFile, cache_directory, discover, find_root, lower_sources, read_sources
 from sparklint.rules import PARSE_ERROR, UNUSED_NOQA
 from sparklint.catalogue import runtime_rules
 from sparklint.settings import Settings
@@ -71,13 +71,26 @@ def _run_check(paths: Sequence[str | Path], settings: Settings, progress: Progre
     if progress:
         progress(f"parsing {len(files)} files")
     lowering_started = time.perf_counter()
-    modules, read_warnings = load_modules(files, root, settings, unsaved)
-    lowering_seconds = time.perf_counter() - lowering_started
+    texts, read_warnings = read_sources(files, unsaved)
     warnings.extend(read_warnings)
-    if progress:
-        progress(f"analysing {len(modules)} modules")
-    store = ResultStore(cache_directory(root, settings), _settings_key(settings, bool(settings.profiles))) if settings.use_cache else None
-    analysis = analyse(modules, settings, collect_operations=bool(settings.profiles), store=store)
+    collect_operations = bool(settings.profiles)
+    settings_key = _settings_key(settings, collect_operations)
+    store = ResultStore(cache_directory(root, settings), settings_key) if settings.use_cache else None
+    key = project_key(((text.source.rel, text.digest) for text in texts), settings_key)
+    stored = store.load(key) if store is not None else None
+    if stored is not None:  # no file and no setting changed since the last run
+        modules = list(stored.outlines)
+        lowering_seconds = time.perf_counter() - lowering_started
+        analysis = Analysis(list(stored.findings), list(stored.operations), stored.notes, (), 0.0, 0, reused=True)
+    else:
+        modules = lower_sources(texts, root, settings)
+        lowering_seconds = time.perf_counter() - lowering_started
+        if progress:
+            progress(f"analysing {len(modules)} modules")
+        analysis = analyse(modules, settings, collect_operations=collect_operations)
+        if store is not None:
+            store.save(StoredResult(key, tuple(analysis.findings), tuple(analysis.operations), analysis.notes,
+                                    tuple(outline(module) for module in modules)))
     findings = apply_suppressions(analysis.findings, modules, settings)
     findings = [f for f in findings if _touches(f, requested, root)]
     findings.sort(key=Finding.sort_key)
@@ -155,17 +168,10 @@ class Analysis:
     reused: bool = False  # taken from the last run: no file and no setting changed
 
 
-def analyse(modules: list[m.Module], settings: Settings, collect_operations: bool = True,
-            store: ResultStore | None = None) -> Analysis:
-    """Findings of the enabled rules, and (for run-profile matching) every Spark operation seen.
-    With a `store`, the last result is reused when no file and no setting changed since."""
+def analyse(modules: list[m.Module], settings: Settings, collect_operations: bool = True) -> Analysis:
+    """Findings of the enabled rules, and (for run-profile matching) every Spark operation seen."""
     started = time.perf_counter()
     modules = sorted(modules, key=lambda module: module.path)  # the same results whatever the discovery order
-    key = project_key(modules, _settings_key(settings, collect_operations)) if store is not None else None
-    stored = store.load(key) if store is not None and key is not None else None
-    if stored is not None:
-        return Analysis(list(stored.findings), list(stored.operations), stored.notes, (),
-                        time.perf_counter() - started, 0, reused=True)
     index = ProjectIndex.build(modules)
     context = CheckContext(settings)
     enabled = [check for check in CHECKS if settings.rule_enabled(check.RULE.code)]
@@ -206,8 +212,6 @@ def analyse(modules: list[m.Module], settings: Settings, collect_operations: boo
                 findings.setdefault((finding.rule, finding.location), finding)
     notes = tuple(f"{path}: {what} was {why}; findings through it may be missing"
                   for (path, what), why in sorted(interpreter.degraded.items()))
-    if store is not None and key is not None:
-        store.save(StoredResult(key, tuple(findings.values()), tuple(operations.values()), notes))
     return Analysis(list(findings.values()), list(operations.values()), notes, tuple(roots),
                     time.perf_counter() - started, interpreter.evaluations)
 

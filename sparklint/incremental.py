@@ -6,6 +6,9 @@ sparklint's own code (`engine_fingerprint`). The last result for one project and
 file, keyed by all of these; a run with the same key reports it again without analysing. The
 file is replaced atomically, so two runs sharing a cache never see half of one.
 
+The result keeps an outline of every module (its path, size and `noqa` comments), so a run
+that reuses it need not load the lowered modules at all.
+
 After an edit every root is analysed again (only the edited files are lowered again, see
 project.py): the interpreter shares what it learns about a call between roots, so one root's
 findings can depend on what earlier roots analysed, and reusing single roots' results would not
@@ -21,12 +24,13 @@ import pickle
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterable
 
 from sparklint import __version__
 from sparklint import model as m
 from sparklint.findings import Finding
 
-RESULT_FORMAT = 1  # bump when StoredResult's shape changes
+RESULT_FORMAT = 2  # bump when StoredResult's shape changes
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +39,7 @@ class StoredResult:
     findings: tuple[Finding, ...]
     operations: tuple[dict, ...]
     notes: tuple[str, ...]
+    outlines: tuple[m.Module, ...]  # the modules without their code: what reporting needs of them
 
 
 def digest(data: bytes) -> str:
@@ -56,15 +61,20 @@ def engine_fingerprint() -> str:
     return hasher.hexdigest()
 
 
-def project_key(modules: list[m.Module], settings_key: str) -> str | None:
-    """What a project's analysis depends on; None when a module's contents are not known."""
+def project_key(digests: Iterable[tuple[str, str]], settings_key: str) -> str:
+    """What a project's analysis depends on: each file's (path, digest of path and bytes), the
+    settings and sparklint's own code."""
     hasher = hashlib.blake2b(f"{settings_key}\0{engine_fingerprint()}\0{RESULT_FORMAT}\0".encode(), digest_size=16)
-    for module in sorted(modules, key=lambda module: module.path):
-        module_digest = module.extra.get("digest")
-        if not module_digest:
-            return None
-        hasher.update(f"{module.path}\0{module_digest}\0".encode())
+    for path, file_digest in sorted(digests):
+        hasher.update(f"{path}\0{file_digest}\0".encode())
     return hasher.hexdigest()
+
+
+def outline(module: m.Module) -> m.Module:
+    """The module without its code."""
+    return m.Module(module.path, module.language, module.name, module.namespace,
+                    suppressions=module.suppressions, parse_errors=module.parse_errors,
+                    line_count=module.line_count, extra={"cached": True, "lower_seconds": 0.0})
 
 
 class ResultStore:

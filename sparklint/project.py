@@ -26,7 +26,7 @@ from sparklint.settings import Settings
 
 ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", "build.sbt", "pom.xml", "build.gradle", ".git")
 MAX_FILE_BYTES = 8 * 1024 * 1024
-CACHE_FORMAT = 5  # bump when the model's pickled shape changes
+CACHE_FORMAT = 6  # bump when the model's pickled shape changes
 MIN_KEPT_UNUSED = 1000  # cache entries of files this run did not see that are always kept
 PARALLEL_THRESHOLD = 48
 
@@ -187,26 +187,40 @@ def read_source(source: SourceFile, overlays: Mapping[str, bytes]) -> SourceText
     return SourceText(source, data, key.hexdigest())
 
 
-def load_modules(files: list[SourceFile], root: Path, settings: Settings,
-                 overlays: Mapping[str, bytes] | None = None) -> tuple[list[m.Module], list[str]]:
-    """Every file lowered into the model, plus warnings for files that could not be read.
-    `overlays` maps paths relative to the root to contents that replace what is on disk."""
-    cache = ModuleCache(cache_directory(root, settings) / f"modules-{__version__}" if settings.use_cache else None,
-                        engine_fingerprint())
-    modules: dict[str, m.Module] = {}
+def read_sources(files: list[SourceFile], overlays: Mapping[str, bytes] | None = None) -> tuple[list[SourceText], list[str]]:
+    """Every file's bytes and digest, plus warnings for files that could not be read."""
+    texts: list[SourceText] = []
     warnings: list[str] = []
-    pending: list[SourceText] = []
     for source in files:
         text = read_source(source, overlays or {})
         if isinstance(text, str):
             warnings.append(text)
-            continue
+        else:
+            texts.append(text)
+    return texts, warnings
+
+
+def load_modules(files: list[SourceFile], root: Path, settings: Settings,
+                 overlays: Mapping[str, bytes] | None = None) -> tuple[list[m.Module], list[str]]:
+    """Every file lowered into the model, plus warnings for files that could not be read.
+    `overlays` maps paths relative to the root to contents that replace what is on disk."""
+    texts, warnings = read_sources(files, overlays)
+    return lower_sources(texts, root, settings), warnings
+
+
+def lower_sources(texts: list[SourceText], root: Path, settings: Settings) -> list[m.Module]:
+    """The files read by `read_sources` lowered into the model, from the cache where it can."""
+    cache = ModuleCache(cache_directory(root, settings) / f"modules-{__version__}" if settings.use_cache else None,
+                        engine_fingerprint())
+    modules: dict[str, m.Module] = {}
+    pending: list[SourceText] = []
+    for text in texts:
         cached = cache.get(text)
         if cached is not None:
             cached.extra["lower_seconds"] = 0.0  # read from the cache, not lowered
             cached.extra["cached"] = True
             cached.extra["digest"] = text.digest
-            modules[source.rel] = cached
+            modules[text.source.rel] = cached
         else:
             pending.append(text)
     for text, module in zip(pending, _lower_all(pending, settings)):
@@ -214,7 +228,7 @@ def load_modules(files: list[SourceFile], root: Path, settings: Settings,
             modules[text.source.rel] = module
             cache.put(text, module)
     cache.prune()
-    return [modules[source.rel] for source in files if source.rel in modules], warnings
+    return [modules[text.source.rel] for text in texts if text.source.rel in modules]
 
 
 def _lower_all(pending: list[SourceText], settings: Settings) -> list[m.Module | None]:

@@ -228,6 +228,23 @@ def test_a_warm_run_reuses_everything_and_reports_the_same(tmp_path: Path) -> No
     assert timings_of(project, "--no-cache")[1] == cold
 
 
+def test_an_unchanged_project_is_reported_without_loading_its_modules(tmp_path: Path) -> None:
+    project = write_project(tmp_path / "p", {
+        "job.py": """
+            def main(spark):
+                spark.read.table("a").coalesce(1).write.parquet("s3://a")  # noqa: SPK001
+                spark.read.table("b").coalesce(1).write.parquet("s3://b")  # noqa: SPK002
+        """,
+    })
+    cold_line, cold = timings_of(project)
+    shutil.rmtree(next((project / ".sparklint_cache").glob("modules-*")))
+    warm_line, warm = timings_of(project)
+    assert warm_line.endswith("analysis reused from the last run (no file or setting changed)")
+    assert warm == cold  # the noqa that covers and the one that covers nothing, as before
+    found = sorted((finding["rule"], finding["location"]["line"]) for finding in json.loads(warm)["findings"])
+    assert found == [("SPK001", 3), ("SPK100", 3)]  # line 3's noqa names another rule, and is unused
+
+
 def test_an_edit_is_lowered_again_and_analysed(tmp_path: Path) -> None:
     project = tmp_path / "story"
     shutil.copytree(REPO_ROOT / "fixtures" / "story_py", project, ignore=shutil.ignore_patterns(".sparklint_cache"))

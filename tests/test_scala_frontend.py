@@ -19,10 +19,10 @@ def lower(source: str, path: str = "src/main/scala/com/acme/Job.scala") -> m.Mod
 
 def bare(value):
     """The value with every span replaced by NO_SPAN, to compare structure only."""
+    if isinstance(value, m.Span):  # a tuple itself: before the test for tuples
+        return m.NO_SPAN
     if isinstance(value, tuple):
         return tuple(bare(item) for item in value)
-    if isinstance(value, m.Span):
-        return m.NO_SPAN
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         changes = {f.name: bare(getattr(value, f.name)) for f in dataclasses.fields(value)
                    if f.name != "extra"}
