@@ -10,6 +10,15 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, settings
+
+# Fuzz tests: a bounded number of examples on every CI run; `benchmarks/fuzz.py` runs the same
+# tests with the "long" profile by hand. Examples are derandomised so CI is repeatable.
+settings.register_profile("ci", max_examples=25, deadline=None, derandomize=True,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+settings.register_profile("long", max_examples=1000, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+settings.load_profile(os.environ.get("SPARKLINT_FUZZ_PROFILE", "ci"))
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TOOLS_DIR = Path(__file__).resolve().parent / ".tools"  # git-ignored: npm packages, copies of the repo
