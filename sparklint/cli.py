@@ -19,6 +19,7 @@ from typing import Any, NoReturn
 import click
 
 from sparklint import __version__
+from sparklint.report import printable
 
 EXIT_CLEAN = 0
 EXIT_FINDINGS = 1
@@ -80,6 +81,15 @@ class SparklintGroup(click.Group):
         return getattr(module, attribute, None)
 
 
+def existing(paths: tuple[Path, ...]) -> tuple[Path, ...]:
+    """Paths that are there, even as a link to nothing or a symlink loop (those get a warning
+    when read, like any unreadable file, so pre-commit's list of files never ends the run)."""
+    for path in paths:
+        if not os.path.lexists(path):
+            raise click.BadParameter(f"Path '{path}' does not exist.", param_hint="'[PATHS]...'")
+    return paths
+
+
 def fail(message: str, debug: bool, internal: bool = False) -> NoReturn:
     if debug:
         traceback.print_exc()
@@ -89,7 +99,7 @@ def fail(message: str, debug: bool, internal: bool = False) -> NoReturn:
 
 
 def one_line(text: str) -> str:
-    return " ".join(text.split())
+    return printable(" ".join(text.split()))
 
 
 def warn(message: str) -> None:
@@ -117,7 +127,7 @@ def rule_list(_ctx: click.Context, _param: click.Parameter, value: tuple[str, ..
 
 
 @main.command()
-@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path), callback=lambda ctx, param, value: existing(value))
 @click.option("--output-format", type=click.Choice(OUTPUT_FORMATS), default="text", show_default=True,
               help="How findings are printed.")
 @click.option("-o", "--output-file", type=click.Path(dir_okay=False, path_type=Path),

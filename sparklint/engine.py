@@ -22,7 +22,7 @@ from sparklint.graph.interp import Interpreter, code_label
 from sparklint.graph.roots import analysis_roots
 from sparklint.incremental import ResultStore, StoredResult, outline, project_key
 from sparklint.frontends import SOURCE_SUFFIXES
-from sparklint.project import SourceFile, cache_directory, discover, find_root, lower_sources, read_sources
+from sparklint.project import SourceFile, cache_directory, discover, find_root, lower_sources, read_sources, resolved
 from sparklint.rules import PARSE_ERROR, UNUSED_NOQA
 from sparklint.catalogue import runtime_rules
 from sparklint.settings import Settings
@@ -58,7 +58,7 @@ def paused_garbage_collection() -> Iterator[None]:
 def _run_check(paths: Sequence[str | Path], settings: Settings, progress: Progress | None,
                overlays: Mapping[str | Path, str | bytes]) -> CheckResult:
     started = time.perf_counter()
-    requested = [Path(p).resolve() for p in (paths or ["."])]
+    requested = [resolved(Path(p)) for p in (paths or ["."])]
     warnings: list[str] = []
     for path in requested:
         if not path.exists():
@@ -133,7 +133,7 @@ def _relative_overlays(overlays: Mapping[str | Path, str | bytes], root: Path) -
         candidate = Path(path)
         if candidate.is_absolute():
             try:
-                candidate = candidate.resolve().relative_to(root)
+                candidate = resolved(candidate).relative_to(root)
             except ValueError:
                 continue  # outside the project: not part of this check
         rel = candidate.as_posix()
@@ -145,7 +145,7 @@ def _relative_overlays(overlays: Mapping[str | Path, str | bytes], root: Path) -
 def _with_requested_files(files, requested: list[Path], root: Path):
     """Files named on the command line are checked even when an exclude pattern matches them
     (pre-commit passes exactly the files it wants checked)."""
-    known = {source.path.resolve() for source in files}
+    known = {resolved(source.path) for source in files}
     extra = []
     for path in requested:
         if path.is_file() and path.name.endswith(SOURCE_SUFFIXES) and path not in known:

@@ -66,7 +66,7 @@ def project_key(digests: Iterable[tuple[str, str]], settings_key: str) -> str:
     settings and sparklint's own code."""
     hasher = hashlib.blake2b(f"{settings_key}\0{engine_fingerprint()}\0{RESULT_FORMAT}\0".encode(), digest_size=16)
     for path, file_digest in sorted(digests):
-        hasher.update(f"{path}\0{file_digest}\0".encode())
+        hasher.update(os.fsencode(f"{path}\0{file_digest}\0"))  # a path may hold bytes that are not UTF-8
     return hasher.hexdigest()
 
 

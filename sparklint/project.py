@@ -11,7 +11,6 @@ import pickle
 import stat
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,15 +19,15 @@ from typing import Iterator, Mapping
 from sparklint import __version__
 from sparklint import model as m
 from sparklint.deepstack import run_deep
-from sparklint.frontends import SOURCE_SUFFIXES, lower
+from sparklint.frontends import SOURCE_SUFFIXES, lower, unparsable
 from sparklint.incremental import engine_fingerprint
 from sparklint.settings import Settings
+from sparklint.workers import run_isolated
 
 ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", "build.sbt", "pom.xml", "build.gradle", ".git")
 MAX_FILE_BYTES = 8 * 1024 * 1024
 CACHE_FORMAT = 6  # bump when the model's pickled shape changes
 MIN_KEPT_UNUSED = 1000  # cache entries of files this run did not see that are always kept
-PARALLEL_THRESHOLD = 48
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,10 +36,16 @@ class SourceFile:
     rel: str  # posix, relative to the root
 
 
+def resolved(path: Path) -> Path:
+    """The absolute path without symlinks; a symlink loop is left as it is instead of raising
+    (reading it then fails with one warning, like any unreadable file)."""
+    return Path(os.path.realpath(path))
+
+
 def find_root(paths: list[Path], explicit: Path | None) -> Path:
     if explicit is not None:
-        return explicit.resolve()
-    start = paths[0].resolve() if paths else Path.cwd()
+        return resolved(explicit)
+    start = resolved(paths[0]) if paths else Path.cwd()
     if start.is_file():
         start = start.parent
     for candidate in (start, *start.parents):
@@ -168,23 +173,40 @@ def read_source(source: SourceFile, overlays: Mapping[str, bytes]) -> SourceText
     """The file's bytes, or why they cannot be read (one line)."""
     data = overlays.get(source.rel)
     if data is None:
-        try:
-            status = source.path.stat()
-        except OSError as error:
-            return f"{source.rel}: cannot read ({error.strerror})"
-        if not stat.S_ISREG(status.st_mode):
-            return f"{source.rel}: skipped, not a regular file"
-        if status.st_size > MAX_FILE_BYTES:
-            return (f"{source.rel}: skipped, {status.st_size // 1024 // 1024} MiB is over the "
-                    f"{MAX_FILE_BYTES // 1024 // 1024} MiB limit for one file")
-        try:
-            data = source.path.read_bytes()
-        except OSError as error:
-            return f"{source.rel}: cannot read ({error.strerror})"
+        data = read_regular_file(source.path, MAX_FILE_BYTES)
+        if isinstance(data, str):
+            return f"{source.rel}: {data}"
     key = hashlib.blake2b(digest_size=16)
-    key.update(f"{source.rel}\0{CACHE_FORMAT}\0".encode())
+    key.update(os.fsencode(f"{source.rel}\0{CACHE_FORMAT}\0"))
     key.update(data)
     return SourceText(source, data, key.hexdigest())
+
+
+def read_regular_file(path: Path, limit: int) -> bytes | str:
+    """The bytes of a regular file of at most `limit` bytes, or why not. Anything else a source
+    name can point at (a FIFO, /dev/zero, a symlink loop, a socket) is refused before it is
+    read, and the open file is checked again, in case it was swapped in between."""
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return "skipped, not a regular file"
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except OSError as error:
+        return f"cannot read ({error.strerror})"
+    with os.fdopen(descriptor, "rb") as handle:
+        try:
+            status = os.fstat(handle.fileno())
+            if not stat.S_ISREG(status.st_mode):
+                return "skipped, not a regular file"
+            if status.st_size > limit:
+                return _too_large(status.st_size, limit)
+            data = handle.read(limit + 1)
+        except OSError as error:
+            return f"cannot read ({error.strerror})"
+    return _too_large(len(data), limit) if len(data) > limit else data
+
+
+def _too_large(size: int, limit: int) -> str:
+    return f"skipped, {size // 1024 // 1024} MiB is over the {limit // 1024 // 1024} MiB limit for one file"
 
 
 def read_sources(files: list[SourceFile], overlays: Mapping[str, bytes] | None = None) -> tuple[list[SourceText], list[str]]:
@@ -224,25 +246,34 @@ def lower_sources(texts: list[SourceText], root: Path, settings: Settings) -> li
         else:
             pending.append(text)
     for text, module in zip(pending, _lower_all(pending, settings)):
-        if module is not None:
-            modules[text.source.rel] = module
+        modules[text.source.rel] = module
+        if not module.extra.get("worker_failed"):  # a deadline missed on a busy machine may be met next time
             cache.put(text, module)
     cache.prune()
     return [modules[text.source.rel] for text in texts if text.source.rel in modules]
 
 
-def _lower_all(pending: list[SourceText], settings: Settings) -> list[m.Module | None]:
+def _lower_all(pending: list[SourceText], settings: Settings) -> list[m.Module]:
+    if not pending:
+        return []
     jobs = settings.jobs or os.cpu_count() or 1
-    if jobs > 1 and len(pending) >= PARALLEL_THRESHOLD:
-        batches = [pending[i::jobs * 4] for i in range(jobs * 4)]
-        try:
-            with ProcessPoolExecutor(max_workers=jobs) as pool:
-                results = list(pool.map(_lower_batch, batches))
-            by_rel = {module.path: module for batch in results for module in batch}
-            return [by_rel.get(text.source.rel) for text in pending]
-        except (OSError, RuntimeError):
-            pass  # no worker processes here (a sandbox, a frozen build): lower in this process
-    return _lower_batch(pending)
+    try:
+        results = run_isolated(_lower_collected, pending, jobs)
+    except OSError:  # no worker processes here (a sandbox): lower in this process, screened only
+        return _lower_batch(pending)
+    return [result if isinstance(result, m.Module) else _not_lowered(text, result.reason)
+            for text, result in zip(pending, results)]
+
+
+def _lower_collected(text: SourceText) -> m.Module:
+    with collecting_libcst_garbage():
+        return _lower(text)
+
+
+def _not_lowered(text: SourceText, reason: str) -> m.Module:
+    module = unparsable(text.source.rel, text.data, reason)
+    module.extra.update(lower_seconds=0.0, cached=False, digest=text.digest, worker_failed=True)
+    return module
 
 
 @contextmanager

@@ -26,7 +26,11 @@ def lower(rel_path: str, source: bytes) -> m.Module:
         return _unparsable(rel_path, language or "unknown", line, f"not valid UTF-8 (byte {error.start})", source)
     if language == "python":
         from sparklint.frontends.python import lower_python
+        from sparklint.frontends.screen import too_complex
 
+        reason = too_complex(source)
+        if reason is not None:
+            return _unparsable(rel_path, language, 1, f"{reason}, more than libcst's parser can take safely", source)
         try:
             return lower_python(rel_path, source)
         except RecursionError:
@@ -41,6 +45,11 @@ def lower(rel_path: str, source: bytes) -> m.Module:
             return _unparsable(rel_path, "scala", 1, "the Scala front end is not available", source)
         return lower_scala(rel_path, source)
     raise ValueError(f"no front end for {rel_path}")
+
+
+def unparsable(rel_path: str, source: bytes, message: str) -> m.Module:
+    """The module of a file that could not be lowered, carrying why (reported as SPK000)."""
+    return _unparsable(rel_path, language_of(rel_path) or "unknown", 1, message, source)
 
 
 def _unparsable(rel_path: str, language: str, line: int, message: str, source: bytes) -> m.Module:

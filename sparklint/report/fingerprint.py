@@ -14,6 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from sparklint.findings import Finding
+from sparklint.project import MAX_FILE_BYTES, read_regular_file
 
 FINGERPRINT_KEY = "sparklint/v1"
 
@@ -32,7 +33,7 @@ def fingerprints(findings: Sequence[Finding], root: str) -> list[str]:
 
 def finding_digest(finding: Finding, line_text: str) -> str:
     parts = [finding.rule, finding.location.path, *finding.key, normalise(line_text)]
-    return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()[:32]
+    return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
 
 def normalise(line_text: str) -> str:
@@ -42,10 +43,8 @@ def normalise(line_text: str) -> str:
 def line_reader(root: str):
     @lru_cache(maxsize=64)
     def lines_of(path: str) -> tuple[str, ...]:
-        try:
-            return tuple((Path(root) / path).read_text(encoding="utf-8", errors="replace").splitlines())
-        except OSError:
-            return ()
+        data = read_regular_file(Path(root) / path, MAX_FILE_BYTES)
+        return () if isinstance(data, str) else tuple(data.decode("utf-8", errors="replace").splitlines())
 
     def read_line(path: str, line: int) -> str:
         lines = lines_of(path)

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 from sparklint.findings import CheckResult, Finding, Severity
-from sparklint.report import sorted_findings
+from sparklint.report import printable, sorted_findings
 from sparklint.catalogue import rule_by_code
 from sparklint.settings import Settings
 
@@ -24,7 +24,7 @@ def render(result: CheckResult, settings: Settings, *, workspace: str | None = N
     prefix = path_prefix(result.root, workspace)
     slugs = {code: rule.slug for code, rule in rule_by_code().items()}
     lines = [annotation(finding, prefix, slugs.get(finding.rule, "")) for finding in sorted_findings(result)]
-    return "".join(line + "\n" for line in lines)
+    return printable("".join(line + "\n" for line in lines))
 
 
 def annotation(finding: Finding, prefix: str, slug: str) -> str:

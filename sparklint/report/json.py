@@ -22,7 +22,7 @@ from typing import Any
 
 from sparklint import __version__
 from sparklint.findings import CheckResult, Finding, Location
-from sparklint.report import Tally, sorted_findings
+from sparklint.report import Tally, printable_values, sorted_findings
 from sparklint.report.fingerprint import fingerprints
 from sparklint.catalogue import rule_by_code
 from sparklint.settings import Settings
@@ -117,7 +117,7 @@ JSON_SCHEMA: dict[str, Any] = {
 
 
 def render(result: CheckResult, settings: Settings, *, statistics: bool = False) -> str:
-    return json.dumps(document(result, statistics=statistics), indent=2, ensure_ascii=False, default=str) + "\n"
+    return json.dumps(printable_values(document(result, statistics=statistics)), indent=2, ensure_ascii=False, default=str) + "\n"
 
 
 def document(result: CheckResult, *, statistics: bool = False) -> dict[str, Any]:

@@ -24,6 +24,7 @@ import sarif_om as om
 from sparklint import __version__
 from sparklint.docs import rule_help_markdown, rule_help_text, rule_help_uri
 from sparklint.findings import ChainStep, CheckResult, Finding, Location, Severity
+from sparklint.report import printable
 from sparklint.report.fingerprint import FINGERPRINT_KEY, fingerprints
 from sparklint.rules import Rule
 from sparklint.catalogue import all_rules
@@ -205,7 +206,7 @@ def physical_location(location: Location) -> om.PhysicalLocation:
 def uri_path(path: str) -> str:
     from urllib.parse import quote
 
-    return quote(path, safe="/")
+    return quote(path.encode("utf-8", "surrogateescape"), safe="/")  # a file name's own bytes, even if not UTF-8
 
 
 def sentence(text: str) -> str:
@@ -243,9 +244,11 @@ def to_json(value: Any) -> Any:
         return {str(key): to_json(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
         return [to_json(item) for item in value]
-    if isinstance(value, (str, int, float, bool)) or value is None:
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, (int, float, bool)) or value is None:
         return value
-    return str(value)
+    return printable(str(value))
 
 
 def schema_first(log: dict[str, Any]) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import click
 
 from sparklint.findings import CheckResult, Finding, Severity
-from sparklint.report import Tally, plural, sorted_findings
+from sparklint.report import Tally, plural, printable, sorted_findings
 from sparklint.catalogue import rule_by_code
 from sparklint.settings import Settings
 
@@ -32,7 +32,7 @@ def render(result: CheckResult, settings: Settings, *, color: bool = False, quie
         if lines:
             lines.append("")
         lines.append(summary_line(result, style))
-    return "\n".join(lines) + "\n" if lines else ""
+    return printable("\n".join(lines) + "\n") if lines else ""
 
 
 def finding_lines(finding: Finding, style: "Styler") -> list[str]:
