@@ -44,7 +44,8 @@ cache-dir = ".cache/sparklint"
 profile = ["logs/app-1", "http://127.0.0.1:18080"]
 
 [tool.sparklint.profile-options]
-min-spill = "1 GiB"
+app-name = "hourly-*"
+timeout = 30
 """)
     settings = load_settings(None, tmp_path / "jobs", {})
     assert settings.select == frozenset({"SPK001", "SPK002"})
@@ -54,7 +55,7 @@ min-spill = "1 GiB"
     assert settings.extend_exclude == ("generated",)
     assert settings.cache_dir == tmp_path / ".cache/sparklint"
     assert settings.profiles == (str(tmp_path / "logs/app-1"), "http://127.0.0.1:18080")
-    assert settings.profile_options == {"min-spill": "1 GiB"}
+    assert settings.profile_options == {"app-name": "hourly-*", "timeout": 30.0}
 
 
 def test_exclude_replaces_the_defaults(tmp_path: Path) -> None:
@@ -116,9 +117,9 @@ def test_code_prefix_and_all_select_several_rules(tmp_path: Path) -> None:
     [
         ('[tool.sparklint]\nselct = ["SPK001"]\n', "unknown key `selct` (did you mean `select`?)"),
         ('[tool.sparklint]\nselect = ["SPK01"]\n', "unknown rule `SPK01` (did you mean `SPK001`?)"),
-        ('[tool.sparklint]\nselect = "SPK001"\n', "select must be a list of strings, not a string"),
+        ('[tool.sparklint]\nselect = "SPK001"\n', 'select: expected a list of strings, got "SPK001"'),
         ('[tool.sparklint]\nfail-on = "eror"\n', "unknown severity `eror` (did you mean `error`?)"),
-        ('[tool.sparklint]\nfail-on = 2\n', "fail-on must be a string, not an integer"),
+        ('[tool.sparklint]\nfail-on = 2\n', "fail-on: expected a severity (note, warning, error), got 2"),
         ('[tool.sparklint.coalesce-before-wrte]\n', "unknown key `coalesce-before-wrte` (did you mean `coalesce-before-write`?)"),
         ("[tool.sparklint\n", "invalid TOML"),
     ],
@@ -143,14 +144,14 @@ def test_unknown_rule_option_names_the_known_ones(tmp_path: Path) -> None:
 def test_wrong_option_type(tmp_path: Path) -> None:
     rule, option = first_option_of_type(int)
     write(tmp_path / "pyproject.toml", f'[tool.sparklint.{rule.slug}]\n{option.name} = "many"\n')
-    with pytest.raises(ConfigError, match=rf"\[tool.sparklint.{rule.slug}\] {option.name} must be an integer, not a string"):
+    with pytest.raises(ConfigError, match=rf'\[tool.sparklint.{rule.slug}\] {option.name}: expected a whole number .*, got "many"'):
         load_settings(None, tmp_path, {})
 
 
 def test_booleans_are_not_integers(tmp_path: Path) -> None:
     rule, option = first_option_of_type(int)
     write(tmp_path / "pyproject.toml", f"[tool.sparklint.{rule.slug}]\n{option.name} = true\n")
-    with pytest.raises(ConfigError, match="must be an integer, not a boolean"):
+    with pytest.raises(ConfigError, match="expected a whole number .*, got true"):
         load_settings(None, tmp_path, {})
 
 

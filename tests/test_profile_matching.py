@@ -286,14 +286,15 @@ def test_a_rule_table_threshold_wins_over_profile_options(project: Path) -> None
 
 
 @pytest.mark.parametrize(("options", "complaint"), [
-    ('{ skew-ratio = "abc" }', "profile option 'skew-ratio' must be a number, not 'abc'"),
-    ("{ small-files-min-count = 2.5 }", "profile option 'small-files-min-count' must be a whole number, not 2.5"),
-    ('{ raise-on-spill = "no" }', "profile option 'raise-on-spill' must be true or false, not 'no'"),
+    ('{ skew-ratio = "abc" }', 'skew-ratio: expected a finite number, 0 or more, got "abc"'),
+    ("{ small-files-min-count = 2.5 }", "small-files-min-count: expected a whole number from 0 to 9223372036854775807, got 2.5"),
+    ('{ raise-on-spill = "no" }', 'raise-on-spill: expected true or false, got "no"'),
 ])
-def test_a_threshold_of_the_wrong_type_is_one_line(project: Path, options: str, complaint: str) -> None:
+def test_a_threshold_of_the_wrong_type_is_one_configuration_error(project: Path, options: str, complaint: str) -> None:
+    """Like any invalid setting: exit 2 with one line naming the file and the key, whether or
+    not a run profile is read."""
     (project / "pyproject.toml").write_text(f"[tool.sparklint]\nprofile-options = {options}\n", encoding="utf-8")
-    result = run_cli("check", ".", "--no-cache", "--profile", str(LOGS / "zstd"), cwd=project)
-    assert result.exit_code == 1 and "Traceback" not in result.stderr
-    assert result.stderr.strip() == f"sparklint: warning: {complaint}"
-    required = run_cli("check", ".", "--no-cache", "--profile", str(LOGS / "zstd"), "--profile-required", cwd=project)
-    assert required.exit_code == 2 and required.stderr.strip().splitlines()[-1].endswith(complaint)
+    expected = f"sparklint: error: {project / 'pyproject.toml'}: [tool.sparklint.profile-options] {complaint}"
+    for extra in ((), ("--profile", str(LOGS / "zstd"))):
+        result = run_cli("check", ".", "--no-cache", *extra, cwd=project)
+        assert result.exit_code == 2 and result.stderr.strip() == expected
