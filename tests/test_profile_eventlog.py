@@ -356,9 +356,9 @@ def test_profile_command_json_and_errors(tmp_path: Path) -> None:
 def test_expansion_guard_refuses_a_zstd_bomb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import zstandard
 
-    from sparklint.profile import sources
+    from sparklint.profile import codecs
 
-    monkeypatch.setattr(sources, "EXPANSION_FLOOR", 1024 * 1024)  # the 256 MiB floor, scaled down
+    monkeypatch.setattr(codecs, "EXPANSION_FLOOR", 1024 * 1024)  # the 256 MiB floor, scaled down
     path = tmp_path / "local-4.zstd"
     with path.open("wb") as out, zstandard.ZstdCompressor().stream_writer(out) as writer:
         for _ in range(64):

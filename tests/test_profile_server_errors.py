@@ -57,12 +57,13 @@ def server() -> Iterator[tuple[str, Behaviour]]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 - http.server's name
             behaviour.requests.append(self.path)
-            status, body, delay = behaviour.routes.get(self.path, (404, b"not found", 0.0))
+            route = self.path.split("?", 1)[0]  # the listing asks for a bounded number: ?limit=N
+            status, body, delay = behaviour.routes.get(route, (404, b"not found", 0.0))
             time.sleep(delay)
             try:
                 self.send_response(status)
                 self.send_header("Content-Length", str(len(body)))
-                for name, value in behaviour.headers.get(self.path, {}).items():
+                for name, value in behaviour.headers.get(route, {}).items():
                     self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(body)

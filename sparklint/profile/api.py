@@ -8,29 +8,38 @@ Reading never breaks a check: a source that cannot be read becomes one line in
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import click
 
+from sparklint.config import PROFILE_READER_OPTIONS
 from sparklint.findings import CheckResult
 from sparklint.profile.cache import ProfileCache
 from sparklint.profile.codecs import DEFAULT_LIMIT, LogFormatError
 from sparklint.profile.model import RunProfile
 from sparklint.profile.sources import (
     DEFAULT_TIMEOUT,
+    MAX_DOWNLOAD_BYTES,
+    SOURCE_TIMEOUTS,
     ReadOptions,
     RunRef,
     SourceError,
     app_name_matches,
     discover,
+    is_url,
     read_run,
     select_runs,
 )
 from sparklint.settings import Settings
 
-KNOWN_OPTIONS = ("app-name", "app-id", "last", "timeout", "max-log-bytes")
+KNOWN_OPTIONS = tuple(PROFILE_READER_OPTIONS)
+# Without --last, --app-name or --app-id a History Server source is read for its newest runs only:
+# one listing request of at most LISTING_LIMIT applications, then DEFAULT_SERVER_RUNS downloads.
+DEFAULT_SERVER_RUNS = 10
+LISTING_LIMIT = 1000
 
 
 class ProfileError(Exception):
@@ -62,6 +71,7 @@ def options_from(profile_options: dict[str, Any]) -> tuple[RunFilter, ReadOption
     read = ReadOptions(
         timeout=float(profile_options.get("timeout", DEFAULT_TIMEOUT)),
         max_log_bytes=int(profile_options.get("max-log-bytes", DEFAULT_LIMIT)),
+        max_download_bytes=int(profile_options.get("max-download-bytes", MAX_DOWNLOAD_BYTES)),
     )
     return run_filter, read
 
@@ -71,30 +81,47 @@ def load_runs(
     run_filter: RunFilter,
     read_options: ReadOptions,
     cache: ProfileCache | None,
+    debug: bool = False,
 ) -> LoadedRuns:
     """Read every run the sources name that passes the filters, newest first per source.
 
-    Problems become warnings: one line each, prefixed by the source."""
+    Problems become warnings: one line each, prefixed by the source; even an unexpected
+    exception, unless `debug` (then it propagates with its traceback)."""
     runs: list[RunProfile] = []
     warnings: list[str] = []
     hits = 0
     for source in sources:
+        options = _source_options(source, run_filter, read_options)
         try:
-            refs = select_runs(discover(source, read_options), run_filter.app_id)
+            refs = select_runs(discover(source, options), run_filter.app_id)
         except (SourceError, LogFormatError) as error:
             warnings.append(f"run profile {error}")
+            continue
+        except Exception as error:  # one bad source costs one warning, never the run
+            if debug:
+                raise
+            warnings.append(f"run profile {source}: cannot read ({type(error).__name__}: {_one_line(error)})")
             continue
         if run_filter.app_id and not refs:
             warnings.append(f"run profile {source}: no run with app id {run_filter.app_id}")
             continue
         wanted = run_filter.last
+        if _reads_newest_only(source, run_filter):
+            wanted = DEFAULT_SERVER_RUNS
+            if len(refs) > wanted:
+                warnings.append(_newest_only_warning(source, len(refs), options.listing_limit))
+                refs = refs[:wanted]
         taken = 0
-        for ref in refs:
+        for position, ref in enumerate(refs):
             if wanted is not None and taken >= wanted:
+                break
+            if options.deadline is not None and time.monotonic() >= options.deadline:
+                warnings.append(f"run profile {source}: stopped after {SOURCE_TIMEOUTS * options.timeout:g} s, "
+                                f"{len(refs) - position} runs not read (raise profile option timeout)")
                 break
             if run_filter.app_name and ref.app_name and not app_name_matches(run_filter.app_name, ref.app_name):
                 continue  # a History Server listing names the app: no need to download it
-            run, from_cache, problem = _read_one(ref, read_options, cache)
+            run, from_cache, problem = _read_one(ref, options, cache, debug)
             hits += from_cache
             if problem:
                 warnings.append(problem)
@@ -106,15 +133,36 @@ def load_runs(
                 continue
             runs.append(run)
             taken += 1
-            for note in run.problems:
-                if not run.complete or "cut off" in note or "not JSON" in note or "mid-block" in note:
-                    warnings.append(f"run profile {ref.display}: {note}")
+            # What the reader skipped or cut (bad lines, numbers, bounds), each one line; events of
+            # a shape another Spark version writes stay quiet (they are noted in the profile).
+            warnings.extend(f"run profile {ref.display}: {note}" for note in run.problems if " shape (" not in note)
         if run_filter.app_name and not taken:
             warnings.append(f"run profile {source}: no run of an application named {run_filter.app_name!r}")
     return LoadedRuns(tuple(runs), tuple(dict.fromkeys(warnings)), hits)
 
 
-def _read_one(ref: RunRef, read_options: ReadOptions, cache: ProfileCache | None) -> tuple[RunProfile | None, int, str]:
+def _source_options(source: str, run_filter: RunFilter, read_options: ReadOptions) -> ReadOptions:
+    """A History Server source gets its own deadline and, when no filter names runs, a bounded listing."""
+    if not is_url(source):
+        return read_options
+    deadline = time.monotonic() + SOURCE_TIMEOUTS * read_options.timeout
+    limit = None if run_filter.app_name or run_filter.app_id else max(LISTING_LIMIT, run_filter.last or 0)
+    return replace(read_options, deadline=deadline, listing_limit=limit)
+
+
+def _reads_newest_only(source: str, run_filter: RunFilter) -> bool:
+    return is_url(source) and not (run_filter.last or run_filter.app_name or run_filter.app_id)
+
+
+def _newest_only_warning(source: str, listed: int, listing_limit: int | None) -> str:
+    skipped = listed - DEFAULT_SERVER_RUNS
+    more = " or more" if listing_limit is not None and listed >= listing_limit else ""
+    return (f"run profile {source}: read the newest {DEFAULT_SERVER_RUNS} of {listed}{more} runs, "
+            f"{skipped}{more} skipped (--last N reads more, --app-name or --app-id picks runs)")
+
+
+def _read_one(ref: RunRef, read_options: ReadOptions, cache: ProfileCache | None,
+              debug: bool = False) -> tuple[RunProfile | None, int, str]:
     if cache is not None:
         cached = cache.get(ref)
         if cached is not None:
@@ -125,11 +173,20 @@ def _read_one(ref: RunRef, read_options: ReadOptions, cache: ProfileCache | None
         return None, 0, f"run profile {ref.display}: {error}" if ref.display not in str(error) else f"run profile {error}"
     except MemoryError:
         return None, 0, f"run profile {ref.display}: out of memory while reading"
+    except Exception as error:  # one bad run costs one warning, never the run
+        if debug:
+            raise
+        return None, 0, f"run profile {ref.display}: cannot read ({type(error).__name__}: {_one_line(error)})"
     if not run.events_read:
         return None, 0, f"run profile {ref.display}: no Spark events in this log"
     if cache is not None:
         cache.put(ref, run)
     return run, 0, ""
+
+
+def _one_line(error: Exception) -> str:
+    text = " ".join(str(error).split())
+    return text if len(text) <= 160 else text[:157] + "..."
 
 
 def cache_for(settings: Settings, root: str | Path | None) -> ProfileCache | None:
@@ -160,7 +217,7 @@ def apply_profiles(result: CheckResult, settings: Settings) -> CheckResult:
         run_filter, read_options = options_from(settings.profile_options)
     except (TypeError, ValueError) as error:
         raise ProfileError(f"bad profile option: {error}") from None
-    loaded = load_runs(settings.profiles, run_filter, read_options, cache_for(settings, result.root))
+    loaded = load_runs(settings.profiles, run_filter, read_options, cache_for(settings, result.root), settings.debug)
     if settings.profile_required:
         failures = [warning for warning in loaded.warnings if _is_read_failure(warning)]
         if failures or not loaded.runs:
@@ -217,7 +274,7 @@ def _match(result: CheckResult, runs: tuple[RunProfile, ...], settings: Settings
 @click.option("--last", type=click.IntRange(min=1), help="Only the newest N runs of each source.")
 @click.option("--output-format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=DEFAULT_TIMEOUT, show_default=True,
-              help="Seconds to wait for a History Server.")
+              help="Seconds one History Server request may take in all (a whole source: 5 times that).")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the profile cache.")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Where parsed runs are cached [default: ./.sparklint_cache].")

@@ -15,22 +15,30 @@ bounded chunks and stops with `LogFormatError` once more than `limit` decompress
 out (a guard against decompression bombs). A stream cut in the middle of a block (a log still
 being written, or a crashed writer) ends cleanly with `DecodedStream.truncated` set.
 Third-party decompressors (zstandard, lz4, cramjam) are imported only when a log needs them.
+
+`LogLines` is the one place that opens the parts of a run (a single file, the parts of a rolling
+log, or the members of a History Server zip): it sniffs each part's codec, guards its expansion,
+and joins the parts into lines no longer than `MAX_LINE_BYTES`, also when a line is carried from
+one part into the next.
 """
 
 from __future__ import annotations
 
 import io
 import struct
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import BinaryIO
 
 CODECS = ("plain", "lz4", "lzf", "snappy", "zstd")
 INPROGRESS_SUFFIX = ".inprogress"
+COMPACT_SUFFIX = ".compact"  # Spark's compacted rolling part: `events_<N>_<app>[.<codec>].compact`
 DEFAULT_LIMIT = 64 * 1024**3  # 64 GiB of decompressed JSON per run
 # A compressed part may not expand more than this many times (Spark's JSON compresses 5-50x
 # with zstd, a few hundred times at most for repetitive logs), beyond a floor for tiny parts.
 MAX_EXPANSION = 2000
 EXPANSION_FLOOR = 256 * 1024**2
+# Spark's longest lines (SQL plans) are a few MiB; parsing a line costs up to ~12 times its size.
+MAX_LINE_BYTES = 32 * 1024**2
 
 _MAGIC = {
     "zstd": b"\x28\xb5\x2f\xfd",
@@ -60,8 +68,7 @@ class MissingDecoder(LogFormatError):
 def codec_from_name(name: str) -> str | None:
     """The codec a file name announces: `app.zstd`, `events_2_app.lz4.inprogress` -> codec;
     no codec suffix -> "plain"; an unknown suffix that looks like a codec -> None."""
-    base = name[: -len(INPROGRESS_SUFFIX)] if name.endswith(INPROGRESS_SUFFIX) else name
-    stem, dot, suffix = base.rpartition(".")
+    stem, dot, suffix = _strip_state_suffixes(name).rpartition(".")
     if not dot or not stem:
         return "plain"
     suffix = suffix.lower()
@@ -71,6 +78,14 @@ def codec_from_name(name: str) -> str | None:
         return "plain"
     # Spark app ids and rolling names never hold dots; another extension is another codec.
     return None
+
+
+def _strip_state_suffixes(name: str) -> str:
+    """`events_3_app.zstd.compact.inprogress` -> `events_3_app.zstd`: the suffixes that say what
+    state a log is in, not how it is encoded (Spark's `EventLogFileWriter.codecName`)."""
+    for _ in range(2):
+        name = name.removesuffix(INPROGRESS_SUFFIX).removesuffix(COMPACT_SUFFIX)
+    return name
 
 
 def codec_from_magic(head: bytes) -> str | None:
@@ -94,7 +109,7 @@ def detect_codec(name: str, head: bytes) -> str:
     if by_name is None:
         if by_content == "plain":
             return "plain"
-        suffix = name.removesuffix(INPROGRESS_SUFFIX).rpartition(".")[2]
+        suffix = _strip_state_suffixes(name).rpartition(".")[2]
         raise LogFormatError(f"unknown event log codec {suffix!r} (Spark writes {', '.join(CODECS[1:])})")
     if by_content is None:
         raise LogFormatError(f"content is not a {by_name} event log (unrecognised first bytes {head[:8]!r})")
@@ -340,6 +355,121 @@ def lzf_decompress(data: bytes, expected_length: int) -> bytes:
     if len(out) != expected_length:
         raise ValueError("chunk decodes to fewer bytes than its header says")
     return bytes(out)
+
+
+LogPart = tuple[str, BinaryIO, int]  # name, raw stream, size on disk (0 when unknown)
+LONG_LINE = None  # what `LogLines` yields in place of a line longer than `MAX_LINE_BYTES`
+
+
+class LogLines:
+    """The lines of one run, read from its parts in order: each line ends with a newline but the
+    last one when the log is cut, and `LONG_LINE` stands for a line that was too long to keep.
+
+    A part is its own compressed stream but the parts are one text, so a line cut across parts
+    is rejoined; the bound on line length counts the carried bytes too. Decoding more than
+    `max_bytes` in all, or more than the expansion guard allows of one part, raises
+    LogFormatError naming the part."""
+
+    def __init__(self, parts: Iterable[LogPart], max_bytes: int = DEFAULT_LIMIT) -> None:
+        self._parts = parts
+        self._max_bytes = max_bytes
+        self._max_line = MAX_LINE_BYTES
+        self._partial = bytearray()  # the start of a line not ended yet, possibly from an earlier part
+        self._skipping = False  # inside a too-long line: drop bytes up to its newline
+        self.decoded_bytes = 0
+        self.truncated = False
+
+    def __iter__(self) -> Iterator[bytes | None]:
+        for name, raw, compressed_size in self._parts:
+            with raw:
+                try:
+                    mid_line = bool(self._partial) or self._skipping
+                    reader, state = open_part(name, raw, compressed_size, self._max_bytes - self.decoded_bytes, mid_line)
+                    try:
+                        yield from self._split(reader)
+                    finally:
+                        self.decoded_bytes += state.decoded_bytes
+                except LogFormatError as error:
+                    raise LogFormatError(f"{name}: {error}") from None
+                except OSError as error:
+                    raise LogFormatError(f"{name}: cannot read ({error})") from None
+                self.truncated = self.truncated or state.truncated
+        if self._partial:
+            yield bytes(self._partial)
+
+    def _split(self, reader: io.BufferedReader) -> Iterator[bytes | None]:
+        while True:
+            room = _READ_SIZE if self._skipping else self._max_line + 1 - len(self._partial)
+            piece = reader.readline(room)
+            if not piece:
+                return
+            ended = piece.endswith(b"\n")
+            if self._skipping:
+                self._skipping = not ended
+            elif not ended:
+                self._hold(piece)
+                if self._skipping:
+                    yield LONG_LINE
+            elif self._partial:
+                self._partial += piece
+                line, self._partial = bytes(self._partial), bytearray()
+                yield line
+            else:
+                yield piece
+
+    def _hold(self, piece: bytes) -> None:
+        """Keep the start of an unended line, or give it up once it is longer than the limit."""
+        self._partial += piece
+        if len(self._partial) > self._max_line:
+            self._partial = bytearray()
+            self._skipping = True
+
+
+def open_part(name: str, raw: BinaryIO, compressed_size: int, budget: int,
+              mid_line: bool = False) -> tuple[io.BufferedReader, DecodeState]:
+    """The decoded stream of one log part: its codec sniffed from the name and the first bytes,
+    at most `budget` bytes, and no more than `MAX_EXPANSION` times its size when compressed.
+    A plain part that goes on with a line the previous part left open need not start with `{`."""
+    head = raw.read(16)
+    if mid_line and codec_from_name(name) == "plain" and codec_from_magic(head) is None:
+        codec = "plain"
+    else:
+        codec = detect_codec(name, head)
+    limit, message = budget, None
+    expansion_limit = max(EXPANSION_FLOOR, MAX_EXPANSION * compressed_size)
+    if codec != "plain" and compressed_size and expansion_limit < budget:
+        limit = expansion_limit
+        message = (f"decompresses to more than {MAX_EXPANSION} times its {compressed_size} bytes: "
+                   "refusing a likely decompression bomb")
+    return open_decoded(_Prefixed(head, raw), codec, limit, message)
+
+
+class _Prefixed(io.RawIOBase):
+    """A stream that yields `head` then the rest of `raw` (after sniffing the first bytes)."""
+
+    def __init__(self, head: bytes, raw: BinaryIO) -> None:
+        super().__init__()
+        self._head = head
+        self._raw = raw
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def read(self, size: int = -1) -> bytes:  # the decoders call read() directly
+        if not self._head:
+            return self._raw.read(size)
+        if size < 0:
+            data, self._head = self._head + self._raw.read(), b""
+            return data
+        data, self._head = self._head[:size], self._head[size:]
+        if len(data) < size:
+            data += self._raw.read(size - len(data))
+        return data
 
 
 def _import(module: str, codec: str):

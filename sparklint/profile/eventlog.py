@@ -13,13 +13,21 @@ Formats follow Spark's `JsonProtocol` (core) and the SQL listener events
 
 from __future__ import annotations
 
+import itertools
 import re
 from array import array
 from collections.abc import Iterable
-from typing import Any, BinaryIO
+from typing import Any
 
 import orjson
 
+from sparklint.profile.codecs import (
+    DEFAULT_LIMIT,
+    LONG_LINE,
+    MAX_LINE_BYTES,
+    LogLines,
+    LogPart,
+)
 from sparklint.profile.model import (
     Distribution,
     JoinProfile,
@@ -32,9 +40,30 @@ from sparklint.profile.model import (
     WriteProfile,
 )
 
-MAX_LINE_BYTES = 256 * 1024 * 1024
+LONG_MAX = 2**63 - 1  # Spark's figures are Java longs
 MAX_DESCRIPTION = 2000
 MAX_DETAILS = 8000
+MAX_NAME = 500
+# Bounds on what one log may cost, far above what Spark writes (its UI keeps 1000 stages and
+# 1000 SQL executions by default) and low enough that a hostile log stays under ~1 GiB and a
+# minute: a bomb of tiny lines stops at MAX_NOISE_LINES or MAX_LINES, a log of endless distinct
+# stages, jobs or plans stops growing at their bound.
+MAX_LINES = 20_000_000
+MAX_NOISE_LINES = 100_000  # blank, not JSON or not an event; Spark writes none
+MAX_CONTAINERS = 1_000_000  # JSON objects and arrays in one line, ~100 bytes each once parsed
+_CONTAINER_CHECK_BYTES = 1024 * 1024  # shorter lines cannot hold too many
+MAX_STAGES = 20_000
+MAX_EXECUTIONS = 20_000
+MAX_JOBS = 100_000
+MAX_STAGES_PER_JOB = 10_000
+MAX_JOB_STAGE_LINKS = 2_000_000
+MAX_EXECUTORS = 100_000
+MAX_ACCUMULATORS = 500_000
+MAX_PLAN_NODES = 200_000  # over all plans of a run
+MAX_PLAN_DEPTH = 200  # the model is walked recursively in places
+MAX_NODE_METRICS = 100
+MAX_RDD_SCOPES = 50
+MAX_SAME_ROOT = 20  # executions of one root whose plan arguments name a written table
 SAMPLE_SIZE = 2048  # per figure and stage: exact medians below this many tasks
 _EVENT_PREFIX = b'{"Event":"'
 _SKIPPED_EVENTS = frozenset(
@@ -122,7 +151,7 @@ class _Figure:
             return Distribution()
         ordered = sorted(self.sample)
         median = ordered[(len(ordered) - 1) // 2]
-        return Distribution(count=self.count, total=self.total, max=self.max, median=median, min=self.min)
+        return Distribution(count=self.count, total=_clamp(self.total), max=self.max, median=median, min=self.min)
 
 
 class _Stage:
@@ -168,7 +197,7 @@ class _Stage:
 class _Execution:
     __slots__ = (
         "execution_id", "root_execution_id", "description", "details", "started_ms", "ended_ms",
-        "error", "plan", "plan_text_arguments",
+        "error", "plan", "plan_nodes", "plan_text_arguments",
     )  # fmt: skip
 
     def __init__(self, execution_id: int) -> None:
@@ -180,11 +209,17 @@ class _Execution:
         self.ended_ms = 0
         self.error = ""
         self.plan: dict[str, Any] | None = None
+        self.plan_nodes = 0
         self.plan_text_arguments: tuple[str, ...] = ()
 
 
 class EventLogParser:
-    """Feed it the lines of one run's event log, in order; `finish()` gives the `RunProfile`."""
+    """Feed it the lines of one run's event log, in order; `finish()` gives the `RunProfile`.
+
+    A bad event costs one note per kind of problem and log, never the run: a number that is not
+    a whole number in 0..2^63-1 (a Java long that cannot be negative) skips its event, a field of
+    the wrong shape too, and past the bounds on lines, noise and kept items reading stops or the
+    extra items are left out, each counted in one note."""
 
     def __init__(self, source: str) -> None:
         self.source = source
@@ -204,67 +239,117 @@ class EventLogParser:
         self.job_execution: dict[int, int] = {}
         self.job_stages: dict[int, tuple[int, ...]] = {}
         self.stage_jobs: dict[int, list[int]] = {}
+        self.job_stage_links = 0
+        self.plan_nodes = 0
         # accumulator id -> [total, max per task]; SQL metrics only
         self.accumulators: dict[int, list[int]] = {}
         self.problems: list[str] = []
         self.bad_lines = 0
         self.first_bad_line = 0
+        self.noise_lines = 0
+        self.long_lines = 0
+        self.first_long_line = 0
+        self.bad_numbers = 0
+        self.first_bad_number = ""
+        self.bad_shapes: dict[str, list] = {}  # event name -> [count, first line, error]
+        self.left_out: dict[str, int] = {}  # what a bound left out -> how many
+        self.stopped = ""  # why reading stopped early, "" while it goes on
         self.events_read = 0
         self.lines_read = 0
         self.decoded_bytes = 0
 
     # ------------------------------------------------------------ input
 
-    def skip_long_line(self, reader: BinaryIO) -> None:
+    def note_long_line(self) -> None:
         self.lines_read += 1
-        self._note(f"line {self.lines_read} is longer than {MAX_LINE_BYTES} bytes; skipped")
-        while True:
-            rest = reader.readline(MAX_LINE_BYTES)
-            self.decoded_bytes += len(rest)
-            if not rest or rest.endswith(b"\n"):
-                return
+        self.long_lines += 1
+        self.first_long_line = self.first_long_line or self.lines_read
 
     def feed_line(self, line: bytes, last: bool = False) -> None:
+        if self.stopped:
+            return
         self.lines_read += 1
+        if self.lines_read > MAX_LINES:
+            self.stopped = f"more than {MAX_LINES} lines: stopped reading; figures cover the first {MAX_LINES}"
+            return
+        last = last or not line.endswith(b"\n")
         if not last and line.startswith(_EVENT_PREFIX):
             end = line.find(b'"', len(_EVENT_PREFIX))
             if line[len(_EVENT_PREFIX) : end] in _SKIPPED_EVENTS:
                 self.events_read += 1
                 return
+        event = self._parse(line, last)
+        if event is None:
+            return
+        name = event.get("Event")
+        if not isinstance(name, str):
+            self._note_noise()
+            return
+        self.events_read += 1
+        short_name = name.rpartition(".")[2]
+        handler = _HANDLERS.get(short_name)
+        if handler is None:
+            return
+        try:
+            handler(self, event)
+        except _BadNumber as error:
+            self._note_bad_number(short_name, error.value)
+        except (TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError) as error:
+            self._note_bad_shape(short_name, error)
+
+    def _parse(self, line: bytes, last: bool) -> dict | None:
+        """The event a line holds; None (and counted) for a blank, cut, corrupt or foreign line."""
         stripped = line.strip()
         if not stripped:
-            return
+            self._note_noise()
+            return None
+        if len(stripped) > _CONTAINER_CHECK_BYTES and stripped.count(b"{") + stripped.count(b"[") > MAX_CONTAINERS:
+            self.left_out["lines with too many JSON objects and arrays to parse"] = (
+                self.left_out.get("lines with too many JSON objects and arrays to parse", 0) + 1)
+            return None
         try:
             event = orjson.loads(stripped)
         except orjson.JSONDecodeError:
             if last:
                 self._note(f"the last line ({self.lines_read}) is cut off: the log is still being written or the writer crashed")
-            else:
-                self.bad_lines += 1
-                self.first_bad_line = self.first_bad_line or self.lines_read
-            return
+                return None
+            event = None
         if not isinstance(event, dict):
             self.bad_lines += 1
             self.first_bad_line = self.first_bad_line or self.lines_read
-            return
-        self.events_read += 1
-        name = event.get("Event")
-        if not isinstance(name, str):
-            return
-        handler = _HANDLERS.get(name.rpartition(".")[2])
-        if handler is None:
-            return
-        try:
-            handler(self, event)
-        except (TypeError, ValueError, AttributeError, KeyError) as error:
-            self._note(f"line {self.lines_read}: unexpected {name.rpartition('.')[2]} shape ({error}); skipped")
+            self._note_noise()
+            return None
+        return event
+
+    def _note_noise(self) -> None:
+        self.noise_lines += 1
+        if self.noise_lines > MAX_NOISE_LINES:
+            self.stopped = (f"more than {MAX_NOISE_LINES} lines are blank, not JSON or not Spark events: "
+                            "stopped reading (not a Spark event log?)")
+
+    def _note_bad_number(self, event_name: str, value: Any) -> None:
+        self.bad_numbers += 1
+        if not self.first_bad_number:
+            shown = repr(value)
+            shown = shown if len(shown) <= 40 else shown[:37] + "..."
+            self.first_bad_number = f"line {self.lines_read}, {event_name}: {shown}"
+
+    def _note_bad_shape(self, event_name: str, error: Exception) -> None:
+        seen = self.bad_shapes.get(event_name)
+        if seen is None:
+            self.bad_shapes[event_name] = [1, self.lines_read, _first_line(str(error))[:200]]
+        else:
+            seen[0] += 1
+
+    def _leave_out(self, what: str) -> None:
+        self.left_out[what] = self.left_out.get(what, 0) + 1
 
     def _note(self, problem: str) -> None:
         if len(self.problems) < 20 and problem not in self.problems:
             self.problems.append(problem)
 
     def _timestamp(self, value: Any) -> int:
-        stamp = _int(value)
+        stamp = _long(value)
         if stamp > self.last_timestamp:
             self.last_timestamp = stamp
         return stamp
@@ -272,13 +357,14 @@ class EventLogParser:
     # ------------------------------------------------------------ core events
 
     def on_log_start(self, event: dict) -> None:
-        self.spark_version = str(event.get("Spark Version", ""))
+        self.spark_version = _text(event.get("Spark Version", ""), MAX_NAME)
 
     def on_application_start(self, event: dict) -> None:
-        self.app_name = str(event.get("App Name", ""))
-        self.app_id = str(event.get("App ID") or "")
-        self.attempt_id = str(event.get("App Attempt ID") or "")
-        self.started_ms = self._timestamp(event.get("Timestamp"))
+        started = self._timestamp(event.get("Timestamp"))
+        self.app_name = _text(event.get("App Name", ""), MAX_NAME)
+        self.app_id = _text(event.get("App ID") or "", MAX_NAME)
+        self.attempt_id = _text(event.get("App Attempt ID") or "", MAX_NAME)
+        self.started_ms = started
 
     def on_application_end(self, event: dict) -> None:
         self.ended_ms = self._timestamp(event.get("Timestamp"))
@@ -286,8 +372,11 @@ class EventLogParser:
 
     def on_executor_added(self, event: dict) -> None:
         self._timestamp(event.get("Timestamp"))
-        executor = str(event.get("Executor ID", ""))
-        cores = _int((event.get("Executor Info") or {}).get("Total Cores"))
+        executor = _text(event.get("Executor ID", ""), MAX_NAME)
+        cores = _long((event.get("Executor Info") or {}).get("Total Cores"))
+        if executor not in self.executor_cores and len(self.executor_cores) >= MAX_EXECUTORS:
+            self._leave_out("executors")
+            return
         if executor in self.executor_cores and self.executor_cores[executor] > 0:
             self.alive_cores -= self.executor_cores[executor]
         self.executor_cores[executor] = cores
@@ -296,171 +385,196 @@ class EventLogParser:
 
     def on_executor_removed(self, event: dict) -> None:
         self._timestamp(event.get("Timestamp"))
-        executor = str(event.get("Executor ID", ""))
+        executor = _text(event.get("Executor ID", ""), MAX_NAME)
         cores = self.executor_cores.get(executor, 0)
         if cores > 0:
             self.alive_cores -= cores
             self.executor_cores[executor] = -cores  # remembered as an executor that ran
 
     def on_job_start(self, event: dict) -> None:
-        self._timestamp(event.get("Submission Time"))
-        job_id = _int(event.get("Job ID"))
-        stage_ids = tuple(_int(stage) for stage in event.get("Stage IDs") or ())
+        submitted = event.get("Submission Time")
+        job_id = _long(event.get("Job ID"))
+        listed = event.get("Stage IDs") or ()
+        stage_ids = tuple(_long(stage) for stage in itertools.islice(listed, MAX_STAGES_PER_JOB))
+        execution = (event.get("Properties") or {}).get("spark.sql.execution.id")
+        execution_id = None if execution in (None, "") else _long(execution)
+        self._timestamp(submitted)
+        if job_id not in self.job_stages and len(self.job_stages) >= MAX_JOBS:
+            self._leave_out("jobs")
+            return
+        if len(listed) > MAX_STAGES_PER_JOB or self.job_stage_links + len(stage_ids) > MAX_JOB_STAGE_LINKS:
+            self._leave_out("stage lists of jobs (cut)")
+            stage_ids = stage_ids[: max(0, MAX_JOB_STAGE_LINKS - self.job_stage_links)]
+        self.job_stage_links += len(stage_ids)
         self.job_stages[job_id] = stage_ids
         for stage_id in stage_ids:
             self.stage_jobs.setdefault(stage_id, []).append(job_id)
-        execution = (event.get("Properties") or {}).get("spark.sql.execution.id")
-        if execution not in (None, ""):
-            self.job_execution[job_id] = _int(execution)
+        if execution_id is not None:
+            self.job_execution[job_id] = execution_id
 
     def on_job_end(self, event: dict) -> None:
         self._timestamp(event.get("Completion Time"))
 
-    def _stage(self, info: dict) -> _Stage:
-        key = (_int(info.get("Stage ID")), _int(info.get("Stage Attempt ID")))
+    def _stage(self, stage_id: Any, attempt: Any) -> _Stage | None:
+        key = (_long(stage_id), _long(attempt))
         stage = self.stages.get(key)
         if stage is None:
+            if len(self.stages) >= MAX_STAGES:
+                self._leave_out("stages")
+                return None
             stage = self.stages[key] = _Stage(*key)
         return stage
 
     def on_stage_submitted(self, event: dict) -> None:
         info = event.get("Stage Info") or {}
-        stage = self._stage(info)
-        self._fill_stage_info(stage, info)
         execution = (event.get("Properties") or {}).get("spark.sql.execution.id")
-        if execution not in (None, ""):
-            stage.sql_execution_id = _int(execution)
+        execution_id = None if execution in (None, "") else _long(execution)
+        stage = self._stage(info.get("Stage ID"), info.get("Stage Attempt ID"))
+        if stage is None:
+            return
+        self._fill_stage_info(stage, info)
+        if execution_id is not None:
+            stage.sql_execution_id = execution_id
 
     def on_stage_completed(self, event: dict) -> None:
         info = event.get("Stage Info") or {}
-        stage = self._stage(info)
+        completed = _long(info.get("Completion Time"))
+        stage = self._stage(info.get("Stage ID"), info.get("Stage Attempt ID"))
+        if stage is None:
+            return
         self._fill_stage_info(stage, info)
-        stage.completed_ms = self._timestamp(info.get("Completion Time"))
+        stage.completed_ms = self._timestamp(completed)
         failure = info.get("Failure Reason")
         stage.status = "failed" if failure else "succeeded"
-        stage.failure = _first_line(str(failure or ""))
+        stage.failure = _first_line(_text(failure or "", MAX_DETAILS))[:MAX_DESCRIPTION]
 
     def _fill_stage_info(self, stage: _Stage, info: dict) -> None:
-        stage.name = str(info.get("Stage Name", stage.name))
-        stage.details = str(info.get("Details", stage.details))[:MAX_DETAILS]
-        stage.num_tasks = _int(info.get("Number of Tasks", stage.num_tasks))
+        num_tasks = _long(info.get("Number of Tasks", stage.num_tasks))
         submitted = info.get("Submission Time")
-        if submitted:
-            stage.submitted_ms = self._timestamp(submitted)
-        scopes = []
-        for rdd in sorted(info.get("RDD Info") or (), key=lambda rdd: _int(rdd.get("RDD ID"))):
-            scope = rdd.get("Scope")
-            if isinstance(scope, str) and scope.startswith("{"):
-                try:
-                    scope_name = orjson.loads(scope).get("name", "")
-                except orjson.JSONDecodeError:
-                    continue
-                if scope_name and scope_name not in scopes:
-                    scopes.append(str(scope_name))
+        submitted_ms = self._timestamp(submitted) if submitted else stage.submitted_ms
+        stage.name = _text(info.get("Stage Name", stage.name), MAX_DESCRIPTION)
+        stage.details = _text(info.get("Details", stage.details), MAX_DETAILS)
+        stage.num_tasks = num_tasks
+        stage.submitted_ms = submitted_ms
+        scopes = _rdd_scopes(info.get("RDD Info") or ())
         if scopes:
-            stage.rdd_scopes = tuple(scopes)
+            stage.rdd_scopes = scopes
 
     def on_task_end(self, event: dict) -> None:
-        stage = self.stages.get((_int(event.get("Stage ID")), _int(event.get("Stage Attempt ID"))))
-        if stage is None:
-            stage = self._stage(event)
         info = event.get("Task Info") or {}
         finish = self._timestamp(info.get("Finish Time"))
         reason = str((event.get("Task End Reason") or {}).get("Reason", "Success"))
         if reason != "Success":
+            stage = self._stage(event.get("Stage ID"), event.get("Stage Attempt ID"))
+            if stage is None:
+                return
             if reason == "TaskKilled" or info.get("Killed"):
                 stage.killed_tasks += 1
             else:
                 stage.failed_tasks += 1
             return
-        metrics = event.get("Task Metrics") or {}
-        stage.task_time.add(max(0, finish - _int(info.get("Launch Time"))))
-        stage.run_time.add(_int(metrics.get("Executor Run Time")))
-        stage.cpu_time_ns += _int(metrics.get("Executor CPU Time"))
-        stage.gc_time += _int(metrics.get("JVM GC Time"))
-        stage.peak_memory = max(stage.peak_memory, _int(metrics.get("Peak Execution Memory")))
-        stage.memory_spill.add(_int(metrics.get("Memory Bytes Spilled")))
-        stage.disk_spill.add(_int(metrics.get("Disk Bytes Spilled")))
-        read = metrics.get("Input Metrics") or {}
-        stage.input_bytes.add(_int(read.get("Bytes Read")))
-        stage.input_records += _int(read.get("Records Read"))
-        written = metrics.get("Output Metrics") or {}
-        stage.output_bytes.add(_int(written.get("Bytes Written")))
-        stage.output_records += _int(written.get("Records Written"))
-        shuffle_read = metrics.get("Shuffle Read Metrics") or {}
-        stage.shuffle_read.add(_int(shuffle_read.get("Remote Bytes Read")) + _int(shuffle_read.get("Local Bytes Read")))
-        stage.shuffle_read_records += _int(shuffle_read.get("Total Records Read"))
-        shuffle_write = metrics.get("Shuffle Write Metrics") or {}
-        stage.shuffle_write.add(_int(shuffle_write.get("Shuffle Bytes Written")))
-        stage.shuffle_write_records += _int(shuffle_write.get("Shuffle Records Written"))
-        accumulators = self.accumulators
-        for accumulable in info.get("Accumulables") or ():
+        task = _TaskFigures(event.get("Task Metrics") or {}, finish - _long(info.get("Launch Time")))
+        updates = self._sql_updates(info.get("Accumulables") or ())
+        stage = self._stage(event.get("Stage ID"), event.get("Stage Attempt ID"))
+        if stage is None:
+            return
+        task.add_to(stage)
+        for accumulator, update in updates:
+            self._add_to_accumulator(accumulator, update)
+
+    def _sql_updates(self, accumulables: Iterable[Any]) -> list[tuple[int, int]]:
+        """(accumulator, update) of the SQL metrics a task reported; a bad entry is left out."""
+        updates = []
+        for accumulable in accumulables:
             if accumulable.get("Metadata") != "sql":
                 continue
-            update = _int(accumulable.get("Update"))
-            accumulator = _int(accumulable.get("ID"))
-            slot = accumulators.get(accumulator)
-            if slot is None:
-                accumulators[accumulator] = [update, update]
-            else:
-                slot[0] += update
-                if update > slot[1]:
-                    slot[1] = update
+            try:
+                updates.append((_long(accumulable.get("ID")), _long(accumulable.get("Update"))))
+            except _BadNumber as error:
+                self._note_bad_number("SparkListenerTaskEnd accumulable", error.value)
+        return updates
+
+    def _add_to_accumulator(self, accumulator: int, value: int) -> None:
+        slot = self.accumulators.get(accumulator)
+        if slot is None:
+            if len(self.accumulators) >= MAX_ACCUMULATORS:
+                self._leave_out("SQL metric accumulators")
+                return
+            self.accumulators[accumulator] = [value, value]
+            return
+        slot[0] += value
+        if value > slot[1]:
+            slot[1] = value
 
     # ------------------------------------------------------------ SQL events
 
-    def _execution(self, event: dict) -> _Execution:
-        execution_id = _int(event.get("executionId"))
+    def _execution(self, event: dict) -> _Execution | None:
+        execution_id = _long(event.get("executionId"))
         execution = self.executions.get(execution_id)
         if execution is None:
+            if len(self.executions) >= MAX_EXECUTIONS:
+                self._leave_out("SQL executions")
+                return None
             execution = self.executions[execution_id] = _Execution(execution_id)
         return execution
 
     def on_sql_start(self, event: dict) -> None:
-        execution = self._execution(event)
         root = event.get("rootExecutionId")
-        execution.root_execution_id = None if root is None else _int(root)
-        execution.description = str(event.get("description", ""))[:MAX_DESCRIPTION]
-        execution.details = str(event.get("details", ""))[:MAX_DETAILS]
-        execution.started_ms = self._timestamp(event.get("time"))
+        root_id = None if root is None else _long(root)
+        started = self._timestamp(event.get("time"))
+        execution = self._execution(event)
+        if execution is None:
+            return
+        execution.root_execution_id = root_id
+        execution.description = _text(event.get("description", ""), MAX_DESCRIPTION)
+        execution.details = _text(event.get("details", ""), MAX_DETAILS)
+        execution.started_ms = started
         self._set_plan(execution, event)
 
     def on_sql_adaptive_update(self, event: dict) -> None:
-        self._set_plan(self._execution(event), event)
+        execution = self._execution(event)
+        if execution is not None:
+            self._set_plan(execution, event)
 
     def _set_plan(self, execution: _Execution, event: dict) -> None:
         plan = event.get("sparkPlanInfo")
         if isinstance(plan, dict):
-            execution.plan = _compact_plan(plan)
+            budget = MAX_PLAN_NODES - self.plan_nodes + execution.plan_nodes
+            compact, nodes, cut = _compact_plan(plan, budget)
+            if cut:
+                self._leave_out("plans (cut to their first nodes)")
+            self.plan_nodes += nodes - execution.plan_nodes
+            execution.plan, execution.plan_nodes = compact, nodes
         text = event.get("physicalPlanDescription")
         if isinstance(text, str):
             execution.plan_text_arguments = tuple(
-                argument[:MAX_DESCRIPTION] for argument in _ARGUMENTS_LINE.findall(text)[:50]
+                match.group(1)[:MAX_DESCRIPTION] for match in itertools.islice(_ARGUMENTS_LINE.finditer(text), 50)
             )
 
     def on_sql_end(self, event: dict) -> None:
+        ended = self._timestamp(event.get("time"))
         execution = self._execution(event)
-        execution.ended_ms = self._timestamp(event.get("time"))
+        if execution is None:
+            return
+        execution.ended_ms = ended
         error = event.get("errorMessage")
-        execution.error = _first_line(str(error))[:MAX_DESCRIPTION] if error else ""
+        execution.error = _first_line(_text(error, MAX_DETAILS))[:MAX_DESCRIPTION] if error else ""
 
     def on_driver_accum_updates(self, event: dict) -> None:
         for pair in event.get("accumUpdates") or ():
             if not isinstance(pair, (list, tuple)) or len(pair) != 2:
                 continue
-            accumulator, value = _int(pair[0]), _int(pair[1])
-            slot = self.accumulators.get(accumulator)
-            if slot is None:
-                self.accumulators[accumulator] = [value, value]
-            else:
-                slot[0] += value
-                slot[1] = max(slot[1], value)
+            try:
+                accumulator, value = _long(pair[0]), _long(pair[1])
+            except _BadNumber as error:
+                self._note_bad_number("SparkListenerDriverAccumUpdates", error.value)
+                continue
+            self._add_to_accumulator(accumulator, value)
 
     # ------------------------------------------------------------ result
 
     def finish(self, truncated: bool = False) -> RunProfile:
-        if self.bad_lines:
-            self._note(f"{self.bad_lines} line(s) are not JSON (first: line {self.first_bad_line}); skipped")
+        self._note_what_was_skipped()
         if truncated:
             self._note("the compressed stream ends mid-block: the log is still being written or the writer crashed")
         if not self.app_id and not self.events_read:
@@ -468,7 +582,7 @@ class EventLogParser:
         if not self.complete and self.events_read:
             self._note("no application end event: the run is in progress or crashed; figures cover what was logged")
         stages = tuple(self._freeze_stage(stage) for _, stage in sorted(self.stages.items()))
-        executions = tuple(self._freeze_execution(execution) for _, execution in sorted(self.executions.items()))
+        executions = self._freeze_executions()
         return RunProfile(
             app_id=self.app_id,
             attempt_id=self.attempt_id,
@@ -479,13 +593,31 @@ class EventLogParser:
             ended_ms=self.ended_ms or self.last_timestamp,
             complete=self.complete,
             executors=len(self.executor_cores),
-            max_cores=self.max_cores,
+            max_cores=_clamp(self.max_cores),
             stages=stages,
             sql_executions=executions,
             problems=tuple(self.problems),
             events_read=self.events_read,
             decoded_bytes=self.decoded_bytes,
         )
+
+    def _note_what_was_skipped(self) -> None:
+        """One note per kind of problem, however many events had it."""
+        if self.stopped:
+            self._note(self.stopped)
+        if self.bad_lines:
+            self._note(f"{self.bad_lines} line(s) are not JSON (first: line {self.first_bad_line}); skipped")
+        if self.long_lines:
+            self._note(f"{self.long_lines} line(s) are longer than {MAX_LINE_BYTES} bytes "
+                       f"(first: line {self.first_long_line}); skipped")
+        if self.bad_numbers:
+            self._note(f"{self.bad_numbers} event(s) hold a number that is not a whole number in 0..2^63-1 "
+                       f"(first: {self.first_bad_number}); skipped")
+        for name, (count, line, error) in self.bad_shapes.items():
+            more = f" and {count - 1} more such event(s)" if count > 1 else ""
+            self._note(f"line {line}: unexpected {name} shape ({error}); skipped{more}")
+        for what, count in self.left_out.items():
+            self._note(f"{count} {what} beyond sparklint's bounds left out")
 
     def _freeze_stage(self, stage: _Stage) -> StageProfile:
         jobs = tuple(sorted(set(self.stage_jobs.get(stage.stage_id, ()))))
@@ -508,16 +640,16 @@ class EventLogParser:
             rdd_scopes=stage.rdd_scopes,
             task_time_ms=stage.task_time.freeze(),
             run_time_ms=stage.run_time.freeze(),
-            cpu_time_ms=stage.cpu_time_ns // 1_000_000,
-            gc_time_ms=stage.gc_time,
+            cpu_time_ms=_clamp(stage.cpu_time_ns // 1_000_000),
+            gc_time_ms=_clamp(stage.gc_time),
             input_bytes=stage.input_bytes.freeze(),
-            input_records=stage.input_records,
+            input_records=_clamp(stage.input_records),
             output_bytes=stage.output_bytes.freeze(),
-            output_records=stage.output_records,
+            output_records=_clamp(stage.output_records),
             shuffle_read_bytes=stage.shuffle_read.freeze(),
-            shuffle_read_records=stage.shuffle_read_records,
+            shuffle_read_records=_clamp(stage.shuffle_read_records),
             shuffle_write_bytes=stage.shuffle_write.freeze(),
-            shuffle_write_records=stage.shuffle_write_records,
+            shuffle_write_records=_clamp(stage.shuffle_write_records),
             memory_spill_bytes=stage.memory_spill.freeze(),
             disk_spill_bytes=stage.disk_spill.freeze(),
             peak_execution_memory_max=stage.peak_memory,
@@ -525,21 +657,29 @@ class EventLogParser:
             killed_tasks=stage.killed_tasks,
         )
 
-    def _freeze_execution(self, execution: _Execution) -> SqlExecutionProfile:
-        plan = self._freeze_plan(execution.plan) if execution.plan else None
-        jobs = tuple(sorted(job for job, owner in self.job_execution.items() if owner == execution.execution_id))
-        stage_ids = sorted({stage for job in jobs for stage in self.job_stages.get(job, ())})
+    def _freeze_executions(self) -> tuple[SqlExecutionProfile, ...]:
+        jobs_of: dict[int, list[int]] = {}
+        for job, owner in self.job_execution.items():
+            jobs_of.setdefault(owner, []).append(job)
+        by_root: dict[int, list[_Execution]] = {}
+        for execution in self.executions.values():
+            if execution.root_execution_id is not None:
+                by_root.setdefault(execution.root_execution_id, []).append(execution)
         submitted = {key[0] for key in self.stages}
+        return tuple(
+            self._freeze_execution(execution, sorted(jobs_of.get(execution.execution_id, ())),
+                                   by_root.get(execution.root_execution_id, ()), submitted)
+            for _, execution in sorted(self.executions.items())
+        )
+
+    def _freeze_execution(self, execution: _Execution, jobs: list[int], same_root: Iterable[_Execution],
+                          submitted: set[int]) -> SqlExecutionProfile:
+        plan = self._freeze_plan(execution.plan) if execution.plan else None
+        stage_ids = sorted({stage for job in jobs for stage in self.job_stages.get(job, ())})
         # Commands of the same root execution (saveAsTable runs SaveAsV1TableCommand, then
         # CreateDataSourceTableAsSelectCommand, then the insert) name the table the insert writes.
-        root_arguments = tuple(
-            argument
-            for other in self.executions.values()
-            if other is not execution
-            and execution.root_execution_id is not None
-            and other.root_execution_id == execution.root_execution_id
-            for argument in other.plan_text_arguments
-        )
+        others = itertools.islice((other for other in same_root if other is not execution), MAX_SAME_ROOT)
+        root_arguments = tuple(argument for other in others for argument in other.plan_text_arguments)
         return SqlExecutionProfile(
             execution_id=execution.execution_id,
             root_execution_id=execution.root_execution_id,
@@ -549,7 +689,7 @@ class EventLogParser:
             ended_ms=execution.ended_ms,
             error=execution.error,
             plan=plan,
-            job_ids=jobs,
+            job_ids=tuple(jobs),
             stage_ids=tuple(stage for stage in stage_ids if stage in submitted),
             writes=tuple(_writes(plan, execution.plan_text_arguments + root_arguments)) if plan else (),
             joins=tuple(_joins(plan)) if plan else (),
@@ -564,7 +704,7 @@ class EventLogParser:
                     name=name,
                     accumulator_id=accumulator,
                     metric_type=metric_type,
-                    value=slot[0] if slot else None,
+                    value=_clamp(slot[0]) if slot else None,
                     max_per_task=slot[1] if slot else None,
                 )
             )
@@ -576,29 +716,120 @@ class EventLogParser:
         )
 
 
+class _TaskFigures:
+    """The figures of one successful task, all read (and checked) before any is counted."""
+
+    __slots__ = ("task_ms", "run_ms", "cpu_ns", "gc_ms", "peak_memory", "memory_spill", "disk_spill",
+                 "input_bytes", "input_records", "output_bytes", "output_records", "shuffle_read",
+                 "shuffle_read_records", "shuffle_write", "shuffle_write_records")  # fmt: skip
+
+    def __init__(self, metrics: dict, task_ms: int) -> None:
+        read = metrics.get("Input Metrics") or {}
+        written = metrics.get("Output Metrics") or {}
+        shuffle_read = metrics.get("Shuffle Read Metrics") or {}
+        shuffle_write = metrics.get("Shuffle Write Metrics") or {}
+        self.task_ms = max(0, task_ms)
+        self.run_ms = _long(metrics.get("Executor Run Time"))
+        self.cpu_ns = _long(metrics.get("Executor CPU Time"))
+        self.gc_ms = _long(metrics.get("JVM GC Time"))
+        self.peak_memory = _long(metrics.get("Peak Execution Memory"))
+        self.memory_spill = _long(metrics.get("Memory Bytes Spilled"))
+        self.disk_spill = _long(metrics.get("Disk Bytes Spilled"))
+        self.input_bytes = _long(read.get("Bytes Read"))
+        self.input_records = _long(read.get("Records Read"))
+        self.output_bytes = _long(written.get("Bytes Written"))
+        self.output_records = _long(written.get("Records Written"))
+        remote, local = _long(shuffle_read.get("Remote Bytes Read")), _long(shuffle_read.get("Local Bytes Read"))
+        self.shuffle_read = min(LONG_MAX, remote + local)
+        self.shuffle_read_records = _long(shuffle_read.get("Total Records Read"))
+        self.shuffle_write = _long(shuffle_write.get("Shuffle Bytes Written"))
+        self.shuffle_write_records = _long(shuffle_write.get("Shuffle Records Written"))
+
+    def add_to(self, stage: _Stage) -> None:
+        stage.task_time.add(self.task_ms)
+        stage.run_time.add(self.run_ms)
+        stage.cpu_time_ns += self.cpu_ns
+        stage.gc_time += self.gc_ms
+        stage.peak_memory = max(stage.peak_memory, self.peak_memory)
+        stage.memory_spill.add(self.memory_spill)
+        stage.disk_spill.add(self.disk_spill)
+        stage.input_bytes.add(self.input_bytes)
+        stage.input_records += self.input_records
+        stage.output_bytes.add(self.output_bytes)
+        stage.output_records += self.output_records
+        stage.shuffle_read.add(self.shuffle_read)
+        stage.shuffle_read_records += self.shuffle_read_records
+        stage.shuffle_write.add(self.shuffle_write)
+        stage.shuffle_write_records += self.shuffle_write_records
+
+
+def read_log(source: str, parts: Iterable[LogPart], max_log_bytes: int = DEFAULT_LIMIT) -> RunProfile:
+    """The `RunProfile` of one run whose log is `parts` (name, stream, size on disk), in order.
+    Raises LogFormatError when a part cannot be decoded or a byte limit is passed."""
+    parser = EventLogParser(source)
+    lines = LogLines(parts, max_log_bytes)
+    for line in lines:
+        if line is LONG_LINE:
+            parser.note_long_line()
+        else:
+            parser.feed_line(line)
+        if parser.stopped:
+            break
+    parser.decoded_bytes = lines.decoded_bytes
+    return parser.finish(truncated=lines.truncated)
+
+
 # ---------------------------------------------------------------- plan helpers
 
 
-def _compact_plan(node: dict[str, Any]) -> dict[str, Any]:
-    """Keep only what the model needs from a sparkPlanInfo tree (iteratively: plans can be deep)."""
+def _compact_plan(node: dict[str, Any], max_nodes: int) -> tuple[dict[str, Any], int, bool]:
+    """Keep only what the model needs from a sparkPlanInfo tree (iteratively: plans can be deep),
+    at most `max_nodes` nodes and `MAX_PLAN_DEPTH` levels. Returns the tree, its node count and
+    whether it was cut."""
     root: dict[str, Any] = {}
-    stack = [(node, root)]
+    stack = [(node, root, 1)]
+    nodes, cut = 0, False
     while stack:
-        source, target = stack.pop()
-        target["name"] = str(source.get("nodeName", ""))
-        target["description"] = str(source.get("simpleString", ""))[:MAX_DESCRIPTION]
+        source, target, depth = stack.pop()
+        nodes += 1
+        target["name"] = _text(source.get("nodeName", ""), MAX_DESCRIPTION)
+        target["description"] = _text(source.get("simpleString", ""), MAX_DESCRIPTION)
         target["metrics"] = [
-            (str(metric.get("name", "")), _int(metric.get("accumulatorId")), str(metric.get("metricType", "")))
-            for metric in source.get("metrics") or ()
+            (_text(metric.get("name", ""), MAX_NAME), _long(metric.get("accumulatorId")),
+             _text(metric.get("metricType", ""), MAX_NAME))
+            for metric in itertools.islice(source.get("metrics") or (), MAX_NODE_METRICS)
             if isinstance(metric, dict)
         ]
         target["children"] = []
         for child in source.get("children") or ():
-            if isinstance(child, dict):
-                compact: dict[str, Any] = {}
-                target["children"].append(compact)
-                stack.append((child, compact))
-    return root
+            if not isinstance(child, dict):
+                continue
+            if depth >= MAX_PLAN_DEPTH or nodes + len(stack) >= max_nodes:
+                cut = True
+                break
+            compact: dict[str, Any] = {}
+            target["children"].append(compact)
+            stack.append((child, compact, depth + 1))
+    return root, nodes, cut
+
+
+def _rdd_scopes(rdds: Iterable[Any]) -> tuple[str, ...]:
+    """The plan operators a stage ran, from its RDDs' scopes, in RDD order."""
+    scopes: list[str] = []
+    for rdd in sorted(rdds, key=lambda rdd: _long(rdd.get("RDD ID"))):
+        scope = rdd.get("Scope")
+        if not (isinstance(scope, str) and scope.startswith("{")):
+            continue
+        try:
+            scope_name = orjson.loads(scope).get("name", "")
+        except orjson.JSONDecodeError:
+            continue
+        scope_name = _text(scope_name, MAX_NAME)
+        if scope_name and scope_name not in scopes:
+            scopes.append(scope_name)
+            if len(scopes) >= MAX_RDD_SCOPES:
+                break
+    return tuple(scopes)
 
 
 def _metric_value(node: PlanNode, name: str) -> int | None:
@@ -703,31 +934,41 @@ def _join_side(child: PlanNode) -> JoinSide:
 # ---------------------------------------------------------------- small helpers
 
 
-def _int(value: Any) -> int:
-    """A JSON number or numeric string as int; anything else 0 (another version's shape)."""
-    kind = type(value)
-    if kind is int:
-        return value
-    if kind is str:
-        try:
-            return int(value)
-        except ValueError:
-            pass
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        return int(value)
-    if isinstance(value, str):
-        try:
-            return int(value)
-        except ValueError:
-            try:
-                return int(float(value))
-            except ValueError:
-                return 0
-    return 0
+class _BadNumber(Exception):
+    """A number field holding something no Spark version writes; its event is skipped."""
+
+    def __init__(self, value: Any) -> None:
+        super().__init__(value)
+        self.value = value
+
+
+def _long(value: Any) -> int:
+    """The one reader of numbers in events: a count, size, id or timestamp is a whole number in
+    0..2^63-1 (a Java long; none can be negative). JSON numbers and decimal strings (Spark writes
+    accumulator updates and properties as strings) are read; a missing field (None) reads as 0;
+    anything else raises _BadNumber."""
+    if type(value) is int:
+        number = value
+    elif value is None:
+        return 0
+    elif type(value) is str and 0 < len(value) <= 20 and value.isascii() and value.isdigit():
+        number = int(value)
+    elif type(value) is float and value.is_integer():
+        number = int(value)
+    else:
+        raise _BadNumber(value)
+    if not 0 <= number <= LONG_MAX:
+        raise _BadNumber(value)
+    return number
+
+
+def _clamp(total: int) -> int:
+    """A sum of longs, saturated at the largest long (as the cache's JSON can hold it)."""
+    return min(total, LONG_MAX)
+
+
+def _text(value: Any, limit: int) -> str:
+    return (value if isinstance(value, str) else str(value))[:limit]
 
 
 def _first_line(text: str) -> str:
