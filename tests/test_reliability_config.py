@@ -322,3 +322,10 @@ def test_fuzz_rule_and_profile_option_tables(rule: str, options: dict) -> None:
               st.binary(max_size=100)).map(b"".join)))
 def test_fuzz_random_bytes(layout: str, content: bytes) -> None:
     fuzz_check(layout, content)
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-1", "0", "1e400"])
+def test_profile_timeout_flag_passes_the_same_check(tmp_path: Path, value: str) -> None:
+    run = run_cli("profile", str(tmp_path), "--timeout", value)
+    assert run.exit_code == 2 and "Traceback" not in run.stderr
+    assert run.stderr.strip().endswith(f"'--timeout': expected a positive number of seconds (at most 86400), got {float(value)!r}")

@@ -223,6 +223,20 @@ def test_compacted_rolling_parts_are_read(tmp_path: Path) -> None:
     assert task_count(run) == task_count(clean) and len(run.stages) == len(clean.stages)
 
 
+def test_a_compaction_in_progress_and_a_leftover_original_are_not_read_twice(tmp_path: Path) -> None:
+    """Spark deletes the compacted originals after writing `.compact`; a reader can see the
+    original of the same number still there, or a `.compact.inprogress` being written."""
+    third = len(PLAIN_LINES) // 3
+    first, rest = b"".join(PLAIN_LINES[: 2 * third]), b"".join(PLAIN_LINES[2 * third :])
+    directory = rolling_dir(tmp_path, [first, rest], compact_index=1)
+    compress = zstandard.ZstdCompressor().compress
+    (directory / f"events_1_{APP_ID}.zstd").write_bytes(compress(first))  # the original, not yet deleted
+    (directory / f"events_2_{APP_ID}.zstd.compact.inprogress").write_bytes(compress(first + rest))
+    run = read_rolling(directory)
+    clean = read_bytes(b"".join(PLAIN_LINES))
+    assert run.complete and task_count(run) == task_count(clean) and len(run.stages) == len(clean.stages)
+
+
 def test_codec_names_of_compacted_and_in_progress_parts() -> None:
     assert codecs.codec_from_name(f"events_3_{APP_ID}.zstd.compact") == "zstd"
     assert codecs.codec_from_name(f"events_3_{APP_ID}.compact") == "plain"

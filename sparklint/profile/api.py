@@ -267,13 +267,22 @@ def _match(result: CheckResult, runs: tuple[RunProfile, ...], settings: Settings
 # ---------------------------------------------------------------- `sparklint profile`
 
 
+def _checked_seconds(context: click.Context, parameter: click.Parameter, value: float) -> float:
+    from sparklint.config import SECONDS, ConfigError, checked
+
+    try:
+        return checked(SECONDS, value, "--timeout")
+    except ConfigError as error:
+        raise click.BadParameter(str(error).removeprefix("--timeout: ")) from None
+
+
 @click.command("profile")
 @click.argument("sources", nargs=-1, required=True, metavar="SOURCE...")
 @click.option("--app-name", help="Only runs of the Spark application with this name (glob patterns allowed).")
 @click.option("--app-id", help="Only the run with this Spark application id.")
 @click.option("--last", type=click.IntRange(min=1), help="Only the newest N runs of each source.")
 @click.option("--output-format", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=DEFAULT_TIMEOUT, show_default=True,
+@click.option("--timeout", type=float, default=DEFAULT_TIMEOUT, show_default=True, callback=_checked_seconds,
               help="Seconds one History Server request may take in all (a whole source: 5 times that).")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the profile cache.")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),

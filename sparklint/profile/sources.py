@@ -166,8 +166,11 @@ def _rolling_parts(directory: Path) -> list[Path]:
 
 
 def _order_parts(parts: list, key) -> list:
-    """Parts in numeric order, starting at the last compacted part if any."""
-    ordered = sorted(parts, key=lambda part: int(_PART.match(key(part)).group(1)))
+    """Parts in numeric order, starting at the last compacted part if any. A compaction still
+    being written is ignored (its originals are all still there), and a compacted part sorts
+    after an original of the same number that was not deleted yet, so that is not read twice."""
+    parts = [part for part in parts if not key(part).endswith(COMPACT_SUFFIX + INPROGRESS_SUFFIX)]
+    ordered = sorted(parts, key=lambda part: (int(_PART.match(key(part)).group(1)), key(part).endswith(COMPACT_SUFFIX)))
     compacted = [index for index, part in enumerate(ordered) if key(part).endswith(COMPACT_SUFFIX)]
     return ordered[compacted[-1] :] if compacted else ordered
 
