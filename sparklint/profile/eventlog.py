@@ -35,6 +35,8 @@ from sparklint.profile.model import (
     PlanMetric,
     PlanNode,
     RunProfile,
+    ScanColumn,
+    ScanProfile,
     SqlExecutionProfile,
     StageProfile,
     WriteProfile,
@@ -111,6 +113,10 @@ _WRITE_MODES = ("Overwrite", "Append", "ErrorIfExists", "Ignore")
 _QUOTED_TABLE = re.compile(r"`[^`]+`(?:\.`[^`]+`){0,2}")
 _V2_TABLE = re.compile(r"(?:table=|TableName\(|Identifier\()?\b([A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*){1,3})\b")
 _ARGUMENTS_LINE = re.compile(r"^Arguments: (.*)$", re.MULTILINE)
+_SCAN_METADATA = ("ReadSchema", "Location")  # what a file scan's plan-node metadata says that sparklint uses
+_ATTRIBUTE = re.compile(r"([A-Za-z_][\w]*)#\d+(L?)")
+_INDEX_PATHS = re.compile(r"\[([^\[\]]+)\]\s*$")  # `InMemoryFileIndex(1 paths)[file:/lake/visits]`
+MAX_SCAN_COLUMNS = 500
 
 
 class _Figure:
@@ -693,6 +699,7 @@ class EventLogParser:
             stage_ids=tuple(stage for stage in stage_ids if stage in submitted),
             writes=tuple(_writes(plan, execution.plan_text_arguments + root_arguments)) if plan else (),
             joins=tuple(_joins(plan)) if plan else (),
+            scans=tuple(_scans(execution.plan)) if execution.plan else (),
         )
 
     def _freeze_plan(self, node: dict[str, Any]) -> PlanNode:
@@ -800,6 +807,10 @@ def _compact_plan(node: dict[str, Any], max_nodes: int) -> tuple[dict[str, Any],
             for metric in itertools.islice(source.get("metrics") or (), MAX_NODE_METRICS)
             if isinstance(metric, dict)
         ]
+        metadata = source.get("metadata")
+        if isinstance(metadata, dict):
+            target["metadata"] = {key: _text(metadata[key], MAX_DESCRIPTION)
+                                  for key in _SCAN_METADATA if isinstance(metadata.get(key), str)}
         target["children"] = []
         for child in source.get("children") or ():
             if not isinstance(child, dict):
@@ -887,13 +898,13 @@ def _v1_write(command: str, arguments: str, node: PlanNode, plan_arguments: tupl
     )
 
 
-def _split_top_level(text: str) -> list[str]:
+def _split_top_level(text: str, opening: str = "([{", closing: str = ")]}") -> list[str]:
     """Split on commas that are not inside brackets or parentheses."""
     parts, depth, current = [], 0, []
     for char in text:
-        if char in "([{":
+        if char in opening:
             depth += 1
-        elif char in ")]}":
+        elif char in closing:
             depth -= 1
         if char == "," and depth == 0:
             parts.append("".join(current))
@@ -912,6 +923,63 @@ def _joins(plan: PlanNode) -> Iterable[JoinProfile]:
         while len(sides) < 2:
             sides.append(JoinSide(bytes=None, rows=None, operator=""))
         yield JoinProfile(strategy=node.name, description=node.description, left=sides[0], right=sides[1])
+
+
+def _scans(plan: dict[str, Any]) -> Iterable[ScanProfile]:
+    """Each scan leaf of a compacted plan with its column types (a file scan's ReadSchema, else
+    the `L` a bigint attribute carries in the node's output list)."""
+    stack = [plan]
+    while stack:
+        node = stack.pop()
+        stack.extend(node["children"])
+        name = node["name"].strip()
+        if "Scan" not in name or node["children"]:
+            continue
+        metadata = node.get("metadata") or {}
+        columns = {column.name: column for column in _schema_columns(metadata.get("ReadSchema", ""))}
+        for column in _output_columns(node["description"]):
+            columns.setdefault(column.name, column)
+        yield ScanProfile(
+            operator=name,
+            table=_scan_table(name),
+            path=_index_path(metadata.get("Location", "")),
+            columns=tuple(itertools.islice(columns.values(), MAX_SCAN_COLUMNS)),
+        )
+
+
+def _schema_columns(schema: str) -> list[ScanColumn]:
+    """`struct<origin_uid:string,amount:decimal(10,2)>` -> origin_uid string, amount decimal(10,2)."""
+    schema = schema.strip()
+    if not (schema.startswith("struct<") and schema.endswith(">")):
+        return []
+    columns = []
+    for field in _split_top_level(schema[len("struct<"):-1], opening="([{<", closing=")]}>"):
+        name, colon, kind = field.strip().partition(":")
+        if colon and name:
+            columns.append(ScanColumn(name=name.strip("`"), type=kind.strip().lower()))
+    return columns
+
+
+def _output_columns(description: str) -> list[ScanColumn]:
+    """The attributes of a scan's first `[...]` list: `n#6L` is a bigint, any other type is not shown."""
+    bracket = re.search(r"\[([^\]]*#\d+[^\]]*)\]", description)
+    if not bracket:
+        return []
+    return [ScanColumn(name=name, type="bigint" if long else "unknown")
+            for name, long in _ATTRIBUTE.findall(bracket.group(1))]
+
+
+def _scan_table(operator: str) -> str:
+    """`Scan parquet spark_catalog.default.visits` -> `spark_catalog.default.visits`."""
+    words = operator.split()
+    candidate = words[-1] if len(words) >= 3 else ""
+    return candidate if re.fullmatch(r"[A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*){1,3}", candidate) else ""
+
+
+def _index_path(location: str) -> str:
+    match = _INDEX_PATHS.search(location)
+    paths = match.group(1).split(", ") if match else []
+    return paths[0] if len(paths) == 1 else ""
 
 
 def _join_side(child: PlanNode) -> JoinSide:

@@ -22,6 +22,7 @@ from sparklint.profile.model import (
     JoinProfile,
     PlanNode,
     RunProfile,
+    ScanProfile,
     SqlExecutionProfile,
     StageProfile,
     WriteProfile,
@@ -44,6 +45,20 @@ _COALESCE_OP = re.compile(r"^coalesce\((\d+)\)$")
 _COLUMN = re.compile(r"([A-Za-z_][\w]*)#\d+L?")
 _FORMATS = {"parquet", "orc", "csv", "json", "text", "avro", "delta", "iceberg", "jdbc"}
 _SORT_OPS = ("sortWithinPartitions", "sort(", "orderBy")
+# What a hash-partitioned shuffle served, from the operator reading it; and the same for each
+# kind of static grouping.
+_SHUFFLE_CONSUMERS = {"HashAggregate": "aggregate", "ObjectHashAggregate": "aggregate", "SortAggregate": "aggregate",
+                      "Window": "window", "WindowGroupLimit": "window", "SortMergeJoin": "join", "ShuffledHashJoin": "join"}
+_STATIC_SHUFFLE_KINDS = {"groupBy": "aggregate", "dropDuplicates": "aggregate", "window": "window",
+                         "repartition": "repartition", "join": "join"}
+# Operators between a shuffle and the operator that reads it.
+_SHUFFLE_WRAPPERS = ("ShuffleQueryStage", "AQEShuffleRead", "CustomShuffleReader", "InputAdapter", "Sort",
+                     "ColumnarToRow")
+_STAGE_BOUNDARIES = ("Exchange", "BroadcastExchange", "BroadcastQueryStage")
+# Types whose values cannot be "": a coalesce over them cannot collapse rows on an empty string.
+_NON_STRING_TYPES = frozenset({"bigint", "int", "integer", "long", "smallint", "tinyint", "short", "byte", "double",
+                               "float", "real", "decimal", "numeric", "date", "timestamp", "timestamp_ntz",
+                               "timestamp_ltz", "boolean"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +76,18 @@ class RuntimeJoin:
     run: RunProfile
     execution: SqlExecutionProfile
     join: JoinProfile
+    keys: tuple[str, ...]
+    stage: StageProfile | None
+
+
+@dataclass(frozen=True, slots=True)
+class RuntimeShuffle:
+    """A hash-partitioned shuffle of a plan: by which keys, for what, and the stage that read it."""
+
+    run: RunProfile
+    execution: SqlExecutionProfile
+    exchange: str  # "Exchange hashpartitioning(visitor_key#8, site_id#6L, 8), ENSURE_REQUIREMENTS, ..."
+    kind: str  # "aggregate", "window", "join", "repartition"; "" when nothing says
     keys: tuple[str, ...]
     stage: StageProfile | None
 
@@ -93,6 +120,59 @@ def runtime_joins(run: RunProfile) -> list[RuntimeJoin]:
             keys = _join_keys(join.description)
             found.append(RuntimeJoin(run, execution, join, keys, _stage_running(run, execution, join.description)))
     return found
+
+
+def runtime_shuffles(run: RunProfile) -> list[RuntimeShuffle]:
+    found = []
+    for execution in run.sql_executions:
+        if execution.plan is None:
+            continue
+        for exchange, consumer, codegen in _hash_exchanges(execution.plan):
+            kind = "repartition" if "REPARTITION_BY_COL" in exchange.description else _SHUFFLE_CONSUMERS.get(consumer, "")
+            stage = _reading_stage(run, execution, codegen or consumer)
+            found.append(RuntimeShuffle(run, execution, exchange.description, kind,
+                                        _partition_keys(exchange.description), stage))
+    return found
+
+
+def _hash_exchanges(plan: PlanNode) -> Iterable[tuple[PlanNode, str, str | None]]:
+    """Each hash-partitioned Exchange, the operator that reads it and the nearest codegen block
+    above it (both run in the stage that reads the shuffle)."""
+    stack: list[tuple[PlanNode, str, str | None]] = [(plan, "", None)]
+    while stack:
+        node, consumer, codegen = stack.pop()
+        if node.name in _STAGE_BOUNDARIES:
+            if node.name == "Exchange" and "hashpartitioning(" in node.description:
+                yield node, consumer, codegen
+            consumer, codegen = "", None
+        elif node.name.startswith("WholeStageCodegen"):
+            codegen = node.name
+        elif not node.name.startswith(_SHUFFLE_WRAPPERS):
+            consumer = node.name
+        stack.extend((child, consumer, codegen) for child in reversed(node.children))
+
+
+def _partition_keys(description: str) -> tuple[str, ...]:
+    """`Exchange hashpartitioning(visitor_key#8, site_id#6L, 8), ...` -> ("visitor_key", "site_id")."""
+    start = description.find("hashpartitioning(")
+    if start < 0:
+        return ()
+    inner, depth = [], 1
+    for char in description[start + len("hashpartitioning("):]:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0:
+            break
+        inner.append(char)
+    return tuple(dict.fromkeys(_COLUMN.findall("".join(inner))))
+
+
+def _reading_stage(run: RunProfile, execution: SqlExecutionProfile, scope: str) -> StageProfile | None:
+    """The stage of the execution that read a shuffle and ran the RDD scope of its reader."""
+    if not scope:
+        return None
+    candidates = [stage for stage in run.stages_of(execution)
+                  if scope in stage.rdd_scopes and (stage.shuffle_read_bytes.total or stage.shuffle_read_records)]
+    return max(candidates, key=lambda stage: (stage.attempt, stage.stage_id)) if candidates else None
 
 
 def _write_node(plan: PlanNode, write: WriteProfile) -> PlanNode | None:
@@ -326,6 +406,43 @@ def match_join(static: dict, operations: Iterable[dict], run: RunProfile) -> Run
     return candidates[0] if len(rivals) <= 1 else None
 
 
+def match_grouping(static: dict, operations: Iterable[dict], run: RunProfile) -> RuntimeShuffle | None:
+    """The shuffle a groupBy, window, dropDuplicates or repartition by these keys ran as: the one
+    its call site identifies, else the only one of that kind and keys when the code has no rival."""
+    kind = _shuffle_kind(static)
+    keys = _grouping_keys(static, operations)
+    if kind is None or not keys:
+        return None
+    candidates = [shuffle for shuffle in runtime_shuffles(run) if shuffle.kind == kind and set(shuffle.keys) == set(keys)]
+    identified = [shuffle for shuffle in candidates if _site_identifies(shuffle.execution, static)]
+    if len(identified) == 1:
+        return identified[0]
+    if identified or len(candidates) != 1:
+        return None
+    rivals = [other for other in operations
+              if other.get("kind") == "grouping" and _shuffle_kind(other) == kind
+              and set((other.get("grouping") or {}).get("keys") or ()) == set(keys)]
+    return candidates[0] if len(rivals) <= 1 else None
+
+
+def _shuffle_kind(static: dict) -> str | None:
+    return _STATIC_SHUFFLE_KINDS.get((static.get("grouping") or {}).get("kind", ""))
+
+
+def _grouping_keys(static: dict, operations: Iterable[dict]) -> tuple[str, ...]:
+    """All keys of the grouping: a finding names its risky key, its operation every key."""
+    grouping = static.get("grouping") or {}
+    same = {tuple((op.get("grouping") or {}).get("keys") or ()) for op in operations
+            if op.get("kind") == "grouping" and op.get("location") == static.get("location")
+            and (op.get("grouping") or {}).get("kind") == grouping.get("kind")}
+    own = tuple(grouping.get("keys") or ())
+    if len(same) == 1:
+        (keys,) = same
+        if set(own) <= set(keys):
+            return keys
+    return own
+
+
 # ---------------------------------------------------------------- evidence
 
 
@@ -398,18 +515,97 @@ def join_evidence(runtime: RuntimeJoin) -> tuple[list[str], dict[str, Any]]:
     return lines, facts
 
 
-def skew_evidence(runtime: RuntimeJoin) -> tuple[list[str], dict[str, Any]]:
+def skew_evidence(runtime: RuntimeJoin, settings: Settings) -> tuple[list[str], dict[str, Any]]:
     lines, facts = join_evidence(runtime)
     stage = runtime.stage
     if stage is not None and stage.shuffle_read_bytes.count:
-        figure = stage.shuffle_read_bytes
-        facts.update(stage_id=stage.stage_id, shuffle_read_max=figure.max, shuffle_read_median=figure.median,
-                     skew=round(figure.skew, 2))
-        lines.append(
-            f"stage {stage.stage_id} read up to {format_bytes(figure.max)} in one task against a median of "
-            f"{format_bytes(figure.median)} ({figure.skew:.1f}x)"
-        )
+        figures, line = _shuffle_skew(stage, settings)
+        facts.update(figures)
+        lines.append(line)
     return lines, facts
+
+
+def grouping_evidence(shuffle: RuntimeShuffle, static: dict, settings: Settings) -> tuple[list[str], dict[str, Any]]:
+    run, stage, grouping = shuffle.run, shuffle.stage, static.get("grouping") or {}
+    facts: dict[str, Any] = {
+        "app_id": run.app_id,
+        "app_name": run.app_name,
+        "sql_execution": shuffle.execution.execution_id,
+        "shuffle_keys": list(shuffle.keys),
+    }
+    keys = ", ".join(f"`{key}`" for key in grouping.get("keys") or ())
+    what = f"the {_GROUPING_VERBS.get(grouping.get('kind', ''), 'grouping')} by {keys}"
+    if stage is None or not stage.shuffle_read_bytes.count:
+        line = (f"{_run_label(run)}: {what} ran in SQL execution {shuffle.execution.execution_id}; "
+                f"no stage of it measured the shuffle read")
+        return [line], facts
+    figures, line = _shuffle_skew(stage, settings)
+    facts.update(figures)
+    return [f"{_run_label(run)}: {what}: {line}"], facts
+
+
+_GROUPING_VERBS = {"groupBy": "grouping", "window": "window partition", "repartition": "repartition",
+                   "dropDuplicates": "deduplication"}
+
+
+def _shuffle_skew(stage: StageProfile, settings: Settings) -> tuple[dict[str, Any], str]:
+    """SPK201's measure on the stage that read a shuffle: its largest task's read against the
+    median task's, and whether that reaches `skew-ratio`."""
+    figure, ratio = stage.shuffle_read_bytes, threshold(settings, "skew-ratio")
+    skewed = figure.skew >= ratio
+    facts = {"stage_id": stage.stage_id, "tasks": figure.count, "shuffle_read_max": figure.max,
+             "shuffle_read_median": figure.median, "skew": round(figure.skew, 2), "skewed": skewed}
+    verdict, against = ("ran skewed", "at or over") if skewed else ("was not skewed", "under")
+    line = (f"stage {stage.stage_id} ({_tasks(figure.count)}) {verdict}: it read up to {format_bytes(figure.max)} "
+            f"in one task against a median of {format_bytes(figure.median)} "
+            f"({figure.skew:.1f}x, {against} skew-ratio {ratio:g})")
+    return facts, line
+
+
+def key_column_types(static: dict, run: RunProfile, execution: SqlExecutionProfile) -> tuple[list[str], list[dict]]:
+    """What the execution's scans say of the key columns the code leaves untyped: one fact per
+    (column, scan) that read it, and a line per scan that read some of them as strings."""
+    untyped = list(dict.fromkeys(column["name"] for column in _static_columns(static) if column.get("type") == "unknown"))
+    facts, lines = [], []
+    for scan in execution.scans:
+        strings = []
+        for name in untyped:
+            kind = scan.column_type(name)
+            if kind is not None:
+                facts.append({"name": name, "type": kind, "scan": scan.target})
+                strings += [name] if kind == "string" else []
+        if strings:
+            quoted = [f"`{name}`" for name in strings]
+            names = " and ".join(filter(None, (", ".join(quoted[:-1]), quoted[-1])))
+            verb = "is a string" if len(strings) == 1 else "are strings"
+            lines.append(f"{names} {verb} in the scan of {_scan_label(scan)} ({_run_label(run)})")
+    return lines, facts
+
+
+def _static_columns(static: dict) -> list[dict]:
+    columns = (static.get("grouping") or {}).get("columns") or ()
+    return [column for column in columns if isinstance(column, dict) and isinstance(column.get("name"), str)]
+
+
+def _scan_label(scan: ScanProfile) -> str:
+    return f"`{scan.table}`" if scan.table else scan.target
+
+
+def _read_as_non_string(static: dict, collected: list[RunEvidence]) -> bool:
+    """The key's coalesce rests only on columns the runs read as numbers, dates or booleans:
+    it cannot produce `""`, so the finding is a false positive."""
+    columns = _static_columns(static)
+    if not columns or any(column.get("type") == "string" for column in columns):
+        return False
+    untyped = {column["name"] for column in columns if column.get("type") == "unknown"}
+    read = [fact for item in collected for fact in item.facts.get("key_columns") or ()]
+    if not untyped or {fact["name"] for fact in read} != untyped:
+        return False
+    return all(_is_non_string(fact["type"]) for fact in read)
+
+
+def _is_non_string(kind: str) -> bool:
+    return kind.split("(", 1)[0].strip().lower() in _NON_STRING_TYPES
 
 
 def _rows(rows: int | None) -> str:
@@ -428,7 +624,8 @@ def attach_evidence(result: CheckResult, runs: tuple[RunProfile, ...], settings:
     explained: set[tuple[str, int]] = set()
     for finding in result.findings:
         updated, stages = _with_evidence(finding, operations, runs, settings)
-        findings.append(updated)
+        if updated is not None:
+            findings.append(updated)
         explained.update(stages)
     runtime = _runtime_findings(result, runs, operations, settings, explained)
     used_spans = []
@@ -474,7 +671,9 @@ _TREND_FIGURES = {
 
 
 def _with_evidence(finding: Finding, operations: list[dict], runs: tuple[RunProfile, ...],
-                   settings: Settings) -> tuple[Finding, set[tuple[str, int]]]:
+                   settings: Settings) -> tuple[Finding | None, set[tuple[str, int]]]:
+    """The finding with what the runs measured of its operation, and the stages that explains;
+    None when the runs prove it false (SPK003 on columns every run read as numbers)."""
     static = finding.properties.get("static")
     if not isinstance(static, dict):
         return finding, set()
@@ -494,6 +693,8 @@ def _with_evidence(finding: Finding, operations: list[dict], runs: tuple[RunProf
             stages.add((run.app_id, stage_id))
     if not collected:
         return _not_run(finding, static, operations, runs), stages
+    if finding.rule == "SPK003" and _read_as_non_string(static, collected):
+        return None, set()  # a coalesce over numbers: no "" to fear, and the stage's skew is not explained
     lines = _evidence_lines(collected, kind)
     confirmed = any(item.harm for item in collected)
     severity = finding.severity.raised() if confirmed else finding.severity
@@ -528,23 +729,39 @@ def _measure(rule: str, static: dict, operations: list[dict], run: RunProfile,
         facts["matched_by"] = matched_by(runtime.execution, static, _target_identifies(static, runtime))
         stage_id = runtime.stage.stage_id if runtime.stage is not None else None
         return RunEvidence(run, tuple(lines), facts, _write_harm(facts, settings)), stage_id
-    if rule == "SPK003" and not _is_join_key(static):
-        return None  # a groupBy key: its aggregate is not matched to a plan node (yet)
+    if rule == "SPK003":
+        return _measure_key(static, operations, run, settings)
     runtime_join = match_join(static, operations, run)
     if runtime_join is None:
         return None
-    if rule == "SPK002":
-        lines, facts = join_evidence(runtime_join)
-        facts["matched_by"] = matched_by(runtime_join.execution, static, False)
-        small = facts["small_side_bytes"]
-        harm = (not runtime_join.join.strategy.startswith("Broadcast") and small is not None
-                and small <= threshold(settings, "broadcast-max-bytes"))
-        return RunEvidence(run, tuple(lines), facts, harm), None
-    lines, facts = skew_evidence(runtime_join)
+    lines, facts = join_evidence(runtime_join)
     facts["matched_by"] = matched_by(runtime_join.execution, static, False)
-    harm = facts.get("skew", 0) >= threshold(settings, "skew-ratio")
-    stage_id = runtime_join.stage.stage_id if runtime_join.stage is not None else None
-    return RunEvidence(run, tuple(lines), facts, harm), stage_id
+    small = facts["small_side_bytes"]
+    harm = (not runtime_join.join.strategy.startswith("Broadcast") and small is not None
+            and small <= threshold(settings, "broadcast-max-bytes"))
+    return RunEvidence(run, tuple(lines), facts, harm), None
+
+
+def _measure_key(static: dict, operations: list[dict], run: RunProfile,
+                 settings: Settings) -> tuple[RunEvidence, int | None] | None:
+    """SPK003: the skew of the shuffle its join or grouping key ran, and what the scans of that
+    execution say of the key's columns."""
+    if _is_join_key(static):
+        runtime = match_join(static, operations, run)
+        if runtime is None:
+            return None
+        lines, facts = skew_evidence(runtime, settings)
+    else:
+        runtime = match_grouping(static, operations, run)
+        if runtime is None:
+            return None
+        lines, facts = grouping_evidence(runtime, static, settings)
+    facts["matched_by"] = matched_by(runtime.execution, static, False)
+    type_lines: list[str] = []
+    if _static_columns(static):
+        type_lines, facts["key_columns"] = key_column_types(static, run, runtime.execution)
+    stage_id = runtime.stage.stage_id if runtime.stage is not None else None
+    return RunEvidence(run, tuple(lines + type_lines), facts, bool(facts.get("skewed"))), stage_id
 
 
 def _target_identifies(static: dict, runtime: RuntimeWrite) -> bool:

@@ -144,6 +144,33 @@ class WriteProfile:
 
 
 @dataclass(frozen=True, slots=True)
+class ScanColumn:
+    name: str
+    type: str  # Spark's type name ("string", "bigint", "decimal(10,2)"), "unknown" when the plan does not say
+
+
+@dataclass(frozen=True, slots=True)
+class ScanProfile:
+    """A leaf of a plan that read data, and the types of the columns it read: a file scan's
+    `ReadSchema: struct<...>`, else what its output attributes show (`n#6L` is a bigint)."""
+
+    operator: str  # "Scan parquet spark_catalog.default.visits", "LocalTableScan", "BatchScan ..."
+    table: str  # "spark_catalog.default.visits", "" when the scan names no table
+    path: str  # "file:/lake/visits", "" when unknown
+    columns: tuple[ScanColumn, ...]
+
+    @property
+    def target(self) -> str:
+        return self.table or self.path or self.operator
+
+    def column_type(self, name: str) -> str | None:
+        for column in self.columns:
+            if column.name == name:
+                return column.type
+        return None
+
+
+@dataclass(frozen=True, slots=True)
 class SqlExecutionProfile:
     execution_id: int
     root_execution_id: int | None
@@ -157,6 +184,7 @@ class SqlExecutionProfile:
     stage_ids: tuple[int, ...]
     writes: tuple[WriteProfile, ...]
     joins: tuple[JoinProfile, ...]
+    scans: tuple[ScanProfile, ...] = ()
 
     @property
     def duration_ms(self) -> int:
@@ -276,6 +304,8 @@ _MODEL_TYPES: dict[str, type] = {
         JoinSide,
         JoinProfile,
         WriteProfile,
+        ScanColumn,
+        ScanProfile,
         SqlExecutionProfile,
         RunProfile,
     )
