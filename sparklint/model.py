@@ -72,6 +72,8 @@ class Call:
     span: Span = NO_SPAN
     # Where the callee's name starts (the `coalesce` in `df.coalesce(2)`): findings point here.
     name_span: Span = NO_SPAN
+    # Type arguments as written (Scala `ds.as[Click]`): a case class states a Dataset's columns.
+    type_args: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -120,7 +120,7 @@ def test_a_memoised_method_still_sets_fields_on_each_instance(tmp_path: Path) ->
 
             class Keyed:
                 def prepare(self, df):
-                    self.keyed = df.withColumn("k", F.coalesce(F.col("uid"), F.lit("anonymous")))
+                    self.keyed = df.withColumn("k", F.coalesce(F.col("uid"), F.col("cookie")))
 
                 def daily(self):
                     return self.keyed.groupBy("k").count()  # expect: SPK003

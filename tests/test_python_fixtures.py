@@ -93,7 +93,7 @@ def test_story_join_names_the_literal_dimension_as_evidence() -> None:
 def test_story_grouping_key_follows_the_constant_and_the_helper_in_another_file() -> None:
     finding = _by_rule(check_json(FIXTURES / "story_py"))["SPK003"]
     assert "`visitor_key`" in finding["message"]
-    assert "coalesce(origin_uid, cookie_uid, 'anonymous')" in finding["message"]
+    assert "coalesce(origin_uid, cookie_uid, device_id)` with no empty-string normalisation; no code states the column types" in finding["message"]
     assert [(r["location"]["path"], r["location"]["line"]) for r in finding["related"]] == [
         ("sitevisits/keys/visitors.py", 14)]
     assert _chain(finding) == [

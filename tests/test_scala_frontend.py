@@ -380,10 +380,11 @@ def test_collections_tuples_and_to_df():
         m.Return(m.Seq((m.Seq((const("a"), const(1)), "tuple"),), "dict")),)
 
 
-def test_interpolation_is_opaque_and_type_arguments_are_dropped():
+def test_interpolation_is_opaque_and_type_arguments_are_kept_as_written():
     (statement,) = body_of('df.as[Visit].write.parquet(s"/lake/$table")')
     assert isinstance(statement.value.args[0], m.Opaque)
-    assert statement.value.func == attr(call(attr(name("df"), "as")), "write", "parquet")
+    typed = bare(statement.value.func.value.value)
+    assert typed == dataclasses.replace(call(attr(name("df"), "as")), type_args=("Visit",))
 
 
 def test_named_arguments_new_and_curried_calls():

@@ -8,6 +8,8 @@ from typing import Iterator
 from sparklint.checks.common import CheckContext, chain_through, chain_to
 from sparklint.findings import ChainStep, Finding, Related, Severity
 from sparklint.graph import spark_api as api
+from sparklint.graph import coltypes
+from sparklint.graph.coltypes import expression_type
 from sparklint.graph.facts import chain_dicts, describe, leaves, location_dict, operators
 from sparklint.graph.events import Event, GroupingEvent, JoinEvent
 from sparklint.graph.values import ColumnV, ConstV, DataFrameV, Op, SeqV, Value, const_of, str_of
@@ -26,10 +28,17 @@ MAX_DEPTH = 12
 
 
 @dataclass(frozen=True, slots=True)
+class Risk:
+    definition: ColumnV  # the coalesce (or `when(x.isNull, y).otherwise(x)`) expression
+    unguarded: tuple[str, ...]  # the arguments that can be ""
+    basis: str | None  # what says the arguments are strings; None: no code states their types
+    columns: tuple[tuple[str, str], ...]  # (column an argument reads, "string" or "unknown")
+
+
+@dataclass(frozen=True, slots=True)
 class RiskyKey:
     name: str  # the key as grouped by
-    definition: ColumnV  # the coalesce expression
-    unguarded: tuple[str, ...]  # the arguments that can be ""
+    risk: Risk
 
 
 def check(event: Event, context: CheckContext) -> Iterator[Finding]:
@@ -47,15 +56,24 @@ def check(event: Event, context: CheckContext) -> Iterator[Finding]:
             if risky is not None and risky.name not in reported:
                 reported.add(risky.name)
                 yield _finding(event, risky)
+            elif isinstance(event, JoinEvent):
+                filled = filled_join_key(key, df.head)
+                if filled is not None and filled[0] not in reported:
+                    reported.add(filled[0])
+                    yield _filled_finding(event, df, *filled)
 
 
-def _join_keys(on: Value) -> tuple[Value, ...]:
+def _join_keys(on: Value, depth: int = 0) -> tuple[Value, ...]:
+    """Key columns of a join: `on="k"`, `on=["k"]`, `Seq("k")`, `a.k == b.k`, conjunctions of those."""
     if isinstance(on, SeqV):
-        return on.items
+        return tuple(key for item in on.items for key in _join_keys(item, depth + 1))
     if str_of(on) is not None:
         return (on,)
-    if isinstance(on, ColumnV) and on.kind == "op" and on.name == "==":
-        return tuple(arg for arg in on.args if isinstance(arg, ColumnV))
+    if isinstance(on, ColumnV) and on.kind == "op" and depth < 8:
+        if on.name in ("==", "<=>"):
+            return tuple(arg for arg in on.args if isinstance(arg, ColumnV))
+        if on.name in ("&", "and"):
+            return tuple(key for arg in on.args for key in _join_keys(arg, depth + 1))
     return ()
 
 
@@ -70,18 +88,22 @@ def risky_key(key: Value, at: Op | None, depth: int) -> RiskyKey | None:
             return None
         definition, defined_at = found
         inner = _risky_expression(definition, defined_at.prev, depth + 1)
-        return RiskyKey(name, *inner) if inner else None
+        return RiskyKey(name, inner) if inner else None
     if isinstance(key, ColumnV):
         inner = _risky_expression(key, at, depth + 1)
-        return RiskyKey(describe(key), *inner) if inner else None
+        return RiskyKey(describe(key), inner) if inner else None
     return None
 
 
-def _risky_expression(expr: Value, at: Op | None, depth: int) -> tuple[ColumnV, tuple[str, ...]] | None:
+def _risky_expression(expr: Value, at: Op | None, depth: int) -> Risk | None:
     if not isinstance(expr, ColumnV) or depth > MAX_DEPTH:
         return None
     if expr.kind == "func" and expr.name.lower() in api.NULL_COALESCING:
         return _coalesce_risk(expr, expr.args, at)
+    if expr.kind == "func" and expr.name.lower() == "nvl2" and len(expr.args) == 3:
+        tested, present, absent = expr.args
+        if describe(tested) == describe(present):  # nvl2(x, x, y) is coalesce(x, y)
+            return _coalesce_risk(expr, (present, absent), at)
     if expr.kind == "method" and expr.name == "otherwise" and len(expr.args) == 2:
         when = expr.args[0]
         if isinstance(when, ColumnV) and when.kind == "func" and when.name == "when" and len(when.args) == 2:
@@ -107,14 +129,66 @@ def _null_tested(condition: Value) -> Value | None:
     return None
 
 
-def _coalesce_risk(expr: ColumnV, args: tuple[Value, ...], at: Op | None):
-    if not any(_is_string_evidence(arg) for arg in args):
+def _coalesce_risk(expr: ColumnV, args: tuple[Value, ...], at: Op | None) -> Risk | None:
+    """The risk of a coalesce over `args`: its arguments are strings, or of types no code states
+    (a key of ids usually is a string). Known numbers, booleans or dates cannot be `""`."""
+    if len(args) < 2:
         return None
-    candidates = args[:-1] if args and _is_literal(args[-1]) else args
+    candidates = args[:-1] if _is_literal(args[-1]) else args
     if not all(_is_literal(arg) or _understood(arg) for arg in candidates):
         return None  # a UDF, an unresolved helper or an unknown value may well normalise ""
-    unguarded = tuple(describe(arg) for arg in candidates if not _is_literal(arg) and not normalised(arg, at, 0))
-    return (expr, unguarded) if unguarded and len(candidates) >= 1 and len(args) >= 2 else None
+    types = [expression_type(arg, at) for arg in args]
+    strings = [found for found in types if found is not None and found.kind == "string"]
+    if not strings and any(found is not None for found in types):
+        return None
+    # A `""` does harm where it stops the coalesce before another column: there rows that had
+    # distinct ids share `""`. Before a literal fallback only, `""` and the fallback are two
+    # constant keys instead of one, no worse than the nulls were.
+    unguarded = tuple(
+        describe(arg) for position, arg in enumerate(candidates)
+        if not _is_literal(arg) and any(not _is_literal(later) for later in args[position + 1:])
+        and not normalised(arg, at, 0)
+    )
+    if not unguarded:
+        return None
+    columns = tuple(
+        (name, "string" if found is not None and found.kind == "string" else "unknown")
+        for arg, found in zip(candidates, types) if not _is_literal(arg)
+        for name in sorted(_column_names(arg))
+    )
+    return Risk(expr, unguarded, strings[0].basis if strings else None, columns)
+
+
+def filled_join_key(key: Value, at: Op | None) -> tuple[str, Op] | None:
+    """A join key column set to `""` where it was null (`fillna("")`, `na.fill("")`, a `lit("")`
+    or `when(..., "")` value): Spark drops null join keys before the shuffle, `""` it keeps, sends to
+    one task and matches with every `""` of the other side."""
+    name = str_of(key) if str_of(key) is not None else (key.name if isinstance(key, ColumnV) and key.kind == "ref" else None)
+    for op in at.chain() if at is not None and name is not None else ():
+        if op.name == "fillna" and const_of(op.arg(0, "value")) == "" and coltypes.fills_column(op, name):
+            return name, op
+        if op.name == "withColumn" and str_of(op.arg(0)) == name and len(op.args) > 1:
+            return (name, op) if _yields_empty_string(op.args[1]) else None
+        if op.name == "withColumnRenamed" and str_of(op.arg(1)) == name and str_of(op.arg(0)):
+            name = str_of(op.arg(0))
+    return None
+
+
+def _yields_empty_string(value: Value, depth: int = 0) -> bool:
+    """`lit("")`, `when(c, "")`, `.otherwise("")`, `coalesce(x, lit(""))` as a column's value."""
+    if const_of(value) == "":
+        return True
+    if not isinstance(value, ColumnV) or depth > 6:
+        return False
+    if value.kind == "func" and value.name == "when" and len(value.args) == 2:
+        return _yields_empty_string(value.args[1], depth + 1)
+    if value.kind == "func" and value.name.lower() in api.NULL_COALESCING and value.args:
+        return _yields_empty_string(value.args[-1], depth + 1)
+    if value.kind == "method" and value.name == "otherwise" and len(value.args) == 2:
+        return any(_yields_empty_string(arg, depth + 1) for arg in value.args)
+    if value.kind == "method" and value.name in ("alias", "name", "as") and value.args:
+        return _yields_empty_string(value.args[0], depth + 1)
+    return False
 
 
 # Column functions whose effect on "" sparklint knows: they either pass it through (trim, lower,
@@ -138,20 +212,6 @@ def _understood(value: Value, depth: int = 0) -> bool:
 
 def _is_literal(value: Value) -> bool:
     return isinstance(value, ConstV) or (isinstance(value, ColumnV) and value.kind == "lit")
-
-
-def _is_string_evidence(value: Value) -> bool:
-    if isinstance(value, ConstV):
-        return isinstance(value.value, str)
-    if not isinstance(value, ColumnV):
-        return False
-    if value.kind == "lit":
-        return isinstance(const_of(value), str)
-    if value.kind == "func":
-        return value.name in api.STRING_FUNCTIONS
-    if value.kind == "method" and value.name in ("cast", "astype") and len(value.args) > 1:
-        return (str_of(value.args[1]) or "").lower() in api.STRING_TYPES
-    return False
 
 
 def normalised(value: Value, at: Op | None, depth: int) -> bool:
@@ -187,6 +247,9 @@ def _mentions_emptiness(condition: Value, depth: int = 0) -> bool:
             return const_of(condition) == ""
         if condition.kind == "func" and condition.name in ("length", "char_length", "len"):
             return True
+        if condition.kind == "op" and condition.name in ("|", "or"):
+            # `x.isNotNull || x != ""` keeps every "": only a test on each side normalises
+            return all(_mentions_emptiness(arg, depth + 1) for arg in condition.args)
         return any(_mentions_emptiness(arg, depth + 1) for arg in condition.args)
     return False
 
@@ -253,16 +316,23 @@ def _flatten(values) -> list[Value]:
     return out
 
 
+VERBS = {"groupBy": "grouping", "window": "window partition", "repartition": "repartition",
+         "dropDuplicates": "deduplication", "join": "join"}
+
+
 def _finding(event: GroupingEvent | JoinEvent, risky: RiskyKey) -> Finding:
     kind = event.kind if isinstance(event, GroupingEvent) else "join"
-    verb = {"groupBy": "grouping", "window": "window partition", "repartition": "repartition",
-            "dropDuplicates": "deduplication", "join": "join"}.get(kind, "grouping")
-    unguarded = ", ".join(f"`{arg}`" for arg in risky.unguarded)
-    message = (
-        f"{verb} key `{risky.name}` is `{describe(risky.definition)}` over strings with no empty-string "
-        f"normalisation: a `\"\"` in {unguarded} stops the coalesce, and every such row lands on one key"
-    )
-    definition = risky.definition
+    verb = VERBS.get(kind, "grouping")
+    risk = risky.risk
+    unguarded = ", ".join(f"`{arg}`" for arg in risk.unguarded)
+    built = f"{verb} key `{risky.name}` is `{describe(risk.definition)}`"
+    if risk.basis is not None:
+        message = (f"{built} over strings ({risk.basis}) with no empty-string normalisation: a `\"\"` in "
+                   f"{unguarded} stops the coalesce, and every such row lands on one key")
+    else:
+        message = (f"{built} with no empty-string normalisation; no code states the column types: if "
+                   f"these are string ids, a `\"\"` in {unguarded} stops the coalesce, and every such row lands on one key")
+    definition = risk.definition
     related = (Related(definition.location, f"key `{risky.name}` defined here"),) if definition.location else ()
     grouping_step = ChainStep(event.location, f"{verb} by `{risky.name}`")
     if definition.location is not None:
@@ -270,7 +340,30 @@ def _finding(event: GroupingEvent | JoinEvent, risky: RiskyKey) -> Finding:
         chain = chain_through(definition.stack, defined_step, event.stack, grouping_step)
     else:
         chain = chain_to(event.stack, grouping_step)
-    df: DataFrameV = event.df if isinstance(event, GroupingEvent) else event.left
+    columns = [{"name": name, "type": type_kind} for name, type_kind in risk.columns]
+    return _key_finding(event, kind, risky.name, message, related, chain, columns,
+                        "wrap each string argument in `nullif(col, '')` (or `when(trim(col) != '', col)`) before `coalesce`")
+
+
+def _filled_finding(event: JoinEvent, df: DataFrameV, name: str, filled_at: Op) -> Finding:
+    how = "`fillna`" if filled_at.name == "fillna" else "its definition"
+    message = (f"join key `{name}` is set to `\"\"` by {how} before the join: Spark drops null keys before an "
+               f"equi-join's shuffle, but every `\"\"` row goes to one task and matches every `\"\"` on the other side")
+    related = (Related(filled_at.location, f"`{name}` filled with `\"\"` here"),) if filled_at.location else ()
+    step = ChainStep(event.location, f"join on `{name}`")
+    if filled_at.location is not None:
+        chain = chain_through(filled_at.stack, ChainStep(filled_at.location, f"`{name}` filled with `\"\"`"), event.stack, step)
+    else:
+        chain = chain_to(event.stack, step)
+    return _key_finding(event, "join", name, message, related, chain, [{"name": name, "type": "string"}],
+                        f"keep `{name}` null where it is unknown (leave it out of `fillna`, or use `nullif({name}, '')`)",
+                        df)
+
+
+def _key_finding(event: GroupingEvent | JoinEvent, kind: str, name: str, message: str, related, chain,
+                 columns: list[dict], fix: str, df: DataFrameV | None = None) -> Finding:
+    if df is None:
+        df = event.df if isinstance(event, GroupingEvent) else event.left
     return Finding(
         rule=RULE.code,
         severity=RULE.severity,
@@ -278,13 +371,13 @@ def _finding(event: GroupingEvent | JoinEvent, risky: RiskyKey) -> Finding:
         location=event.location,
         related=related,
         chain=chain,
-        fix="wrap each string argument in `nullif(col, '')` (or `when(trim(col) != '', col)`) before `coalesce`",
-        key=(RULE.code, kind, risky.name),
+        fix=fix,
+        key=(RULE.code, kind, name),
         properties={"static": {
             "kind": "grouping",
             "location": location_dict(event.location),
             "operators": operators(df),
-            "grouping": {"kind": kind, "keys": [risky.name]},
+            "grouping": {"kind": kind, "keys": [name], "columns": columns},
             "leaves": leaves(df),
             "chain": chain_dicts(event.stack),
         }},

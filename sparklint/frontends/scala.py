@@ -1109,7 +1109,9 @@ class _Lowerer:
             return m.Attr(inner, self._text(link.named_children[-1]), span)
         if kind == "generic_function":
             callee = inner if inner is not None else self._callee_name(inner_node)
-            return m.Call(callee, (), (), span, self._name_span(inner_node))
+            type_arguments = link.child_by_field_name("type_arguments")
+            type_args = tuple(self._text(child) for child in type_arguments.named_children) if type_arguments else ()
+            return m.Call(callee, (), (), span, self._name_span(inner_node), type_args)
         if kind == "infix_expression":
             assert inner is not None
             return self._infix(link, inner, pre)
@@ -1134,7 +1136,7 @@ class _Lowerer:
                     and self._is_free(inner.func.id) and not kwargs):
                 # `Seq[(String, Int)](...)`: a literal collection with type arguments
                 return m.Seq(tuple(args), _COLLECTION_KINDS[inner.func.id], span)
-            return m.Call(inner.func, tuple(args), tuple(kwargs), span, inner.name_span)
+            return m.Call(inner.func, tuple(args), tuple(kwargs), span, inner.name_span, inner.type_args)
         return m.Call(inner, tuple(args), tuple(kwargs), span, self._name_span(inner_node))
 
     def _infix(self, node: tree_sitter.Node, left: m.Expr, pre: list[m.Stmt]) -> m.Expr:

@@ -18,10 +18,11 @@ from sparklint.graph import spark_api as api
 from sparklint.graph.events import Event, GroupingEvent, JoinEvent, WriteEvent
 from sparklint.graph.index import ProjectIndex, Symbol, display_name
 from sparklint.graph.keys import ContextKeys
+from sparklint.graph import coltypes
 from sparklint.graph.values import (
     UNKNOWN, BoundMethodV, ClassRef, ColumnV, ConstV, DataFrameV, ExternalRef, Frame,
     FunctionRef, GroupedV, InstanceV, LambdaV, ModuleRef, Op, SeqV, SessionV, Stack, Value,
-    WindowV, WriterV, int_of, str_of,
+    SchemaV, WindowV, WriterV, int_of, str_of,
 )
 
 MAX_DEPTH = 24
@@ -164,7 +165,7 @@ class Interpreter:
 
     def assign(self, target: str, value: Value, scope: Scope) -> None:
         if "." not in target:
-            scope.locals[target] = value
+            scope.locals[target] = _named(value, target, scope.module) if scope.label == "module" else value
             return
         owner, _, attribute = target.partition(".")
         if owner == scope.self_name and isinstance(scope.self_value, InstanceV) and "." not in attribute:
@@ -273,7 +274,7 @@ class Interpreter:
         # Project wildcards first: their members are known, while a Spark functions wildcard
         # would claim any name.
         wildcards = [imported for imported in module.imports if imported.name == "*"]
-        for imported in sorted(wildcards, key=lambda i: i.module in api.FUNCTIONS_MODULES):
+        for imported in sorted(wildcards, key=lambda i: i.module in api.FUNCTIONS_MODULES):  # types before functions
             value = self.resolve_wildcard(module, imported, name, depth)
             if value is not UNKNOWN:
                 return value
@@ -304,7 +305,7 @@ class Interpreter:
         base = imported.module
         if imported.level:
             base = self.index.resolve_relative(module, imported.level, imported.module)
-        if base in api.FUNCTIONS_MODULES:
+        if base in api.FUNCTIONS_MODULES or (base in coltypes.TYPES_MODULES and coltypes.is_types_member(name)):
             return ExternalRef(f"{base}.{name}")
         symbol = self.index.member(base, name) or self.index.enclosing_symbol(module, f"{base}.{name}")
         if symbol is not None:
@@ -344,7 +345,7 @@ class Interpreter:
             return UNKNOWN  # a field defined through itself
         self._fields_in_progress.add(symbol.qualname)
         try:
-            value = self.eval(symbol.expr, Scope(symbol.module, "module"))
+            value = _schema_named(self.eval(symbol.expr, Scope(symbol.module, "module")), symbol.qualname)
         finally:
             self._fields_in_progress.discard(symbol.qualname)
         self._field_values[symbol.qualname] = value
@@ -417,6 +418,8 @@ class Interpreter:
                 return WriterV(self.assumed_dataframe(scope, span), "write", [], self.loc(scope, span), scope.stack)
             if attr == "read":
                 return SessionV(reader="read")
+            if attr == "na":  # DataFrameNaFunctions: only a DataFrame has it
+                return self.assumed_dataframe(scope, span)
         return UNKNOWN
 
     def module_member(self, module_name: str, attr: str) -> Value:
@@ -487,7 +490,7 @@ class Interpreter:
                 if owner is not None and owner.kind != "object":
                     # not built here (a method analysed on its own): constructor arguments are unknown
                     scope.locals = {param.name: UNKNOWN for param in owner.init_params}
-                value = self.eval(symbol.expr, scope)
+                value = _schema_named(self.eval(symbol.expr, scope), symbol.qualname)
             finally:
                 self._object_fields_in_progress.discard(key)
             owner = self.index.class_of(instance.class_qualname)
@@ -551,6 +554,12 @@ class Interpreter:
 
     def call_method(self, receiver: Value, name: str, args, kwargs, scope: Scope,
                     name_span: m.Span | None, span: m.Span | None, call: m.Call | None = None) -> Value:
+        if isinstance(receiver, SchemaV):
+            return coltypes.with_field(receiver, args) if name == "add" else UNKNOWN
+        if isinstance(receiver, DataFrameV) and name == "as" and call is not None and call.type_args:
+            schema = self.case_class_schema(call.type_args[0], scope)
+            op = Op("as", tuple(args), (("schema", schema),) if schema else (), self.loc(scope, name_span), scope.stack, receiver.head)
+            return DataFrameV(op, receiver.is_rdd)
         if isinstance(receiver, DataFrameV):
             if not _is_dataframe_method(name) and self.index.extension_methods.get(name):
                 return self.call_extension(receiver, name, args, kwargs, scope, call)
@@ -571,7 +580,7 @@ class Interpreter:
             return self.session_method(receiver, name, args, kwargs, scope, name_span)
         if isinstance(receiver, SeqV):
             if name in ("toDF", "toDS"):
-                return self.source(scope, name_span, "literal", (receiver, *args))
+                return self.source(scope, name_span, "literal", (receiver, *args), self.rows_schema(receiver))
             return UNKNOWN
         if isinstance(receiver, ExternalRef):
             return self.external_method(receiver.dotted, name, args, kwargs, scope, name_span, call)
@@ -747,6 +756,8 @@ class Interpreter:
 
     def dataframe_method(self, df: DataFrameV, name: str, args, kwargs, scope: Scope, name_span, span) -> Value:
         location = self.loc(scope, name_span)
+        if name == "fill":
+            name = "fillna"  # `df.na.fill(...)`: `na` is the DataFrame itself here
         if name == "writeTo":
             return WriterV(df, "writeTo", [("target", args)], location, scope.stack)
         if name in api.RDD_SINKS:
@@ -765,6 +776,8 @@ class Interpreter:
         other = None
         if name in ("join", "crossJoin", "union", "unionAll", "unionByName", "joinWith"):
             right = args[0] if args else dict(kwargs).get("other", UNKNOWN)
+            if right is UNKNOWN and name in ("join", "joinWith") and (len(args) > 1 or "on" in dict(kwargs)):
+                right = self.assumed_dataframe(scope, name_span)  # a parameter: a DataFrame of unknown origin
             other = right if isinstance(right, DataFrameV) else None
             if name in ("join", "joinWith") and other is not None:
                 on = args[1] if len(args) > 1 else dict(kwargs).get("on", UNKNOWN)
@@ -809,7 +822,8 @@ class Interpreter:
                     if option == "format" and option_args and str_of(option_args[0]):
                         fmt = str_of(option_args[0])
                 detail = "table" if name == "table" else "path"
-                return self.source(scope, name_span, detail, args, (("format", ConstV(fmt)),))
+                stated = [(option, option_args[0]) for option, option_args in session.options if option == "schema" and option_args]
+                return self.source(scope, name_span, detail, args, (("format", ConstV(fmt)), *stated[-1:]))
             return UNKNOWN
         if name in ("table",):
             return self.source(scope, name_span, "table", args)
@@ -821,6 +835,8 @@ class Interpreter:
                 rows = rows.head.arg(0)  # createDataFrame(sc.parallelize([...]), schema)
                 args = (rows, *args[1:])
             detail = "literal" if isinstance(rows, SeqV) else "unknown"
+            if len(args) < 2 and "schema" not in dict(kwargs) and isinstance(rows, SeqV):
+                kwargs = (*kwargs, *self.rows_schema(rows))
             return self.source(scope, name_span, detail, args, kwargs)
         if name == "range":
             return self.source(scope, name_span, "range", args, kwargs)
@@ -852,6 +868,8 @@ class Interpreter:
             return ColumnV("ref", str_of(args[0]) or "?", location=location) if args else UNKNOWN
         if prefix in api.FUNCTIONS_MODULES:
             return self.spark_function(name, args, scope, location)
+        if prefix in coltypes.TYPES_MODULES:
+            return self.data_type(dotted, name, args, kwargs, location)
         if "SparkSession" in dotted and name in ("getOrCreate", "getActiveSession", "active", "create"):
             return SessionV()
         if "SparkSession.builder" in dotted:
@@ -867,6 +885,35 @@ class Interpreter:
             return args[0]
         return UNKNOWN
 
+    def data_type(self, dotted: str, name: str, args, kwargs, location: Location) -> Value:
+        """`StructType(...)`, `StructField(...)`, `StringType()`: schemas and data types."""
+        if name == "StructType":
+            schema = coltypes.struct_type(tuple(args))
+            return SchemaV(schema.fields, location=location)
+        if name == "StructField":
+            return coltypes.struct_field(tuple(args), tuple(kwargs)) or UNKNOWN
+        return ExternalRef(dotted)  # a data type: StringType(), DecimalType(10, 2)
+
+    def case_class_schema(self, type_name: str, scope: Scope) -> SchemaV | None:
+        """The columns of a Dataset of a project case class, typed by its parameters."""
+        reference = self.lookup(type_name.split("[", 1)[0], scope)
+        klass = self.index.class_of(reference.qualname) if isinstance(reference, ClassRef) else None
+        if klass is None or not klass.init_params:
+            return None
+        fields = tuple((param.name, coltypes.jvm_type_name(param.annotation)) for param in klass.init_params)
+        return SchemaV(fields, f"case class `{klass.name}`")
+
+    def rows_schema(self, rows: SeqV) -> tuple[tuple[str, Value], ...]:
+        """`Seq(Click(...), ...).toDS`: the rows' case class states the columns' types."""
+        classes = {item.class_qualname for item in rows.items if isinstance(item, InstanceV)}
+        if len(classes) != 1 or len(rows.items) != sum(isinstance(item, InstanceV) for item in rows.items):
+            return ()
+        klass = self.index.class_of(classes.pop())
+        if klass is None or not klass.init_params or not any(param.annotation for param in klass.init_params):
+            return ()
+        fields = tuple((param.name, coltypes.jvm_type_name(param.annotation)) for param in klass.init_params)
+        return (("schema", SchemaV(fields, f"case class `{klass.name}`")),)
+
     def spark_function(self, name: str, args, scope: Scope, location: Location) -> Value:
         if name in ("col", "column") and args:
             return ColumnV("ref", str_of(args[0]) or "?", location=location)
@@ -875,7 +922,27 @@ class Interpreter:
         if name == "broadcast" and args and isinstance(args[0], DataFrameV):
             df = args[0]
             return DataFrameV(Op("broadcast", (), (), location, scope.stack, df.head), df.is_rdd)
+        if name in COLUMN_NAME_FUNCTIONS and scope.module.language == "python":
+            # PySpark takes column names here: `F.coalesce("a", "b")` reads columns a and b
+            args = tuple(ColumnV("ref", arg.value, location=location) if isinstance(arg, ConstV) and isinstance(arg.value, str)
+                         else arg for arg in args)
         return ColumnV("func", name, tuple(args), location, scope.stack)
+
+
+COLUMN_NAME_FUNCTIONS = frozenset({*api.NULL_COALESCING, "nvl2", "greatest", "least"})
+
+
+def _named(value: Value, name: str, module: m.Module) -> Value:
+    """A schema assigned to a module-level name is called by it in findings."""
+    return _schema_named(value, f"{module.name}.{name}")
+
+
+def _schema_named(value: Value, qualname: str) -> Value:
+    """`schemas.CLICKS` for a schema defined as `CLICKS` in module or object `...schemas`."""
+    if isinstance(value, SchemaV) and not value.origin:
+        short = ".".join(qualname.rsplit(".", 2)[-2:])
+        return SchemaV(value.fields, f"`{short}`", value.location)
+    return value
 
 
 def _fold(op: str, left, right) -> Value:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from sparklint.graph.values import (
     UNKNOWN, BoundMethodV, ClassRef, ColumnV, ConstV, DataFrameV, ExternalRef, FunctionRef,
-    GroupedV, InstanceV, ModuleRef, Op, SeqV, SessionV, Value, WindowV,
+    GroupedV, InstanceV, ModuleRef, Op, SchemaV, SeqV, SessionV, Value, WindowV,
 )
 
 MAX_KEY_DEPTH = 6
@@ -47,7 +47,7 @@ class ContextKeys:
         kind = type(value)
         if kind is ConstV:
             return ("c", type(value.value).__name__, value.value)
-        if kind in (ModuleRef, FunctionRef, ClassRef, ExternalRef):
+        if kind in (ModuleRef, FunctionRef, ClassRef, ExternalRef, SchemaV):
             return value
         if depth > MAX_KEY_DEPTH:
             return ("n", self.serial(value))  # too deep to compare by content: by identity

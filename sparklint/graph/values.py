@@ -134,6 +134,23 @@ class WindowV:
 
 
 @dataclass(frozen=True, slots=True)
+class SchemaV:
+    """Column types the code declares: a `StructType`, a DDL string or a Scala case class.
+    `fields` are (column, Spark type name in lower case: "string", "bigint", "array"...);
+    `origin` is how a finding names it: "`schemas.CLICKS`", "case class `Click`"."""
+
+    fields: tuple[tuple[str, str], ...]
+    origin: str = ""
+    location: Location | None = None
+
+    def type_of(self, column: str) -> str | None:
+        for name, type_name in self.fields:
+            if name == column:
+                return type_name
+        return None
+
+
+@dataclass(frozen=True, slots=True)
 class ModuleRef:
     name: str
 
@@ -184,7 +201,7 @@ class SessionV:
 
 Value = Union[
     UnknownValue, ConstV, SeqV, DataFrameV, WriterV, ColumnV, GroupedV, WindowV, ModuleRef,
-    FunctionRef, ClassRef, ExternalRef, InstanceV, BoundMethodV, LambdaV, SessionV,
+    FunctionRef, ClassRef, ExternalRef, InstanceV, BoundMethodV, LambdaV, SessionV, SchemaV,
 ]
 
 
