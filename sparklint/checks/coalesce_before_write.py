@@ -9,7 +9,7 @@ from sparklint.findings import ChainStep, Finding, Related, Severity
 from sparklint.graph import spark_api as api
 from sparklint.graph.events import Event, WriteEvent
 from sparklint.graph.facts import chain_dicts, leaves, location_dict, operators, write_facts
-from sparklint.graph.values import Op, const_of, int_of
+from sparklint.graph.values import DataFrameV, Op, const_of, int_of
 from sparklint.rules import Rule, RuleOption
 
 RULE = Rule(
@@ -19,7 +19,7 @@ RULE = Rule(
     severity=Severity.WARNING,
     precision="high",
     options=(
-        RuleOption("max-partitions", 16, int, "A `coalesce(N)` with N at or below this is reported."),
+        RuleOption("max-partitions", 16, int, "A `coalesce(N)` or `repartition(N)` with N at or below this is reported."),
     ),
     fix_title="Use `repartition(N)` with N matched to the cluster's cores",
 )
@@ -31,21 +31,48 @@ def check(event: Event, context: CheckContext) -> Iterator[Finding]:
     if not isinstance(event, WriteEvent) or event.writer.api == "writeStream" or bounded(event.df):
         return
     threshold = context.option(RULE, "max-partitions")
-    sorts: list[tuple[str, Op | None]] = _writer_sorts(event)
-    for op in event.df.head.chain():
+    reported: set[int] = set()
+    for op, partitions, sorts in _narrowings(event.df.head, _writer_sorts(event), threshold):
+        if id(op) not in reported:
+            reported.add(id(op))
+            yield _finding(event, op, partitions, sorts)
+
+
+def _narrowings(head: Op, sorts: list[tuple[str, Op | None]], threshold: int, budget: list[int] | None = None):
+    """Each `coalesce(N)` / `repartition(N)` with a small known N that the written data passes
+    through last before the write, on every path: a `choice` (a value from `if`/`else`,
+    `match` or several `return`s) is followed into each of its options, so a small N on one
+    path is found even when another path's N is unknown."""
+    budget = budget if budget is not None else [MAX_PATH_OPS]
+    sorts = list(sorts)
+    for op in head.chain():
+        budget[0] -= 1
+        if budget[0] < 0:
+            return
         if op.name in api.SORTS_WITHIN_PARTITIONS:
             sorts.append((f"`{op.name}(...)`", op))
+        elif op.name == "choice":
+            for option in op.args:
+                if isinstance(option, DataFrameV):
+                    yield from _narrowings(option.head, sorts, threshold, budget)
         elif op.name == "coalesce" and not _shuffles(op):
             partitions = int_of(op.arg(0, "numPartitions"))
             if partitions is not None and 0 < partitions <= threshold:
-                yield _finding(event, op, partitions, sorts)
+                yield op, partitions, sorts
             return
-        elif op.name in ("repartition", "coalesce"):
-            if int_of(op.arg(0, "numPartitions")) == 1:
-                yield _finding(event, op, 1, sorts)
+        elif op.name in REPARTITIONS or op.name == "coalesce":
+            # a shuffle into exactly N partitions: N tasks write (and sort) everything; AQE
+            # never changes an explicit number
+            partitions = int_of(op.arg(0, "numPartitions"))
+            if partitions == 1 or (partitions is not None and 0 < partitions <= threshold):
+                yield op, partitions, sorts
             return
         elif op.name in api.SHUFFLING or op.name == "source":
             return
+
+
+MAX_PATH_OPS = 2_000
+REPARTITIONS = ("repartition", "repartitionByRange")
 
 
 def _shuffles(op: Op) -> bool:
@@ -65,11 +92,17 @@ def _writer_sorts(event: WriteEvent) -> list[tuple[str, Op | None]]:
 
 
 def _finding(event: WriteEvent, op: Op, partitions: int, sorts) -> Finding:
-    repartition = op.name == "repartition"
+    repartition = op.name != "coalesce" or _shuffles(op)
     sink = _sink_text(event)
-    if repartition:
+    call = f"`{op.name}({partitions})`" if op.name != "coalesce" else f"`coalesce({partitions}, shuffle=True)`"
+    if repartition and sorts:
+        severity = Severity.WARNING
+        tasks = "1 task" if partitions == 1 else f"{partitions} tasks"
+        message = f"{call} before a sorted write: {tasks} will sort and write all the data ({sink})"
+    elif repartition:
         severity = Severity.NOTE
-        message = f"`repartition(1)` before a write: one task writes all the data ({sink})"
+        tasks = "one task writes" if partitions == 1 else f"only {partitions} tasks write"
+        message = f"{call} before a write: {tasks} all the data ({sink})"
     elif sorts:
         severity = Severity.ERROR
         tasks = "1 task" if partitions == 1 else f"{partitions} tasks"
@@ -79,8 +112,9 @@ def _finding(event: WriteEvent, op: Op, partitions: int, sorts) -> Finding:
         tasks = "1 task" if partitions == 1 else f"only {partitions} tasks"
         message = f"`coalesce({partitions})` before a write: {tasks} will write all the data ({sink})"
     operation = f"`{op.name}({partitions})`"
+    verb = "shuffles the data into" if repartition else "narrows the data to"
     write_step = ChainStep(event.location, f"written by {sink}")
-    chain = chain_through(op.stack, ChainStep(op.location, f"{operation} narrows the data to {partitions} partition{'s' if partitions != 1 else ''}"), event.stack, write_step)
+    chain = chain_through(op.stack, ChainStep(op.location, f"{operation} {verb} {partitions} partition{'s' if partitions != 1 else ''}"), event.stack, write_step)
     related = [Related(event.location, f"written here by {sink}")]
     related += [Related(sort_op.location, f"sorted here by {text}") for text, sort_op in sorts if sort_op is not None]
     return Finding(
@@ -90,15 +124,18 @@ def _finding(event: WriteEvent, op: Op, partitions: int, sorts) -> Finding:
         location=op.location,
         related=tuple(related),
         chain=chain,
-        fix=FIX if not repartition else _single_file_fix(op.location.path),
+        fix=FIX if not repartition else _repartition_fix(op.location.path, partitions),
         key=(RULE.code, op.name, str(partitions), event.method),
         properties={"static": _static_facts(event, op, partitions, sorts)},
     )
 
 
-def _single_file_fix(path: str) -> str:
+def _repartition_fix(path: str, partitions: int) -> str:
     comment = "//" if path.endswith(".scala") else "#"
-    return f"write with more tasks (`repartition(N)`), or accept one file knowingly and suppress with `{comment} noqa: SPK001`"
+    if partitions == 1:
+        return f"write with more tasks (`repartition(N)`), or accept one file knowingly and suppress with `{comment} noqa: SPK001`"
+    return (f"raise the partition count to about the total executor cores, or accept {partitions} files knowingly "
+            f"and suppress with `{comment} noqa: SPK001`")
 
 
 def _sink_text(event: WriteEvent) -> str:

@@ -83,6 +83,9 @@ class _Lowerer:
         self.module_name = module_name
         self.pos = positions
         self.parts = _ModuleParts()
+        # While lowering a class body: the class's path in the module and the attributes bound
+        # so far; a bare name among them reads the class attribute (`FILES = BASE + 1`).
+        self.class_scope: tuple[tuple[str, ...], frozenset[str]] | None = None
 
     # ------------------------------------------------------------ expressions
 
@@ -99,7 +102,14 @@ class _Lowerer:
             return m.Const(node.value == "True", self.pos.span(node))
         if node.value == "None":
             return m.Const(None, self.pos.span(node))
-        return m.Name(node.value, self.pos.span(node))
+        span = self.pos.span(node)
+        if self.class_scope is not None and node.value in self.class_scope[1]:
+            path, _ = self.class_scope
+            owner: m.Expr = m.Name(path[0], span)
+            for part in path[1:]:
+                owner = m.Attr(owner, part, span)
+            return m.Attr(owner, node.value, span)
+        return m.Name(node.value, span)
 
     def _expr_Attribute(self, node: cst.Attribute) -> m.Expr:
         return m.Attr(self.expr(node.value), node.attr.value, self.pos.span(node))
@@ -212,9 +222,56 @@ class _Lowerer:
     def _expr_IfExp(self, node: cst.IfExp) -> m.Expr:
         return m.Choice((self.expr(node.body), self.expr(node.orelse)), self.pos.span(node))
 
+    def _expr_ListComp(self, node: cst.ListComp) -> m.Expr:
+        return self._comprehension(node, node.elt, "list")
+
+    def _expr_SetComp(self, node: cst.SetComp) -> m.Expr:
+        return self._comprehension(node, node.elt, "set")
+
+    def _expr_GeneratorExp(self, node: cst.GeneratorExp) -> m.Expr:
+        return self._comprehension(node, node.elt, "list")
+
+    def _expr_DictComp(self, node: cst.DictComp) -> m.Expr:
+        span = self.pos.span(node)
+        return self._comprehension(node, m.Seq((self.expr(node.key), self.expr(node.value)), "tuple", span), "dict")
+
+    def _comprehension(self, node, element, kind: str) -> m.Expr:
+        """`[f(x) for x in xs if c]` -> `$each(xs, lambda x: f(x), kind)`; nested `for`s nest;
+        the filters are left out (the element is what some item gives)."""
+        outer, self.class_scope = self.class_scope, None  # a class's names are not visible inside
+        try:
+            return self._comprehension_in(node, element, kind)
+        finally:
+            self.class_scope = outer
+
+    def _comprehension_in(self, node, element, kind: str) -> m.Expr:
+        span = self.pos.span(node)
+        clauses = []
+        clause = node.for_in
+        while clause is not None:
+            clauses.append(clause)
+            clause = clause.inner_for_in
+        value = element if isinstance(element, m.Expr) else self.expr(element)
+        for position, clause in enumerate(reversed(clauses)):
+            target = clause.target
+            if isinstance(target, (cst.Tuple, cst.List)):
+                names = tuple(self._target_name(el.value) or "_" for el in target.elements)
+            else:
+                names = (self._target_name(target) or "_",)
+            innermost = position == 0
+            call_args = (self.expr(clause.iter), m.Lambda(names, value, span),
+                         m.Const(kind if innermost else "list", span))
+            value = m.Call(m.Name("$each", span), call_args, (), span, span)
+        return value
+
     def _expr_Lambda(self, node: cst.Lambda) -> m.Expr:
         params = tuple(p.name.value for p in node.params.params)
-        return m.Lambda(params, self.expr(node.body), self.pos.span(node))
+        outer, self.class_scope = self.class_scope, None  # a class's names are not visible inside
+        try:
+            body = self.expr(node.body)
+        finally:
+            self.class_scope = outer
+        return m.Lambda(params, body, self.pos.span(node))
 
     # ------------------------------------------------------------ statements
 
@@ -405,11 +462,16 @@ class _Lowerer:
         is_entry = class_name is None and (
             name == "main" or any(d.split(".")[-1] in ENTRY_DECORATOR_SUFFIXES for d in decorators if d)
         )
+        outer, self.class_scope = self.class_scope, None  # a method's body does not see the class's names
+        try:
+            body = self.block(node.body)
+        finally:
+            self.class_scope = outer
         return m.Function(
             name=name,
             qualname=f"{owner}.{name}",
             params=params,
-            body=self.block(node.body),
+            body=body,
             span=self.pos.span(node.name),
             is_method=is_method,
             self_name=self_name,
@@ -423,19 +485,28 @@ class _Lowerer:
         fields: list[tuple[str, m.Expr]] = []
         init_params: tuple[m.Param, ...] = ()
         body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
+        path = tuple(qualname[len(self.module_name) + 1:].split(".")) if qualname.startswith(self.module_name + ".") else None
+        bound: set[str] = set()
+        outer = self.class_scope
         for statement in body:
-            if isinstance(statement, cst.FunctionDef):
-                function = self.function(statement, qualname, node.name.value)
-                methods.append(function)
-                if function.name == "__init__":
-                    init_params = function.params
-                    fields.extend(_self_fields(function))
-            elif isinstance(statement, cst.ClassDef):
-                self.parts.classes.append(self.klass(statement, qualname))
-            else:
-                for lowered in self.statement(statement):
-                    if isinstance(lowered, m.Assign) and not lowered.unpack:
-                        fields.extend((target, lowered.value) for target in lowered.targets)
+            # names bound earlier in the class body are its attributes there (and in default arguments)
+            self.class_scope = (path, frozenset(bound)) if path and bound else None
+            try:
+                if isinstance(statement, cst.FunctionDef):
+                    function = self.function(statement, qualname, node.name.value)
+                    methods.append(function)
+                    if function.name == "__init__":
+                        init_params = function.params
+                        fields.extend(_self_fields(function))
+                elif isinstance(statement, cst.ClassDef):
+                    self.parts.classes.append(self.klass(statement, qualname))
+                else:
+                    for lowered in self.statement(statement):
+                        if isinstance(lowered, m.Assign) and not lowered.unpack:
+                            fields.extend((target, lowered.value) for target in lowered.targets)
+                            bound.update(target for target in lowered.targets if "." not in target)
+            finally:
+                self.class_scope = outer
         bases = tuple(_dotted_or_empty(arg.value) for arg in node.bases if arg.keyword is None)
         return m.Class(
             name=node.name.value,

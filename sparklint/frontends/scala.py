@@ -73,6 +73,7 @@ _PREFIX_SPELLING: dict[str, str] = {"!": "not", "-": "-", "~": "~", "+": "+"}
 _COLLECTION_KINDS: dict[str, str] = {
     "Seq": "seq", "List": "seq", "Array": "seq", "Vector": "seq", "IndexedSeq": "seq",
     "Set": "set", "Map": "dict",
+    "Some": "seq",  # an Option holding one item: `stats.foreach(...)` runs on it
 }
 
 # Bases that add no project members: a bare call in a class extending only these is never

@@ -237,8 +237,8 @@ class Interpreter:
             return scope.locals[name]
         if name == scope.self_name and scope.self_value is not None:
             return scope.self_value
-        if name == "$col":
-            return ExternalRef("$col")
+        if name in ("$col", "$each"):
+            return ExternalRef(name)
         return self.lookup_global(scope.module, name)
 
     def lookup_global(self, module: m.Module, name: str, depth: int = 0) -> Value:
@@ -396,6 +396,8 @@ class Interpreter:
                 return self.field_value(symbol)
             return self.symbol_value(symbol) if symbol is not None else UNKNOWN
         if isinstance(base, ExternalRef):
+            if attr in SESSION_GETTERS and "SparkSession" in base.dotted and (scope is None or scope.module.language == "scala"):
+                return SessionV()  # Scala `SparkSession.builder.appName(...).getOrCreate`, no parentheses
             return ExternalRef(f"{base.dotted}.{attr}")
         if scope is None:
             return UNKNOWN
@@ -580,7 +582,19 @@ class Interpreter:
             return self.session_method(receiver, name, args, kwargs, scope, name_span)
         if isinstance(receiver, SeqV):
             if name in ("toDF", "toDS"):
-                return self.source(scope, name_span, "literal", (receiver, *args), self.rows_schema(receiver))
+                return self.source(scope, name_span, "literal", (receiver, *args),
+                                   (*self.rows_schema(receiver), *_local_relation(scope)))
+            if name in ITEM_FUNCTIONS and len(args) == 1 and isinstance(args[0], LambdaV):
+                return self.each_item(receiver, args[0], name)
+            if name in ("get", "head") and not args and receiver.kind == "seq" and receiver.items:
+                return receiver.items[0]
+            if name in ("items", "values", "keys") and not args and receiver.kind == "dict":
+                pairs = [item for item in receiver.items if isinstance(item, SeqV) and len(item.items) == 2]
+                if len(pairs) != len(receiver.items):
+                    return UNKNOWN
+                if name == "items":
+                    return SeqV(tuple(pairs), "list", receiver.location)
+                return SeqV(tuple(pair.items[name == "values"] for pair in pairs), "list", receiver.location)
             return UNKNOWN
         if isinstance(receiver, ExternalRef):
             return self.external_method(receiver.dotted, name, args, kwargs, scope, name_span, call)
@@ -606,7 +620,40 @@ class Interpreter:
             return SessionV()
         if self.index.extension_methods.get(name):
             return self.call_extension(UNKNOWN, name, args, kwargs, scope, call)
+        if name == "foreach" and len(args) == 1 and isinstance(args[0], LambdaV):
+            # `stats.foreach(_.coalesce(1).write...)` on a collection or Option of unknown
+            # items: the function runs on some item, as a `foreach` loop's body does
+            self.each_item(UNKNOWN, args[0], name)
         return UNKNOWN
+
+    def each_item(self, items: Value, function: LambdaV, name: str) -> Value:
+        """`xs.foreach(f)`, `xs.map(f)`, a comprehension: `f` called with each item of a small
+        literal collection (or once with an unknown item); `map` gives the collection of
+        results."""
+        values: tuple[Value, ...] = (UNKNOWN,)
+        if isinstance(items, SeqV) and len(items.items) <= MAX_LOOP_UNROLL and (
+            not items.items or self._loop_nesting < MAX_UNROLLED_LOOP_NESTING
+        ):
+            values = items.items
+            if items.kind == "dict" and name == "$each":  # iterating a dict gives its keys
+                values = tuple(item.items[0] if isinstance(item, SeqV) and item.items else UNKNOWN for item in values)
+        self._loop_nesting += 1
+        try:
+            results = tuple(self.call_lambda(function, self._unpacked(function, item)) for item in values)
+        finally:
+            self._loop_nesting -= 1
+        if name == "foreach" or not isinstance(items, SeqV) or len(values) != len(items.items):
+            return UNKNOWN
+        return SeqV(results, "list" if name == "$each" else items.kind, items.location)
+
+    @staticmethod
+    def _unpacked(function: LambdaV, item: Value) -> tuple[Value, ...]:
+        """A comprehension's `for k, v in pairs` unpacks each item into the targets."""
+        if len(function.params) > 1:
+            if isinstance(item, SeqV) and len(item.items) == len(function.params):
+                return item.items
+            return tuple(UNKNOWN for _ in function.params)
+        return (item,)
 
     def call_extension(self, receiver: Value, name: str, args, kwargs, scope: Scope, call) -> Value:
         candidates = self.index.extension_methods.get(name, [])
@@ -831,12 +878,15 @@ class Interpreter:
             return self.source(scope, name_span, "sql", args)
         if name == "createDataFrame":
             rows = args[0] if args else dict(kwargs).get("data", UNKNOWN)
+            through_rdd = isinstance(rows, DataFrameV)
             if isinstance(rows, DataFrameV) and rows.head.name == "source" and rows.head.detail == "literal":
                 rows = rows.head.arg(0)  # createDataFrame(sc.parallelize([...]), schema)
                 args = (rows, *args[1:])
             detail = "literal" if isinstance(rows, SeqV) else "unknown"
             if len(args) < 2 and "schema" not in dict(kwargs) and isinstance(rows, SeqV):
                 kwargs = (*kwargs, *self.rows_schema(rows))
+            if isinstance(args[0] if args else None, SeqV) and not through_rdd:
+                kwargs = (*kwargs, *_local_relation(scope))
             return self.source(scope, name_span, detail, args, kwargs)
         if name == "range":
             return self.source(scope, name_span, "range", args, kwargs)
@@ -856,6 +906,10 @@ class Interpreter:
                 keys = _flatten(args) if name == "partitionBy" else ()
                 return WindowV(keys, self.loc(scope, name_span), scope.stack)
         full = f"{dotted}.{name}"
+        if name == "range" and "." not in dotted and not any(i.alias == dotted for i in scope.module.imports):
+            # `spark.range(10)` with `spark` inherited from a base the project does not define:
+            # an unknown receiver, and the same rows as `spark.range(10)` on a session
+            return self.unknown_method(name, args, kwargs, scope, name_span, None, call)
         if name == "merge" and args and isinstance(args[0], DataFrameV):
             return WriterV(args[0], "merge", [], self.loc(scope, name_span), scope.stack)
         return self.external_call(full, args, kwargs, scope, call, name_span)
@@ -866,6 +920,12 @@ class Interpreter:
         location = self.loc(scope, span)
         if dotted == "$col":
             return ColumnV("ref", str_of(args[0]) or "?", location=location) if args else UNKNOWN
+        if dotted == "$each":  # a comprehension, lowered to `$each(iterable, lambda target: element)`
+            if len(args) >= 2 and isinstance(args[1], LambdaV):
+                result = self.each_item(args[0], args[1], "$each")
+                kind = str_of(args[2]) if len(args) > 2 else None
+                return SeqV(result.items, kind, result.location) if isinstance(result, SeqV) and kind else result
+            return UNKNOWN
         if prefix in api.FUNCTIONS_MODULES:
             return self.spark_function(name, args, scope, location)
         if prefix in coltypes.TYPES_MODULES:
@@ -930,6 +990,16 @@ class Interpreter:
 
 
 COLUMN_NAME_FUNCTIONS = frozenset({*api.NULL_COALESCING, "nvl2", "greatest", "least"})
+# Collection methods that call their function with each item.
+ITEM_FUNCTIONS = frozenset({"foreach", "map"})
+# Members of `SparkSession` (and its builder) that Scala calls without parentheses.
+SESSION_GETTERS = frozenset({"getOrCreate", "active"})
+
+
+def _local_relation(scope: Scope) -> tuple[tuple[str, Value], ...]:
+    """Rows written in Scala code become a LocalRelation, which Spark sizes (and broadcasts when
+    small); PySpark sends a local list through an RDD, which Spark cannot size."""
+    return (("relation", ConstV("local")),) if scope.module.language == "scala" else ()
 
 
 def _named(value: Value, name: str, module: m.Module) -> Value:
@@ -1038,11 +1108,11 @@ def merge_values(values: list[Value], stack: Stack) -> Value:
     frames = [value for value in distinct if isinstance(value, DataFrameV)]
     if frames:
         longest = max(frames, key=_history_length)
-        return DataFrameV(_choice(longest, stack), longest.is_rdd)
+        return DataFrameV(_choice(longest, frames, stack), longest.is_rdd)
     writers = [value for value in distinct if isinstance(value, WriterV)]
     if writers:  # `val w = if (c) df.coalesce(1).write else df.write`
         longest = max(writers, key=lambda writer: _history_length(writer.df))
-        df = DataFrameV(_choice(longest.df, stack), longest.df.is_rdd)
+        df = DataFrameV(_choice(longest.df, [writer.df for writer in writers], stack), longest.df.is_rdd)
         return WriterV(df, longest.api, list(longest.options), longest.location, longest.stack)
     return UNKNOWN
 
@@ -1051,8 +1121,15 @@ def _history_length(df: DataFrameV) -> int:
     return sum(1 for _ in df.head.chain())
 
 
-def _choice(df: DataFrameV, stack: Stack) -> Op:
-    return Op("choice", (), (), df.head.location, stack, df.head)
+MAX_CHOICE_OPTIONS = 8
+
+
+def _choice(df: DataFrameV, options: list[DataFrameV], stack: Stack) -> Op:
+    """The `choice` op continues the longest option's history; its arguments are the other
+    options, so a rule that looks at every path (`if (c) df.coalesce(n) else df.coalesce(2)`)
+    can walk them too."""
+    others = tuple(option for option in options if option is not df and option.head is not df.head)
+    return Op("choice", others[:MAX_CHOICE_OPTIONS], (), df.head.location, stack, df.head)
 
 
 def code_label(symbol: Symbol) -> str:
