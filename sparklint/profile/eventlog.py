@@ -29,6 +29,7 @@ from sparklint.profile.codecs import (
     LogPart,
 )
 from sparklint.profile.model import (
+    RECORDED_PROPERTIES,
     Distribution,
     JoinProfile,
     JoinSide,
@@ -37,6 +38,7 @@ from sparklint.profile.model import (
     RunProfile,
     ScanColumn,
     ScanProfile,
+    SparkProperty,
     SqlExecutionProfile,
     StageProfile,
     WriteProfile,
@@ -77,7 +79,6 @@ _SKIPPED_EVENTS = frozenset(
         b"SparkListenerBlockManagerRemoved",
         b"SparkListenerExecutorMetricsUpdate",
         b"SparkListenerStageExecutorMetrics",
-        b"SparkListenerEnvironmentUpdate",
         b"SparkListenerResourceProfileAdded",
         b"SparkListenerUnpersistRDD",
     }
@@ -203,7 +204,7 @@ class _Stage:
 class _Execution:
     __slots__ = (
         "execution_id", "root_execution_id", "description", "details", "started_ms", "ended_ms",
-        "error", "plan", "plan_nodes", "plan_text_arguments",
+        "error", "plan", "plan_nodes", "plan_text_arguments", "modified_properties",
     )  # fmt: skip
 
     def __init__(self, execution_id: int) -> None:
@@ -217,6 +218,7 @@ class _Execution:
         self.plan: dict[str, Any] | None = None
         self.plan_nodes = 0
         self.plan_text_arguments: tuple[str, ...] = ()
+        self.modified_properties: tuple[SparkProperty, ...] = ()
 
 
 class EventLogParser:
@@ -237,6 +239,7 @@ class EventLogParser:
         self.ended_ms = 0
         self.last_timestamp = 0
         self.complete = False
+        self.spark_properties: tuple[SparkProperty, ...] = ()
         self.executor_cores: dict[str, int] = {}
         self.alive_cores = 0
         self.max_cores = 0
@@ -371,6 +374,9 @@ class EventLogParser:
         self.app_id = _text(event.get("App ID") or "", MAX_NAME)
         self.attempt_id = _text(event.get("App Attempt ID") or "", MAX_NAME)
         self.started_ms = started
+
+    def on_environment_update(self, event: dict) -> None:
+        self.spark_properties = _recorded_properties(event.get("Spark Properties"))
 
     def on_application_end(self, event: dict) -> None:
         self.ended_ms = self._timestamp(event.get("Timestamp"))
@@ -535,6 +541,7 @@ class EventLogParser:
         execution.description = _text(event.get("description", ""), MAX_DESCRIPTION)
         execution.details = _text(event.get("details", ""), MAX_DETAILS)
         execution.started_ms = started
+        execution.modified_properties = _recorded_properties(event.get("modifiedConfigs"))
         self._set_plan(execution, event)
 
     def on_sql_adaptive_update(self, event: dict) -> None:
@@ -605,6 +612,7 @@ class EventLogParser:
             problems=tuple(self.problems),
             events_read=self.events_read,
             decoded_bytes=self.decoded_bytes,
+            spark_properties=self.spark_properties,
         )
 
     def _note_what_was_skipped(self) -> None:
@@ -700,6 +708,7 @@ class EventLogParser:
             writes=tuple(_writes(plan, execution.plan_text_arguments + root_arguments)) if plan else (),
             joins=tuple(_joins(plan)) if plan else (),
             scans=tuple(_scans(execution.plan)) if execution.plan else (),
+            modified_properties=execution.modified_properties,
         )
 
     def _freeze_plan(self, node: dict[str, Any]) -> PlanNode:
@@ -1039,6 +1048,19 @@ def _text(value: Any, limit: int) -> str:
     return (value if isinstance(value, str) else str(value))[:limit]
 
 
+def _recorded_properties(properties: Any) -> tuple[SparkProperty, ...]:
+    """The RECORDED_PROPERTIES of a `{"name": "value"}` map (Spark 3+) or `[["name", "value"]]`
+    list (older logs); anything else records nothing."""
+    if isinstance(properties, dict):
+        pairs = properties.items()
+    elif isinstance(properties, list):
+        pairs = (item for item in properties if isinstance(item, list) and len(item) == 2)
+    else:
+        return ()
+    found = {name: value for name, value in pairs if name in RECORDED_PROPERTIES and isinstance(value, str)}
+    return tuple(SparkProperty(name, _text(found[name], MAX_NAME)) for name in RECORDED_PROPERTIES if name in found)
+
+
 def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else ""
 
@@ -1047,6 +1069,7 @@ _HANDLERS = {
     "SparkListenerLogStart": EventLogParser.on_log_start,
     "SparkListenerApplicationStart": EventLogParser.on_application_start,
     "SparkListenerApplicationEnd": EventLogParser.on_application_end,
+    "SparkListenerEnvironmentUpdate": EventLogParser.on_environment_update,
     "SparkListenerExecutorAdded": EventLogParser.on_executor_added,
     "SparkListenerExecutorRemoved": EventLogParser.on_executor_removed,
     "SparkListenerJobStart": EventLogParser.on_job_start,

@@ -6,7 +6,9 @@ Precision first: a runtime write/join/grouping is matched to a static operation 
 nothing contradicts it (target, format, mode, coalesce count, join keys) and something
 identifies it: the same target, the same call site (`collect at jobs/x.py:21`), or a shape
 (operators, format, mode) that exactly one static operation and exactly one runtime operation
-share. Anything ambiguous gets no evidence.
+share. Anything ambiguous gets no evidence. Joins map the other way round: every runtime join
+goes to the one static join it comes from (call site and stack first, then the only join of
+its keys), so a join that ran in several executions or runs is one finding with all of them.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from typing import Any
 
 from sparklint.findings import ChainStep, CheckResult, Finding, Location, NoqaSpan, Severity
 from sparklint.profile.model import (
+    RECORDED_PROPERTIES,
     JoinProfile,
+    JoinSide,
     PlanNode,
     RunProfile,
     ScanProfile,
@@ -406,6 +410,49 @@ def match_join(static: dict, operations: Iterable[dict], run: RunProfile) -> Run
     return candidates[0] if len(rivals) <= 1 else None
 
 
+def join_origin(runtime: RuntimeJoin, operations: Iterable[dict]) -> dict | None:
+    """The one static join a runtime join comes from: among the joins (and join-key groupings)
+    of the code with its keys, the one its call site and stack identify, else the only one.
+
+    Several executions may come from one static join (a joined DataFrame written twice, a
+    helper called from two jobs); the join the code has once is still that join. Operations at
+    one location (one join reached through several call chains) are one static join; which of
+    their chains ran is the one the stack identifies, else the first."""
+    if not runtime.keys:
+        return None
+    same_keys = [op for op in operations if op.get("location") and _is_join_key(op)
+                 and set(_static_keys(op)) == set(runtime.keys)]
+    by_site = [op for op in same_keys if _site_identifies(runtime.execution, op)]
+    pool = by_site or same_keys
+    if len({_place(op) for op in pool}) != 1:
+        return None
+    place = _place(pool[0])
+    joins = [op for op in pool if op.get("kind") == "join"]
+    joins = joins or [op for op in same_keys if op.get("kind") == "join" and _place(op) == place]
+    return joins[0] if joins else None
+
+
+def match_joins(static: dict, operations: Iterable[dict], run: RunProfile) -> list[RuntimeJoin]:
+    """Every join of the run that comes from this static join (`join_origin`), in execution order."""
+    keys = set(_static_keys(static))
+    if not keys or not static.get("location"):
+        return []
+    pool = list(operations)
+    if not any(_place(op) == _place(static) and op.get("kind") == "join" for op in pool):
+        pool.append(static)
+    found = []
+    for runtime in runtime_joins(run):
+        origin = join_origin(runtime, pool) if set(runtime.keys) == keys else None
+        if origin is not None and _place(origin) == _place(static):
+            found.append(runtime)
+    return sorted(found, key=lambda runtime: runtime.execution.execution_id)
+
+
+def _place(op: dict) -> tuple[str, int]:
+    location = op.get("location") or {}
+    return str(location.get("path", "")), int(location.get("line", 0))
+
+
 def match_grouping(static: dict, operations: Iterable[dict], run: RunProfile) -> RuntimeShuffle | None:
     """The shuffle a groupBy, window, dropDuplicates or repartition by these keys ran as: the one
     its call site identifies, else the only one of that kind and keys when the code has no rival."""
@@ -495,9 +542,9 @@ def write_evidence(runtime: RuntimeWrite) -> tuple[list[str], dict[str, Any]]:
     return lines, facts
 
 
-def join_evidence(runtime: RuntimeJoin) -> tuple[list[str], dict[str, Any]]:
+def join_evidence(runtime: RuntimeJoin, name_execution: bool = False) -> tuple[list[str], dict[str, Any]]:
     join = runtime.join
-    facts = {
+    facts: dict[str, Any] = {
         "app_id": runtime.run.app_id,
         "app_name": runtime.run.app_name,
         "sql_execution": runtime.execution.execution_id,
@@ -508,11 +555,61 @@ def join_evidence(runtime: RuntimeJoin) -> tuple[list[str], dict[str, Any]]:
         "right_rows": join.right.rows,
         "small_side_bytes": min((side for side in (join.left.bytes, join.right.bytes) if side is not None), default=None),
     }
+    execution = f", SQL execution {runtime.execution.execution_id}" if name_execution else ""
     lines = [
-        f"{_run_label(runtime.run)}: Spark ran a {join.strategy}; left side {format_bytes(join.left.bytes)}"
+        f"{_run_label(runtime.run)}{execution}: Spark ran a {join.strategy}; left side {format_bytes(join.left.bytes)}"
         f" ({_rows(join.left.rows)}), right side {format_bytes(join.right.bytes)} ({_rows(join.right.rows)})"
     ]
     return lines, facts
+
+
+def join_run_evidence(runtimes: list[RuntimeJoin], static: dict, settings: Settings) -> RunEvidence:
+    """What one run measured of one static join, over every execution that ran it: a line per
+    execution, the broadcast thresholds the run set, and the first execution's figures (with
+    every execution's under `executions` when there are several)."""
+    several = len(runtimes) > 1
+    lines: list[str] = []
+    per_execution = []
+    for runtime in runtimes:
+        execution_lines, facts = join_evidence(runtime, name_execution=several)
+        facts["matched_by"] = matched_by(runtime.execution, static, False)
+        lines += execution_lines
+        per_execution.append(facts)
+    run = runtimes[0].run
+    thresholds = broadcast_thresholds(run, [runtime.execution for runtime in runtimes])
+    if thresholds:
+        lines.append("the run set " + " and ".join(f"{name}={value}" for name, value in thresholds.items()))
+    facts = dict(per_execution[0])
+    if several:
+        facts["sql_executions"] = [item["sql_execution"] for item in per_execution]
+        facts["executions"] = per_execution
+    facts["broadcast_thresholds"] = thresholds
+    return RunEvidence(run, tuple(lines), facts, any(_small_side(runtime, settings) for runtime in runtimes))
+
+
+def broadcast_thresholds(run: RunProfile, executions: Iterable[SqlExecutionProfile]) -> dict[str, str]:
+    """The broadcast thresholds the run (or a session of it, for these executions) set, as recorded."""
+    found: dict[str, str] = {}
+    for execution in (*executions, None):
+        for name in RECORDED_PROPERTIES:
+            value = run.spark_property(name, execution)
+            if value is not None:
+                found.setdefault(name, value)
+    return {name: found[name] for name in RECORDED_PROPERTIES if name in found}
+
+
+def _small_side(runtime: RuntimeJoin, settings: Settings) -> tuple[str, JoinSide] | None:
+    """The side of a sort-merge (or shuffled hash) join Spark could have broadcast and the run
+    measured at or below `broadcast-max-bytes`: ("right", side); None for a broadcast join."""
+    if runtime.join.strategy.startswith("Broadcast"):
+        return None
+    buildable = _broadcastable_sides(runtime.join.description)
+    sides = [(name, side) for name, side in (("left", runtime.join.left), ("right", runtime.join.right))
+             if side.bytes is not None and name in buildable]
+    if not sides:
+        return None
+    name, side = min(sides, key=lambda item: item[1].bytes or 0)
+    return (name, side) if (side.bytes or 0) <= threshold(settings, "broadcast-max-bytes") else None
 
 
 def skew_evidence(runtime: RuntimeJoin, settings: Settings) -> tuple[list[str], dict[str, Any]]:
@@ -731,15 +828,10 @@ def _measure(rule: str, static: dict, operations: list[dict], run: RunProfile,
         return RunEvidence(run, tuple(lines), facts, _write_harm(facts, settings)), stage_id
     if rule == "SPK003":
         return _measure_key(static, operations, run, settings)
-    runtime_join = match_join(static, operations, run)
-    if runtime_join is None:
+    matched = match_joins(static, operations, run)
+    if not matched:
         return None
-    lines, facts = join_evidence(runtime_join)
-    facts["matched_by"] = matched_by(runtime_join.execution, static, False)
-    small = facts["small_side_bytes"]
-    harm = (not runtime_join.join.strategy.startswith("Broadcast") and small is not None
-            and small <= threshold(settings, "broadcast-max-bytes"))
-    return RunEvidence(run, tuple(lines), facts, harm), None
+    return join_run_evidence(matched, static, settings), None
 
 
 def _measure_key(static: dict, operations: list[dict], run: RunProfile,
@@ -871,12 +963,12 @@ def _runtime_findings(result: CheckResult, runs: tuple[RunProfile, ...], operati
         if settings.rule_enabled(UNDER_PARALLEL_WRITE.code) or settings.rule_enabled(SMALL_FILES.code):
             for finding in _write_findings(run, operations, settings, explained):
                 out.setdefault((finding.rule, finding.location.path, finding.location.line), finding)
-        if settings.rule_enabled(MISSING_BROADCAST_CODE):
-            for finding in _small_side_joins(run, operations, settings, static_places):
-                out.setdefault((finding.rule, finding.location.path, finding.location.line), finding)
         if settings.rule_enabled(IDLE_CORES.code):
             for finding in _idle_stages(run, settings, root, known_paths, explained):
                 out.setdefault((finding.rule, finding.location.path, finding.location.line), finding)
+    if settings.rule_enabled(MISSING_BROADCAST_CODE):
+        for finding in _small_side_joins(runs, operations, settings, static_places):
+            out.setdefault((finding.rule, finding.location.path, finding.location.line), finding)
     return list(out.values())
 
 
@@ -951,47 +1043,47 @@ def _write_findings(run: RunProfile, operations: list[dict], settings: Settings,
             )
 
 
-def _small_side_joins(run: RunProfile, operations: list[dict], settings: Settings,
+def _small_side_joins(runs: tuple[RunProfile, ...], operations: list[dict], settings: Settings,
                       static_places: set[tuple[str, str, int]]) -> Iterable[Finding]:
-    """SPK002 from evidence alone: a sort-merge (or shuffled hash) join one side of which was
-    measured small, reported at the one static join it matches, unless the static rule already
-    reported that join."""
-    limit = threshold(settings, "broadcast-max-bytes")
-    join_ops = [op for op in operations if op.get("kind") == "join" and op.get("location")]
-    for runtime in runtime_joins(run):
-        if runtime.join.strategy.startswith("Broadcast"):
+    """SPK002 from evidence alone: sort-merge (or shuffled hash) joins one side of which was
+    measured small, each mapped to the static join it comes from (`join_origin`), merged per
+    static join over every execution and run, and reported once at that join unless the static
+    rule already reported it."""
+    merged: dict[tuple[str, int], tuple[dict, dict[str, list[RuntimeJoin]]]] = {}
+    for run in runs:  # newest first
+        for runtime in runtime_joins(run):
+            if _small_side(runtime, settings) is None:
+                continue
+            op = join_origin(runtime, operations)
+            if op is None or op.get("kind") != "join":
+                continue
+            _, by_run = merged.setdefault(_place(op), (op, {}))
+            by_run.setdefault(run.app_id, []).append(runtime)
+    for (path, line), (op, by_run) in merged.items():
+        if (MISSING_BROADCAST_CODE, path, line) in static_places:
             continue
-        buildable = _broadcastable_sides(runtime.join.description)
-        sides = [(name, side) for name, side in (("left", runtime.join.left), ("right", runtime.join.right))
-                 if side.bytes is not None and name in buildable]
-        if not sides:
-            continue
-        small_name, small = min(sides, key=lambda item: item[1].bytes or 0)
-        if small.bytes is None or small.bytes > limit:
-            continue
-        identity = _join_identity(runtime)
-        matches = [op for op in join_ops if _join_identity(match_join(op, operations, run)) == identity]
-        if len(matches) != 1:
-            continue
-        op = matches[0]
-        location = Location(str(op["location"]["path"]), int(op["location"]["line"]))
-        if (MISSING_BROADCAST_CODE, location.path, location.line) in static_places:
-            continue
-        lines, facts = join_evidence(runtime)
-        facts["matched_by"] = matched_by(runtime.execution, op, False)
+        static = _with_chain(op, operations)
+        collected = [join_run_evidence(sorted(runtimes, key=lambda item: item.execution.execution_id), static, settings)
+                     for runtimes in by_run.values()]
+        newest = min(by_run[collected[0].run.app_id], key=lambda item: item.execution.execution_id)
+        small_name, small = _small_side(newest, settings) or ("", newest.join.right)
         rows = f", {_rows(small.rows)}" if small.rows is not None else ""
+        location = Location(path, line)
+        evidence: dict[str, Any] = {"runs": [item.facts for item in collected], "confirmed": True, "runtime_only": True}
+        if len(collected) > 1:
+            evidence["trend"] = _trend(collected, "join")
         yield Finding(
             rule=MISSING_BROADCAST_CODE,
             severity=Severity.WARNING,
             message=(f"join without a broadcast hint, and its {small_name} side was measured small "
-                     f"({format_bytes(small.bytes)}{rows}): Spark ran a {runtime.join.strategy} that shuffles "
+                     f"({format_bytes(small.bytes)}{rows}): Spark ran a {newest.join.strategy} that shuffles "
                      f"and sorts both sides"),
             location=location,
-            chain=_chain(op),
+            chain=_chain(static),
             fix=f"wrap the {small_name} side in `broadcast(...)` (pyspark.sql.functions / org.apache.spark.sql.functions)",
-            key=(MISSING_BROADCAST_CODE, location.path, "runtime", runtime.join.description),
-            evidence=tuple(lines),
-            properties={"evidence": {"runs": [facts], "confirmed": True, "runtime_only": True}},
+            key=(MISSING_BROADCAST_CODE, location.path, "runtime", "join", *sorted(_static_keys(op))),
+            evidence=tuple(_evidence_lines(collected, "join")),
+            properties={"evidence": evidence},
         )
 
 
@@ -1007,12 +1099,6 @@ def _broadcastable_sides(description: str) -> tuple[str, ...]:
     if join_type == "RightOuter":
         return ("left",)
     return ()  # FullOuter, an existence join or an unknown type: say nothing
-
-
-def _join_identity(runtime: RuntimeJoin | None) -> tuple[str, int, str] | None:
-    if runtime is None:
-        return None
-    return (runtime.run.app_id, runtime.execution.execution_id, runtime.join.description)
 
 
 def _chain(op: dict) -> tuple[ChainStep, ...]:

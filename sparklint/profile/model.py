@@ -171,6 +171,18 @@ class ScanProfile:
 
 
 @dataclass(frozen=True, slots=True)
+class SparkProperty:
+    """One Spark configuration value a run recorded (`spark.sql.autoBroadcastJoinThreshold=-1`)."""
+
+    name: str
+    value: str
+
+
+# The properties a profile keeps of a run's configuration: what decides Spark's own broadcast choice.
+RECORDED_PROPERTIES = ("spark.sql.autoBroadcastJoinThreshold", "spark.sql.adaptive.autoBroadcastJoinThreshold")
+
+
+@dataclass(frozen=True, slots=True)
 class SqlExecutionProfile:
     execution_id: int
     root_execution_id: int | None
@@ -185,6 +197,8 @@ class SqlExecutionProfile:
     writes: tuple[WriteProfile, ...]
     joins: tuple[JoinProfile, ...]
     scans: tuple[ScanProfile, ...] = ()
+    # RECORDED_PROPERTIES the session changed after the run started (the event's modifiedConfigs)
+    modified_properties: tuple[SparkProperty, ...] = ()
 
     @property
     def duration_ms(self) -> int:
@@ -214,6 +228,8 @@ class RunProfile:
     problems: tuple[str, ...]  # what could not be read (a cut last line, unknown events...)
     events_read: int
     decoded_bytes: int
+    # RECORDED_PROPERTIES as the run started with them (SparkListenerEnvironmentUpdate "Spark Properties")
+    spark_properties: tuple[SparkProperty, ...] = ()
 
     @property
     def wall_ms(self) -> int:
@@ -231,6 +247,14 @@ class RunProfile:
     def stage(self, stage_id: int) -> StageProfile | None:
         found = [stage for stage in self.stages if stage.stage_id == stage_id]
         return max(found, key=lambda stage: stage.attempt) if found else None
+
+    def spark_property(self, name: str, execution: SqlExecutionProfile | None = None) -> str | None:
+        """A recorded property's value for the run, or for one execution of it (a value the
+        session set later wins); None when the log does not record it set."""
+        for item in (*(execution.modified_properties if execution is not None else ()), *self.spark_properties):
+            if item.name == name:
+                return item.value
+        return None
 
     def stages_of(self, execution: SqlExecutionProfile) -> tuple[StageProfile, ...]:
         return tuple(stage for stage in self.stages if stage.stage_id in execution.stage_ids)
@@ -306,6 +330,7 @@ _MODEL_TYPES: dict[str, type] = {
         WriteProfile,
         ScanColumn,
         ScanProfile,
+        SparkProperty,
         SqlExecutionProfile,
         RunProfile,
     )
