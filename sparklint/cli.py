@@ -231,8 +231,8 @@ def apply_run_profiles(result: Any, settings: Any, quiet: bool) -> Any:
             if not quiet:
                 warn("run profiles are not available in this build; checked without them")
             return result
-        raise UserError(f"run profiles need the `profile` extra (pip install 'sparklint[profile]'): "
-                        f"missing module {error.name}") from None
+        raise UserError(f"run profiles need the module {error.name}, a dependency of sparklint: "
+                        "reinstall with: pip install --force-reinstall sparklint") from None
     try:
         return apply_profiles(result, settings)
     except ProfileError as error:

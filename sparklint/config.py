@@ -105,6 +105,11 @@ SECONDS = Kind(f"a positive number of seconds (at most {LONGEST_TIMEOUT_SECONDS}
 BYTE_LIMIT = Kind("a positive whole number of bytes", lambda value: is_whole_number(value, 1))
 RUN_COUNT = Kind("a positive whole number of runs", lambda value: is_whole_number(value, 1))
 TABLE = Kind("a table", lambda value: isinstance(value, dict))
+SPARK_CONF = Kind("a table of Spark properties (`\"spark.sql.autoBroadcastJoinThreshold\" = -1`)",
+                  lambda value: isinstance(value, dict) and all(
+                      isinstance(key, str) and (isinstance(item, (str, bool)) or is_finite_number(item))
+                      for key, item in value.items()),
+                  lambda value: {key: str(item).lower() if isinstance(item, bool) else str(item) for key, item in value.items()})
 OPTIONS_TABLE = Kind("a table of options", lambda value: isinstance(value, dict))
 
 # A rule option declares only a Python type; the range follows from what every option of that
@@ -186,6 +191,7 @@ TOP_LEVEL = (
                 lambda value, place: tuple(resolve_profile_source(source, place.config.directory) for source in value)),
     TopLevelKey("profile-options", "profile_options", OPTIONS_TABLE,
                 lambda value, place: parse_profile_options(value, place.table_label)),
+    TopLevelKey("spark-conf", "spark_conf", SPARK_CONF, lambda value, _place: dict(value)),
 )
 TOP_LEVEL_KEYS = tuple(key.name for key in TOP_LEVEL)
 

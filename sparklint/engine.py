@@ -20,9 +20,10 @@ from sparklint.graph.facts import event_facts
 from sparklint.graph.index import ProjectIndex
 from sparklint.graph.interp import Interpreter, code_label
 from sparklint.graph.roots import analysis_roots
-from sparklint.incremental import ResultStore, StoredResult, outline, project_key
+from sparklint.graph.sparkconf import project_conf
+from sparklint.incremental import ResultStore, StoredResult, digest, outline, project_key
 from sparklint.frontends import SOURCE_SUFFIXES
-from sparklint.project import SourceFile, cache_directory, discover, find_root, lower_sources, read_sources, resolved
+from sparklint.project import SourceFile, cache_directory, discover, find_root, lower_sources, read_conf_files, read_sources, resolved
 from sparklint.rules import PARSE_ERROR, UNUSED_NOQA
 from sparklint.catalogue import runtime_rules
 from sparklint.settings import Settings
@@ -76,7 +77,9 @@ def _run_check(paths: Sequence[str | Path], settings: Settings, progress: Progre
     collect_operations = bool(settings.profiles)
     settings_key = _settings_key(settings, collect_operations)
     store = ResultStore(cache_directory(root, settings), settings_key) if settings.use_cache else None
-    key = project_key(((text.source.rel, text.digest) for text in texts), settings_key)
+    conf_texts = read_conf_files(root, settings)
+    key = project_key([*((text.source.rel, text.digest) for text in texts),
+                       *((rel, digest(body.encode("utf-8", "surrogateescape"))) for rel, body in conf_texts)], settings_key)
     stored = store.load(key) if store is not None else None
     if stored is not None:  # no file and no setting changed since the last run
         modules = list(stored.outlines)
@@ -87,7 +90,7 @@ def _run_check(paths: Sequence[str | Path], settings: Settings, progress: Progre
         lowering_seconds = time.perf_counter() - lowering_started
         if progress:
             progress(f"analysing {len(modules)} modules")
-        analysis = analyse(modules, settings, collect_operations=collect_operations)
+        analysis = analyse(modules, settings, collect_operations=collect_operations, conf_texts=conf_texts)
         if store is not None:
             store.save(StoredResult(key, tuple(analysis.findings), tuple(analysis.operations), analysis.notes,
                                     tuple(outline(module) for module in modules)))
@@ -168,12 +171,14 @@ class Analysis:
     reused: bool = False  # taken from the last run: no file and no setting changed
 
 
-def analyse(modules: list[m.Module], settings: Settings, collect_operations: bool = True) -> Analysis:
-    """Findings of the enabled rules, and (for run-profile matching) every Spark operation seen."""
+def analyse(modules: list[m.Module], settings: Settings, collect_operations: bool = True,
+            conf_texts: list[tuple[str, str]] = ()) -> Analysis:
+    """Findings of the enabled rules, and (for run-profile matching) every Spark operation seen.
+    `conf_texts` are the project's `spark-defaults.conf` files and scripts (path, text)."""
     started = time.perf_counter()
     modules = sorted(modules, key=lambda module: module.path)  # the same results whatever the discovery order
     index = ProjectIndex.build(modules)
-    context = CheckContext(settings)
+    context = CheckContext(settings, project_conf(modules, settings.spark_conf, list(conf_texts)))
     enabled = [check for check in CHECKS if settings.rule_enabled(check.RULE.code)]
     findings: dict[tuple, Finding] = {}
     operations: dict[tuple, dict] = {}
@@ -220,7 +225,7 @@ def _settings_key(settings: Settings, collect_operations: bool) -> str:
     """What of the settings the analysis depends on (the rules enabled and their options)."""
     enabled = sorted(check.RULE.code for check in CHECKS if settings.rule_enabled(check.RULE.code))
     options = sorted((code, sorted(values.items())) for code, values in settings.rule_options.items())
-    return repr((enabled, options, collect_operations))
+    return repr((enabled, options, collect_operations, sorted(settings.spark_conf.items())))
 
 
 def _root_place(kind: str, target) -> tuple[str, str]:

@@ -157,6 +157,43 @@ def sub_expressions(expr: Expr) -> tuple[Expr, ...]:
     return ()
 
 
+def expressions_of(module: "Module"):
+    """Every expression of a module, outer ones before the ones inside them: its top-level code,
+    functions, methods and class fields."""
+    blocks = [module.body, *(function.body for function in module.functions)]
+    for klass in module.classes:
+        blocks.extend(method.body for method in klass.methods)
+        yield from _nested((expr for _, expr in klass.fields))
+    for block in blocks:
+        yield from _nested(_statement_expressions(block))
+
+
+def _statement_expressions(statements):
+    for statement in statements:
+        kind = type(statement)
+        if kind is Assign or kind is ExprStmt:
+            yield statement.value
+        elif kind is Return and statement.value is not None:
+            yield statement.value
+        elif kind is For:
+            yield statement.iter
+            yield from _statement_expressions(statement.body)
+        elif kind is Branch:
+            if statement.test is not None:
+                yield statement.test
+            for arm in statement.arms:
+                yield from _statement_expressions(arm)
+
+
+def _nested(expressions):
+    for expr in expressions:
+        stack = [expr]
+        while stack:
+            node = stack.pop()
+            yield node
+            stack.extend(sub_expressions(node))
+
+
 # ---------------------------------------------------------------- statements
 
 

@@ -169,6 +169,29 @@ def cache_directory(root: Path, settings: Settings) -> Path:
     return settings.cache_dir or root / ".sparklint_cache"
 
 
+CONF_FILES = ("spark-defaults.conf",)
+SCRIPT_SUFFIXES = (".sh", ".bash")  # where `spark-submit --conf k=v` lines live
+MAX_CONF_FILES = 1000
+MAX_CONF_FILE_BYTES = 1024 * 1024  # a configuration or a script is smaller than this
+
+
+def read_conf_files(root: Path, settings: Settings) -> list[tuple[str, str]]:
+    """`spark-defaults.conf` files and shell scripts under the root, as (relative path, text),
+    skipping hidden and excluded folders: the Spark properties the jobs may run with."""
+    patterns = (*settings.exclude, *settings.extend_exclude)
+    found: list[tuple[str, str]] = []
+    for directory, dirnames, filenames in os.walk(root):
+        rel_dir = os.path.relpath(directory, root).replace(os.sep, "/")
+        rel_dir = "" if rel_dir == "." else rel_dir + "/"
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and not _excluded(rel_dir + d, patterns))
+        for name in sorted(filenames):
+            if (name in CONF_FILES or name.endswith(SCRIPT_SUFFIXES)) and len(found) < MAX_CONF_FILES:
+                data = read_regular_file(Path(directory) / name, MAX_CONF_FILE_BYTES)
+                if not isinstance(data, str):
+                    found.append((rel_dir + name, data.decode("utf-8", errors="replace")))
+    return found
+
+
 def read_source(source: SourceFile, overlays: Mapping[str, bytes]) -> SourceText | str:
     """The file's bytes, or why they cannot be read (one line)."""
     data = overlays.get(source.rel)

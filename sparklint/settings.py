@@ -32,6 +32,9 @@ class Settings:
     profiles: tuple[str, ...] = ()  # event logs, log directories, History Server URLs
     profile_options: dict[str, Any] = field(default_factory=dict)
     profile_required: bool = False
+    # Spark properties the jobs run with, as `spark-defaults.conf` would set them: what the rules
+    # cannot see in the code (a cluster's defaults, `spark-submit --conf`).
+    spark_conf: dict[str, str] = field(default_factory=dict)
     debug: bool = False
 
     def rule_enabled(self, code: str) -> bool:

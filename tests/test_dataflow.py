@@ -195,10 +195,21 @@ CASES: dict[str, dict[str, str]] = {
                 big.join(dim.hint("broadcast"), "k").write.parquet("s3://5")
                 big.join(F.broadcast(dim), "k").write.parquet("s3://6")
                 big.join(dim, "k", "full_outer").write.parquet("s3://7")
-                big.join(spark.range(100).withColumnRenamed("id", "k"), "k").write.parquet("s3://8")  # expect: SPK002
+                big.join(spark.range(100).withColumnRenamed("id", "k"), "k").write.parquet("s3://8")  # Spark sizes a range
                 big.join(spark.table("dim.country"), "k").write.parquet("s3://9")
-                big.join(big.limit(5), "k").write.parquet("s3://10")  # expect: SPK002
+                big.join(big.limit(5), "k").write.parquet("s3://10")  # and a limit: it broadcasts them
                 big.join(dim.join(big, "k"), "k").write.parquet("s3://11")  # expect: SPK002
+        """,
+    },
+    "sides Spark sizes itself count once the job switches auto-broadcast off": {
+        "job.py": """
+            from pyspark.sql import SparkSession
+
+            def main():
+                spark = SparkSession.builder.config("spark.sql.autoBroadcastJoinThreshold", "-1").getOrCreate()
+                big = spark.read.parquet("s3://events")
+                big.join(spark.range(100).withColumnRenamed("id", "k"), "k").write.parquet("s3://8")  # expect: SPK002
+                big.join(big.limit(5), "k").write.parquet("s3://10")  # expect: SPK002
         """,
     },
     "empty-string keys: windows, joins, when/otherwise; normalised and numeric keys stay silent": {
@@ -238,14 +249,17 @@ def test_case(tmp_path: Path, name: str) -> None:
 
 
 def test_small_tables_from_configuration(tmp_path: Path) -> None:
-    files = {
-        "pyproject.toml": '[tool.sparklint.missing-broadcast-hint]\nsmall-tables = ["dim.*"]\n',
-        "job.py": """
-            def main(spark):
-                spark.table("raw.events").join(spark.table("dim.country"), "k").write.parquet("s3://o")  # expect: SPK002
-        """,
-    }
-    report = assert_marked(tmp_path / "p", files)
+    """Spark sizes a table scan itself and broadcasts a small one: a table listed as small
+    matters where the job switches auto-broadcast off."""
+    job = """
+        def main(spark):
+            spark.table("raw.events").join(spark.table("dim.country"), "k").write.parquet("s3://o")  # expect: SPK002
+    """
+    listed = '[tool.sparklint.missing-broadcast-hint]\nsmall-tables = ["dim.*"]\n'
+    silent = check(tmp_path / "a", {"pyproject.toml": listed, "job.py": job})
+    assert silent["findings"] == []
+    disabled = '[tool.sparklint]\nspark-conf = { "spark.sql.autoBroadcastJoinThreshold" = "-1" }\n'
+    report = assert_marked(tmp_path / "b", {"pyproject.toml": disabled + listed, "job.py": job})
     assert "table `dim.country` is listed in `small-tables`" in report["findings"][0]["message"]
 
 

@@ -257,12 +257,12 @@ def test_decompression_bomb_guard(tmp_path: Path) -> None:
     assert "more than 100000 bytes after decompression" in warning and "max-log-bytes" in warning
 
 
-def test_missing_decompressor_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_missing_decompressor_is_one_warning_that_says_how_to_repair_it(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "zstandard", None)  # what `import zstandard` sees when absent
     runs, warnings = load(LOGS / "zstd")
     assert runs == []
     assert "needs the Python package 'zstandard'" in warnings[0]
-    assert "pip install 'sparklint[profile]'" in warnings[0]
+    assert "pip install --force-reinstall sparklint" in warnings[0]
 
 
 # ---------------------------------------------------------------- directories, filters, cache

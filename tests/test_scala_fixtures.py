@@ -122,7 +122,7 @@ def test_traps_reach_findings_through_app_trait_and_companion() -> None:
     by_path = {f["location"]["path"].rsplit("/", 1)[-1] + f":{f['location']['line']}": f
                for f in document["findings"]}
     for key in ("ExportHelpers.scala:11", "ExportHelpers.scala:15", "Exporter.scala:11",
-                "Exports.scala:44", "Stores.scala:44"):
+                "Exports.scala:44"):
         chain = by_path[key]["chain"]
         assert chain[0]["location"]["path"].endswith("jobs/NightlyOrders.scala"), key
     assert by_path["ExportHelpers.scala:11"]["severity"] == "note"  # repartition(1): lower
@@ -342,8 +342,10 @@ AUDIT_CASES = {
           def main(args: Array[String]): Unit = {
             val spark = SparkSession.builder().getOrCreate()
             import spark.implicits._
-            val codes = Seq(("DE", "Germany"), ("FR", "France")).toDF
+            val codes = spark.sparkContext.parallelize(Seq(("DE", "Germany"), ("FR", "France"))).toDF
             spark.read.table("raw.events").join(codes, Seq("country")).write.parquet("/out")
+            val local = Seq(("DE", "Germany")).toDF  // a LocalRelation: Spark broadcasts it itself
+            spark.read.table("raw.events").join(local, Seq("country")).write.parquet("/out2")
           }
         }
         """, {("SPK002", "Codes.scala", 9, 36)}),

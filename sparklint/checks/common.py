@@ -3,11 +3,12 @@ descriptions of values for messages."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sparklint.findings import ChainStep, Location
 from sparklint.graph.facts import stack_steps
+from sparklint.graph.sparkconf import SparkConf
 from sparklint.graph.values import ConstV, DataFrameV, Stack
 from sparklint.rules import Rule
 from sparklint.settings import Settings
@@ -16,6 +17,7 @@ from sparklint.settings import Settings
 @dataclass(frozen=True, slots=True)
 class CheckContext:
     settings: Settings
+    spark_conf: SparkConf = field(default_factory=lambda: SparkConf([]))  # what the project sets
 
     def option(self, rule: Rule, name: str) -> Any:
         return self.settings.option(rule.code, name, rule.option_default(name))

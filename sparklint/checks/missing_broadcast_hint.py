@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import re
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -11,7 +12,7 @@ from sparklint.findings import ChainStep, Finding, Location, Related, Severity
 from sparklint.graph import spark_api as api
 from sparklint.graph.events import Event, JoinEvent
 from sparklint.graph.facts import join_facts
-from sparklint.graph.values import ColumnV, DataFrameV, SeqV, Value, int_of, str_of
+from sparklint.graph.values import UNKNOWN, ColumnV, DataFrameV, SeqV, Value, int_of, str_of
 from sparklint.rules import Rule, RuleOption
 
 RULE = Rule(
@@ -37,6 +38,13 @@ GROWING = frozenset({"join", "crossJoin", "union", "unionAll", "unionByName", "f
 class SmallEvidence:
     text: str
     location: Location | None
+    # Spark estimates this side's size itself (a LocalRelation, a range, a limit, a file or table
+    # scan) and broadcasts it when small; a local list or an RDD it cannot size.
+    sized_by_spark: bool = True
+
+
+THRESHOLD = "spark.sql.autoBroadcastJoinThreshold"
+ADAPTIVE_THRESHOLD = "spark.sql.adaptive.autoBroadcastJoinThreshold"
 
 
 def check(event: Event, context: CheckContext) -> Iterator[Finding]:
@@ -53,8 +61,32 @@ def check(event: Event, context: CheckContext) -> Iterator[Finding]:
         small = evidence[side]
         if small is None or evidence[other] is not None or bounded(sides[other]):
             continue
-        yield _finding(event, side, join_type, small)
+        disabled = None if not small.sized_by_spark else auto_broadcast_disabled(context)
+        if small.sized_by_spark and disabled is None:
+            continue  # Spark sizes this side and broadcasts it on its own
+        yield _finding(event, side, join_type, small, disabled)
         return
+
+
+def auto_broadcast_disabled(context: CheckContext) -> str | None:
+    """Where the project switches Spark's auto-broadcast off (a threshold of 0 or less), unless
+    it also lets adaptive execution broadcast at run time."""
+    adaptive = context.spark_conf.settings_of(ADAPTIVE_THRESHOLD)
+    if any((_threshold(setting.value) or 0) > 0 for setting in adaptive):
+        return None
+    for setting in context.spark_conf.settings_of(THRESHOLD):
+        value = _threshold(setting.value)
+        if value is not None and value <= 0:
+            return f"{setting.where} sets `{THRESHOLD}={setting.value}`"
+    return None
+
+
+def _threshold(text: str) -> int | None:
+    """`-1`, `10485760`, `10m`, `10MB` as bytes."""
+    match = re.fullmatch(r"\s*(-?\d+)\s*([kmgt]?)b?\s*", text.lower())
+    if match is None:
+        return None
+    return int(match.group(1)) * 1024 ** " kmgt".index(match.group(2) or " ")
 
 
 def is_equi_join(on: Value) -> bool:
@@ -106,14 +138,15 @@ def small_evidence(df: DataFrameV, context: CheckContext) -> SmallEvidence | Non
             continue
         if op.detail == "literal":
             rows = op.args[0] if op.args else None
+            sized = str_of(dict(op.kwargs).get("relation", UNKNOWN)) == "local"  # a LocalRelation, not local data through an RDD
             if isinstance(rows, SeqV) and rows.kind == "range":
                 size = _range_size(rows.items)
                 if size is not None and size <= max_rows:
-                    return SmallEvidence(f"built from a literal range of {size} values", op.location)
+                    return SmallEvidence(f"built from a literal range of {size} values", op.location, sized)
             elif isinstance(rows, SeqV) and 0 < len(rows.items) <= max_rows:
                 # (an empty side is not joined at all: Spark prunes the join while planning)
                 count = len(rows.items)
-                return SmallEvidence(f"built from {count} literal row{'s' if count != 1 else ''}", op.location)
+                return SmallEvidence(f"built from {count} literal row{'s' if count != 1 else ''}", op.location, sized)
         if op.detail == "range":
             size = _range_size(op.args)
             if size is not None and 0 < size <= max_rows:
@@ -140,12 +173,14 @@ def _range_size(args) -> int | None:
     return max((numbers[1] - numbers[0]) // step, 0)
 
 
-def _finding(event: JoinEvent, side: str, join_type: str, small: SmallEvidence) -> Finding:
+def _finding(event: JoinEvent, side: str, join_type: str, small: SmallEvidence, disabled: str | None) -> Finding:
     join_text = "join" if join_type == "inner" else f"{join_type} join"
-    message = (
-        f"{join_text} without a broadcast hint, though its {side} side is small ({small.text}): "
-        "Spark may shuffle and sort both sides instead of broadcasting"
-    )
+    if disabled is not None:
+        why = f"and {disabled}, so Spark will not broadcast it on its own: it shuffles and sorts both sides"
+    else:
+        why = ("and Spark cannot estimate the size of local data sent through an RDD, so it will not broadcast "
+               "it on its own: it plans a sort-merge join that shuffles and sorts both sides")
+    message = f"{join_text} without a broadcast hint, though its {side} side is small ({small.text}), {why}"
     related = []
     if small.location is not None:
         related.append(Related(small.location, f"the {side} side is small here: {small.text}"))

@@ -204,37 +204,10 @@ class ProjectIndex:
 def count_referenced_names(modules: list[m.Module]) -> dict[str, int]:
     """How often each simple name occurs as a name or an attribute, in calls or as a value."""
     names: Counter[str] = Counter()
-
-    def visit_expr(expr) -> None:
-        stack = [expr]
-        while stack:
-            node = stack.pop()
+    for module in modules:
+        for node in m.expressions_of(module):
             if isinstance(node, m.Name):
                 names[node.id] += 1
             elif isinstance(node, m.Attr):
                 names[node.attr] += 1  # called, or passed as a value: `df.transform(helper)`
-            stack.extend(m.sub_expressions(node))
-
-    def visit_block(statements) -> None:
-        for statement in statements:
-            if isinstance(statement, (m.Assign, m.ExprStmt)):
-                visit_expr(statement.value)
-            elif isinstance(statement, m.Return) and statement.value is not None:
-                visit_expr(statement.value)
-            elif isinstance(statement, m.For):
-                visit_expr(statement.iter)
-                visit_block(statement.body)
-            elif isinstance(statement, m.Branch):
-                for arm in statement.arms:
-                    visit_block(arm)
-
-    for module in modules:
-        visit_block(module.body)
-        for function in module.functions:
-            visit_block(function.body)
-        for klass in module.classes:
-            for method in klass.methods:
-                visit_block(method.body)
-            for _, expr in klass.fields:
-                visit_expr(expr)
     return dict(names)

@@ -54,7 +54,7 @@ _LZ4_METHOD_LZ4 = 0x20
 _LZ4_MAX_BLOCK = 1 << 25  # lz4-java's largest block size (32 MiB)
 _SNAPPY_MAX_CHUNK = 1 << 26
 _LZF_MAX_CHUNK = 0xFFFF
-_INSTALL_HINT = "install it with: pip install 'sparklint[profile]'"
+_INSTALL_HINT = "it is a dependency of sparklint: reinstall with: pip install --force-reinstall sparklint"
 
 
 class LogFormatError(Exception):
