@@ -557,9 +557,9 @@ import org.apache.spark.sql.{{DataFrame, SparkSession}}
 object Dims {{
   def labels(spark: SparkSession): DataFrame = {{
     import spark.implicits._
-    Seq(
+    spark.sparkContext.parallelize(Seq(
 {rows}
-    ).toDF("{dim}", "{dim}_label")
+    )).toDF("{dim}", "{dim}_label")
   }}
 }}
 '''))

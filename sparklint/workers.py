@@ -9,6 +9,7 @@ are lowered as usual.
 
 from __future__ import annotations
 
+import faulthandler
 import functools
 import multiprocessing
 import os
@@ -143,6 +144,7 @@ def _death(exitcode: int | None, cpu_seconds: int) -> str:
 
 
 def _serve(connection: Connection, work: Callable) -> None:
+    faulthandler.disable()  # a native crash here is reported as the file's SPK000, not as a dump
     _limit_memory()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     run_deep(lambda: _serve_jobs(connection, work))  # one deep stack for parsing and for pickling what it built

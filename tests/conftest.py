@@ -63,6 +63,16 @@ def run_cli(*args: str, cwd: Path | None = None) -> CliRun:
     return CliRun(outcome.exit_code, outcome.stdout, outcome.stderr)
 
 
+def pyspark_jars() -> Path | None:
+    """The jars of the installed PySpark, when they hold a Scala compiler (to compile fixtures)."""
+    try:
+        import pyspark
+    except ImportError:
+        return None
+    jars = Path(pyspark.__file__).parent / "jars"
+    return jars if any(jars.glob("scala-compiler*.jar")) else None
+
+
 def check_in(project: Path, *args: str) -> dict:
     """`sparklint check . --output-format json` run from inside `project`, as its JSON report."""
     result = run_cli("check", ".", "--output-format", "json", "--no-cache", *args, cwd=project)

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import pyspark_jars
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = REPO_ROOT / "fixtures"
@@ -172,21 +173,12 @@ def test_mixed_python_and_scala_repository_in_one_run(tmp_path: Path) -> None:
     assert {f["location"]["path"].rsplit(".", 1)[-1] for f in only_scala["findings"]} == {"scala"}
 
 
-def _pyspark_jars() -> Path | None:
-    try:
-        import pyspark
-    except ImportError:
-        return None
-    jars = Path(pyspark.__file__).parent / "jars"
-    return jars if any(jars.glob("scala-compiler*.jar")) else None
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("fixture", ["story_scala", "story_scala_fixed", "traps_scala"])
 def test_fixture_is_valid_scala_that_compiles_against_spark(fixture: str, tmp_path: Path) -> None:
     """The fixtures are real code: scalac (from PySpark's own jars) compiles them against the
     Spark SQL API."""
-    jars = _pyspark_jars()
+    jars = pyspark_jars()
     java = shutil.which("java")
     if jars is None or java is None:
         pytest.skip("needs PySpark's jars (with scala-compiler) and a JVM")

@@ -14,7 +14,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT, run_cli
+from conftest import REPO_ROOT, pyspark_jars, run_cli
 
 FIXTURES = REPO_ROOT / "fixtures"
 SCALA = "src/main/scala/com/shapeshop"
@@ -105,18 +105,9 @@ def test_max_partitions_bounds_repartition_too(tmp_path: Path) -> None:
     assert ("loops.py", 40) in found and ("defaults.py", 22) in found
 
 
-def _pyspark_jars() -> Path | None:
-    try:
-        import pyspark
-    except ImportError:
-        return None
-    jars = Path(pyspark.__file__).parent / "jars"
-    return jars if any(jars.glob("scala-compiler*.jar")) else None
-
-
 @pytest.mark.slow
 def test_scala_fixture_compiles_against_spark(tmp_path: Path) -> None:
-    jars = _pyspark_jars()
+    jars = pyspark_jars()
     java = shutil.which("java")
     if jars is None or java is None:
         pytest.skip("needs PySpark's jars (with scala-compiler) and a JVM")

@@ -9,7 +9,7 @@ from sparklint.checks.common import CheckContext, chain_through, chain_to
 from sparklint.findings import ChainStep, Finding, Related, Severity
 from sparklint.graph import spark_api as api
 from sparklint.graph import coltypes
-from sparklint.graph.coltypes import expression_type
+from sparklint.graph.coltypes import alias_of, expression_type, flat
 from sparklint.graph.facts import chain_dicts, describe, leaves, location_dict, operators
 from sparklint.graph.events import Event, GroupingEvent, JoinEvent
 from sparklint.graph.values import ColumnV, ConstV, DataFrameV, Op, SeqV, Value, const_of, str_of
@@ -290,8 +290,8 @@ def column_definition(name: str, at: Op | None, depth: int = 0) -> tuple[ColumnV
                 if isinstance(pair, SeqV) and len(pair.items) == 2 and str_of(pair.items[0]) == name:
                     return (pair.items[1], op) if isinstance(pair.items[1], ColumnV) else None
         if op.name in ("select", "agg", "aggregate"):
-            for arg in _flatten(op.args):
-                if _alias_of(arg) == name:
+            for arg in flat(op.args):
+                if alias_of(arg) == name:
                     return (arg, op)
         if op.name == "withColumnRenamed" and str_of(op.arg(1)) == name and str_of(op.arg(0)):
             name = str_of(op.arg(0))
@@ -301,19 +301,6 @@ def column_definition(name: str, at: Op | None, depth: int = 0) -> tuple[ColumnV
                 return found
         op = op.prev
     return None
-
-
-def _alias_of(value: Value) -> str | None:
-    if isinstance(value, ColumnV) and value.kind == "method" and value.name in ("alias", "name", "as") and len(value.args) > 1:
-        return str_of(value.args[1])
-    return None
-
-
-def _flatten(values) -> list[Value]:
-    out: list[Value] = []
-    for value in values:
-        out.extend(value.items if isinstance(value, SeqV) else (value,))
-    return out
 
 
 VERBS = {"groupBy": "grouping", "window": "window partition", "repartition": "repartition",

@@ -197,8 +197,8 @@ def column_type(name: str, at: Op | None, depth: int = 0) -> ColumnType | None:
         if op.name == "withColumn" and str_of(op.arg(0)) == name and len(op.args) > 1:
             return expression_type(op.args[1], op.prev, depth + 1)
         if op.name in ("select", "agg", "aggregate"):
-            for arg in _flat(op.args):
-                if _alias_of(arg) == name:
+            for arg in flat(op.args):
+                if alias_of(arg) == name:
                     return expression_type(arg, op.prev, depth + 1)
         if op.name == "withColumnRenamed" and str_of(op.arg(1)) == name and str_of(op.arg(0)):
             name = str_of(op.arg(0)) or name
@@ -312,13 +312,15 @@ def fills_column(op: Op, name: str) -> bool:
     return name in names
 
 
-def _alias_of(value: Value) -> str | None:
+def alias_of(value: Value) -> str | None:
+    """The name `x.alias("k")` / `x.as("k")` gives a column."""
     if isinstance(value, ColumnV) and value.kind == "method" and value.name in ("alias", "name", "as") and len(value.args) > 1:
         return str_of(value.args[1])
     return None
 
 
-def _flat(values) -> list[Value]:
+def flat(values) -> list[Value]:
+    """Arguments with lists spread: `select("a", ["b", "c"])` names three columns."""
     out: list[Value] = []
     for value in values:
         out.extend(value.items if isinstance(value, SeqV) else (value,))
