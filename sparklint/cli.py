@@ -319,6 +319,17 @@ class Progress:
             self._stop.wait(0.25)
 
 
+# ---------------------------------------------------------------- server
+
+
+@main.command()
+def server() -> int:
+    """Run the language server (LSP over stdio) for editors."""
+    from sparklint.server import serve
+
+    return serve()
+
+
 # ---------------------------------------------------------------- rules, explain
 
 

@@ -1,0 +1,135 @@
+"""Time `sparklint server` the way an editor sees it: from a one-line `didChange` to the
+`publishDiagnostics` of that version.
+
+    python benchmarks/bench_server.py DIR --edits 5
+
+The server runs as `sparklint server` in a subprocess, driven over stdio by pytest-lsp's client
+(pygls). The benchmark opens the project's most imported file (the module whose name appears in
+the most import lines), waits for its first diagnostics (the cold figure: the parse cache as it
+is), then sends `--edits` one-line incremental changes (a comment line appended and removed in
+turn) and reports, for each, the time until the diagnostics of exactly that version arrive. The
+figures include the server's debounce (printed) and are wall-clock on this machine; the same run
+also times one `sparklint check` of DIR afterwards for comparison. The server writes its parse cache into
+DIR/.sparklint_cache (or the configured cache-dir), as `check` does: point it at a copy of a
+corpus you do not want touched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import statistics
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from lsprotocol import types
+from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, LanguageClient, register_lsp_features
+from pygls.protocol import default_converter
+
+SKIPPED = {".git", ".sparklint_cache", "__pycache__", "target", "build", ".venv", "venv", "node_modules"}
+IMPORT = re.compile(r"^\s*(?:from\s+([\w.]+)\s+import\s+([\w, ]+)|import\s+([\w.{}, ]+))", re.MULTILINE)
+
+
+def source_files(root: Path) -> list[Path]:
+    return sorted(path for path in root.rglob("*") if path.suffix in (".py", ".scala") and path.is_file()
+                  and not SKIPPED.intersection(path.relative_to(root).parts))
+
+
+def most_imported(files: list[Path]) -> Path:
+    """The file whose module name (its stem) the most import lines mention."""
+    counts: Counter[str] = Counter()
+    for path in files:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for match in IMPORT.finditer(text):
+            for word in re.findall(r"\w+", " ".join(part or "" for part in match.groups())):
+                counts[word] += 1
+    return max(files, key=lambda path: (counts[path.stem], path.stat().st_size, str(path)))
+
+
+async def bench(root: Path, edits: int, timeout: float) -> dict:
+    files = source_files(root)
+    target = most_imported(files)
+    lines = sum(path.read_text(encoding="utf-8", errors="replace").count("\n") for path in files)
+    arrived: dict[int, float] = {}
+    signal = asyncio.Event()
+    uri = target.as_uri()
+
+    async def on_publish(_client: LanguageClient, params: types.PublishDiagnosticsParams) -> None:
+        if params.uri == uri and params.version is not None:
+            arrived.setdefault(params.version, time.perf_counter())
+            signal.set()
+
+    client = LanguageClient(converter_factory=default_converter)
+    register_lsp_features(client, {**DEFAULT_CLIENT_FEATURES, types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS: on_publish})
+    await client.start_io(sys.executable, "-c", "from sparklint.cli import main; main()", "server", cwd=str(root))
+    await client.initialize_session(types.InitializeParams(
+        capabilities=types.ClientCapabilities(), root_uri=root.as_uri(),
+        workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=root.name)]))
+
+    async def until(version: int) -> None:
+        deadline = time.perf_counter() + timeout
+        while version not in arrived:
+            signal.clear()
+            await asyncio.wait_for(signal.wait(), max(deadline - time.perf_counter(), 0.001))
+
+    text = target.read_text(encoding="utf-8", errors="replace")
+    last_line = text.count("\n")
+    comment = "//" if target.suffix == ".scala" else "#"
+    sent = time.perf_counter()
+    client.text_document_did_open(types.DidOpenTextDocumentParams(
+        types.TextDocumentItem(uri, "scala" if target.suffix == ".scala" else "python", 1, text)))
+    await until(1)
+    cold = arrived[1] - sent
+    timings = []
+    for number in range(edits):
+        version = number + 2
+        at = types.Position(last_line, 0)
+        if number % 2 == 0:  # add one line
+            change = types.TextDocumentContentChangePartial(range=types.Range(at, at), text=f"{comment} edit {number}\n")
+        else:  # and remove it again
+            change = types.TextDocumentContentChangePartial(
+                range=types.Range(at, types.Position(last_line + 1, 0)), text="")
+        sent = time.perf_counter()
+        client.text_document_did_change(types.DidChangeTextDocumentParams(
+            types.VersionedTextDocumentIdentifier(uri=uri, version=version), [change]))
+        await until(version)
+        timings.append(arrived[version] - sent)
+    await client.shutdown_session()
+    await client.stop()
+    return {"root": str(root), "files": len(files), "lines": lines, "target": str(target.relative_to(root)),
+            "open_seconds": cold, "edit_seconds": timings}
+
+
+def time_check(root: Path) -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "from sparklint.cli import main; main()", "check", "--exit-zero", "-q",
+                    "--output-format", "json", str(root)], stdout=subprocess.DEVNULL, check=False)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("root", type=Path)
+    parser.add_argument("--edits", type=int, default=5)
+    parser.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for one publication")
+    args = parser.parse_args()
+    from sparklint.server.app import DEBOUNCE_SECONDS
+
+    result = asyncio.run(bench(args.root.resolve(), args.edits, args.timeout))
+    check_seconds = time_check(args.root.resolve())
+    edits = result["edit_seconds"]
+    print(f"project      {result['root']}: {result['files']} files, {result['lines']} lines")
+    print(f"edited file  {result['target']} (most imported)")
+    print(f"didOpen -> publishDiagnostics          {result['open_seconds']:.3f} s")
+    print(f"didChange -> publishDiagnostics        median {statistics.median(edits):.3f} s, "
+          f"min {min(edits):.3f} s, max {max(edits):.3f} s over {len(edits)} one-line edits "
+          f"(includes the {DEBOUNCE_SECONDS * 1000:.0f} ms debounce)")
+    print(f"sparklint check, same run              {check_seconds:.3f} s (with the parse cache the server left)")
+
+
+if __name__ == "__main__":
+    main()

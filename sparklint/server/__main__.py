@@ -1,0 +1,3 @@
+from sparklint.server import serve
+
+serve()
