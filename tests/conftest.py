@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,6 +72,36 @@ def pyspark_jars() -> Path | None:
         return None
     jars = Path(pyspark.__file__).parent / "jars"
     return jars if any(jars.glob("scala-compiler*.jar")) else None
+
+
+EXPECT = re.compile(r"(?:#|//)\s*expect:\s*(SPK\d{3}(?:\s*,\s*SPK\d{3})*)")
+
+
+def marked_lines(files: dict[str, str]) -> set[tuple[str, int, str]]:
+    """(path, line, rule) for each `# expect: SPKnnn` (`// expect:` in Scala) in dedented files."""
+    expected = set()
+    for path, text in files.items():
+        for number, line in enumerate(textwrap.dedent(text).lstrip("\n").splitlines(), start=1):
+            match = EXPECT.search(line)
+            if match:
+                expected |= {(path, number, code.strip()) for code in match.group(1).split(",")}
+    return expected
+
+
+def check_files(root: Path, files: dict[str, str], *args: str) -> dict:
+    """`files` written as a project under `root`, checked; the JSON report."""
+    write_project(root, files)
+    run = run_cli("check", "--output-format", "json", "--exit-zero", "--no-cache", *args, str(root))
+    assert run.exit_code == 0, run.stderr
+    return run.json()
+
+
+def assert_marked(root: Path, files: dict[str, str], *args: str) -> dict:
+    """The project's findings are exactly its marked lines (semgrep-style annotated tests)."""
+    report = check_files(root, files, *args)
+    found = {(f["location"]["path"], f["location"]["line"], f["rule"]) for f in report["findings"]}
+    assert found == marked_lines(files)
+    return report
 
 
 def check_in(project: Path, *args: str) -> dict:

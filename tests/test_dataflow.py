@@ -3,35 +3,10 @@ lines carry `# expect: SPKnnn` where a finding must be, and nothing else may be 
 
 from __future__ import annotations
 
-import re
-import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import run_cli, write_project
-
-EXPECT = re.compile(r"#\s*expect:\s*(SPK\d{3}(?:\s*,\s*SPK\d{3})*)")
-
-
-def check(root: Path, files: dict[str, str], *args: str) -> dict:
-    write_project(root, files)
-    run = run_cli("check", "--output-format", "json", "--exit-zero", "--no-cache", *args, str(root))
-    assert run.exit_code == 0, run.stderr
-    return run.json()
-
-
-def assert_marked(root: Path, files: dict[str, str], *args: str) -> dict:
-    report = check(root, files, *args)
-    expected = set()
-    for path, text in files.items():
-        for number, line in enumerate(textwrap.dedent(text).lstrip("\n").splitlines(), start=1):
-            match = EXPECT.search(line)
-            if match:
-                expected |= {(path, number, code.strip()) for code in match.group(1).split(",")}
-    found = {(f["location"]["path"], f["location"]["line"], f["rule"]) for f in report["findings"]}
-    assert found == expected
-    return report
-
+from conftest import assert_marked, check_files, run_cli, write_project
 
 CASES: dict[str, dict[str, str]] = {
     "aliased dotted import and module constant": {
@@ -256,7 +231,7 @@ def test_small_tables_from_configuration(tmp_path: Path) -> None:
             spark.table("raw.events").join(spark.table("dim.country"), "k").write.parquet("s3://o")  # expect: SPK002
     """
     listed = '[tool.sparklint.missing-broadcast-hint]\nsmall-tables = ["dim.*"]\n'
-    silent = check(tmp_path / "a", {"pyproject.toml": listed, "job.py": job})
+    silent = check_files(tmp_path / "a", {"pyproject.toml": listed, "job.py": job})
     assert silent["findings"] == []
     disabled = '[tool.sparklint]\nspark-conf = { "spark.sql.autoBroadcastJoinThreshold" = "-1" }\n'
     report = assert_marked(tmp_path / "b", {"pyproject.toml": disabled + listed, "job.py": job})
@@ -359,7 +334,7 @@ def test_scala_project_wildcard_wins_over_spark_functions_wildcard(tmp_path: Pat
             }
         """,
     }
-    report = check(tmp_path / "p", files)
+    report = check_files(tmp_path / "p", files)
     found = {(f["location"]["path"], f["location"]["line"], f["rule"]) for f in report["findings"]}
     assert found == {("src/main/scala/com/acme/x/Job.scala", 14, "SPK003")}
 
@@ -488,6 +463,6 @@ def test_scala_writer_chosen_by_an_if_expression(tmp_path: Path) -> None:
             }
         """,
     }
-    report = check(tmp_path / "p", files)
+    report = check_files(tmp_path / "p", files)
     found = {(f["location"]["path"], f["location"]["line"], f["rule"]) for f in report["findings"]}
     assert found == {("src/main/scala/acme/Tables.scala", 7, "SPK001")}

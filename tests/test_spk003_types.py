@@ -5,33 +5,13 @@ Each case is a small project: lines marked `expect: SPKnnn` must be reported, no
 
 from __future__ import annotations
 
-import re
-import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import run_cli, write_project
-
-EXPECT = re.compile(r"(?:#|//)\s*expect:\s*(SPK\d{3}(?:\s*,\s*SPK\d{3})*)")
-
+from conftest import assert_marked, check_files
 
 def findings_of(root: Path, files: dict[str, str]) -> list[dict]:
-    write_project(root, files)
-    run = run_cli("check", "--output-format", "json", "--exit-zero", "--no-cache", "--select", "SPK003", str(root))
-    assert run.exit_code == 0, run.stderr
-    return run.json()["findings"]
-
-
-def assert_marked(root: Path, files: dict[str, str]) -> list[dict]:
-    findings = findings_of(root, files)
-    expected = set()
-    for path, text in files.items():
-        for number, line in enumerate(textwrap.dedent(text).lstrip("\n").splitlines(), start=1):
-            match = EXPECT.search(line)
-            if match:
-                expected |= {(path, number, code.strip()) for code in match.group(1).split(",")}
-    assert {(f["location"]["path"], f["location"]["line"], f["rule"]) for f in findings} == expected
-    return findings
+    return check_files(root, files, "--select", "SPK003")["findings"]
 
 
 PYTHON_CASES: dict[str, dict[str, str]] = {
@@ -165,7 +145,7 @@ PYTHON_CASES: dict[str, dict[str, str]] = {
 
 @pytest.mark.parametrize("case", sorted(PYTHON_CASES))
 def test_python(tmp_path: Path, case: str) -> None:
-    assert_marked(tmp_path / "p", PYTHON_CASES[case])
+    assert_marked(tmp_path / "p", PYTHON_CASES[case], "--select", "SPK003")
 
 
 SCALA_CASES: dict[str, dict[str, str]] = {
@@ -261,7 +241,7 @@ SCALA_CASES: dict[str, dict[str, str]] = {
 @pytest.mark.parametrize("case", sorted(SCALA_CASES))
 def test_scala(tmp_path: Path, case: str) -> None:
     files = {"build.sbt": 'name := "t"\n', **SCALA_CASES[case]}
-    assert_marked(tmp_path / "p", files)
+    assert_marked(tmp_path / "p", files, "--select", "SPK003")
 
 
 def test_the_message_says_what_the_types_rest_on(tmp_path: Path) -> None:
