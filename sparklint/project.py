@@ -65,14 +65,22 @@ def _excluded(rel: str, patterns: tuple[str, ...]) -> bool:
     return False
 
 
-def discover(root: Path, settings: Settings) -> list[SourceFile]:
+def _walk(root: Path, settings: Settings):
+    """(directory, its path relative to the root with a trailing `/`, its file names), skipping
+    hidden and excluded folders."""
     patterns = (*settings.exclude, *settings.extend_exclude)
-    found: list[SourceFile] = []
     for directory, dirnames, filenames in os.walk(root):
         rel_dir = os.path.relpath(directory, root).replace(os.sep, "/")
         rel_dir = "" if rel_dir == "." else rel_dir + "/"
         dirnames[:] = sorted(d for d in dirnames if not _excluded(rel_dir + d, patterns) and not d.startswith("."))
-        for filename in sorted(filenames):
+        yield directory, rel_dir, sorted(filenames)
+
+
+def discover(root: Path, settings: Settings) -> list[SourceFile]:
+    patterns = (*settings.exclude, *settings.extend_exclude)
+    found: list[SourceFile] = []
+    for directory, rel_dir, filenames in _walk(root, settings):
+        for filename in filenames:
             if filename.endswith(SOURCE_SUFFIXES) and not _excluded(rel_dir + filename, patterns):
                 found.append(SourceFile(Path(directory) / filename, rel_dir + filename))
     return found
@@ -178,13 +186,9 @@ MAX_CONF_FILE_BYTES = 1024 * 1024  # a configuration or a script is smaller than
 def read_conf_files(root: Path, settings: Settings) -> list[tuple[str, str]]:
     """`spark-defaults.conf` files and shell scripts under the root, as (relative path, text),
     skipping hidden and excluded folders: the Spark properties the jobs may run with."""
-    patterns = (*settings.exclude, *settings.extend_exclude)
     found: list[tuple[str, str]] = []
-    for directory, dirnames, filenames in os.walk(root):
-        rel_dir = os.path.relpath(directory, root).replace(os.sep, "/")
-        rel_dir = "" if rel_dir == "." else rel_dir + "/"
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and not _excluded(rel_dir + d, patterns))
-        for name in sorted(filenames):
+    for directory, rel_dir, filenames in _walk(root, settings):
+        for name in filenames:
             if (name in CONF_FILES or name.endswith(SCRIPT_SUFFIXES)) and len(found) < MAX_CONF_FILES:
                 data = read_regular_file(Path(directory) / name, MAX_CONF_FILE_BYTES)
                 if not isinstance(data, str):
