@@ -21,9 +21,12 @@ from sparklint.graph.index import ProjectIndex
 from sparklint.graph.interp import Interpreter, code_label
 from sparklint.graph.roots import analysis_roots
 from sparklint.graph.sparkconf import project_conf
-from sparklint.incremental import ResultStore, StoredResult, digest, outline, project_key
+from sparklint.incremental import ResultStore, StoredResult, digest, outline, project_key, same_code
 from sparklint.frontends import SOURCE_SUFFIXES
-from sparklint.project import SourceFile, cache_directory, discover, find_root, lower_sources, read_conf_files, read_sources, resolved
+from sparklint.project import (
+    SourceFile, SourceText, cache_directory, discover, find_root, lower_sources, module_cache, read_conf_files,
+    read_sources, resolved,
+)
 from sparklint.rules import PARSE_ERROR, UNUSED_NOQA
 from sparklint.catalogue import runtime_rules
 from sparklint.settings import Settings
@@ -31,6 +34,7 @@ from sparklint.settings import Settings
 Progress = Callable[[str], None]
 SPARKLINT_CODE = re.compile(r"SPK\d{3}")
 MAX_TIMED_ROOTS = 50
+MAX_CUTOFF_FILES = 50  # more edited files than this (a checkout, a rebase): analyse, do not compare
 
 
 def run_check(paths: Sequence[str | Path], settings: Settings, progress: Progress | None = None,
@@ -78,22 +82,25 @@ def _run_check(paths: Sequence[str | Path], settings: Settings, progress: Progre
     settings_key = _settings_key(settings, collect_operations)
     store = ResultStore(cache_directory(root, settings), settings_key) if settings.use_cache else None
     conf_texts = read_conf_files(root, settings)
-    key = project_key([*((text.source.rel, text.digest) for text in texts),
-                       *((rel, digest(body.encode("utf-8", "surrogateescape"))) for rel, body in conf_texts)], settings_key)
-    stored = store.load(key) if store is not None else None
-    if stored is not None:  # no file and no setting changed since the last run
-        modules = list(stored.outlines)
+    file_digests = tuple((text.source.rel, text.digest) for text in texts)
+    conf_digests = tuple((rel, digest(body.encode("utf-8", "surrogateescape"))) for rel, body in conf_texts)
+    key = project_key([*file_digests, *conf_digests], settings_key)
+    stored = store.load_latest() if store is not None else None
+    fresh: dict[str, m.Module] = {}  # files lowered while looking for an early cutoff
+    reused = _reuse(stored, key, texts, conf_digests, root, settings, fresh) if stored is not None else None
+    if reused is not None:  # nothing the analysis reads changed since the last run
+        modules = reused
         lowering_seconds = time.perf_counter() - lowering_started
         analysis = Analysis(list(stored.findings), list(stored.operations), stored.notes, (), 0.0, 0, reused=True)
     else:
-        modules = lower_sources(texts, root, settings)
+        modules = [fresh.get(module.path, module) for module in lower_sources(texts, root, settings)]
         lowering_seconds = time.perf_counter() - lowering_started
         if progress:
             progress(f"analysing {len(modules)} modules")
         analysis = analyse(modules, settings, collect_operations=collect_operations, conf_texts=conf_texts)
-        if store is not None:
-            store.save(StoredResult(key, tuple(analysis.findings), tuple(analysis.operations), analysis.notes,
-                                    tuple(outline(module) for module in modules)))
+    if store is not None and (stored is None or stored.key != key):
+        store.save(StoredResult(key, tuple(analysis.findings), tuple(analysis.operations), analysis.notes,
+                                tuple(outline(module) for module in modules), file_digests, conf_digests, store.basis))
     findings = apply_suppressions(analysis.findings, modules, settings)
     findings = [f for f in findings if _touches(f, requested, root)]
     findings.sort(key=Finding.sort_key)
@@ -114,6 +121,32 @@ def _run_check(paths: Sequence[str | Path], settings: Settings, progress: Progre
         notes=analysis.notes,
         timings=run_timings(modules, analysis, lowering_seconds, time.perf_counter() - started),
     )
+
+
+def _reuse(stored: StoredResult, key: str, texts: list[SourceText], conf_digests: tuple[tuple[str, str], ...],
+           root: Path, settings: Settings, fresh: dict[str, m.Module]) -> list[m.Module] | None:
+    """The modules to report the stored result with, when the analysis would find exactly what it
+    found: no file changed at all (outlines only), or the files that changed lowered again to the
+    same code as before (early cutoff: a comment or a `noqa` edit). None when it must run; the
+    files lowered to find out are left in `fresh`."""
+    if stored.key == key:
+        return list(stored.outlines)
+    before = dict(stored.files)
+    if stored.conf != conf_digests or set(before) != {text.source.rel for text in texts}:
+        return None
+    changed = [text for text in texts if before[text.source.rel] != text.digest]
+    if len(changed) > MAX_CUTOFF_FILES:
+        return None
+    cache = module_cache(root, settings)
+    previous = [cache.get(SourceText(text.source, b"", before[text.source.rel])) for text in changed]
+    if any(module is None for module in previous):
+        return None
+    lowered = lower_sources(changed, root, settings, prune=False)
+    fresh.update((module.path, module) for module in lowered)
+    if len(lowered) != len(changed) or not all(map(same_code, previous, lowered)):
+        return None
+    replaced = {module.path: module for module in lowered}
+    return [replaced.get(module.path, module) for module in stored.outlines]
 
 
 def run_timings(modules: list[m.Module], analysis: "Analysis", lowering_seconds: float, total_seconds: float) -> Timings:

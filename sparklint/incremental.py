@@ -9,7 +9,10 @@ file is replaced atomically, so two runs sharing a cache never see half of one.
 The result keeps an outline of every module (its path, size and `noqa` comments), so a run
 that reuses it need not load the lowered modules at all.
 
-After an edit every root is analysed again (only the edited files are lowered again, see
+An edit that leaves every edited module's code as it was (a comment, a `noqa`, blank lines at
+the end: only positions the analysis never reads, if any) is cut off early: the edited files are
+lowered again, compared with their last lowering, and the last result is reported with their new
+outlines. Any other edit analyses every root again (only the edited files are lowered again, see
 project.py): the interpreter shares what it learns about a call between roots, so one root's
 findings can depend on what earlier roots analysed, and reusing single roots' results would not
 be exactly what a full run reports.
@@ -22,7 +25,7 @@ import hashlib
 import os
 import pickle
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable
 
@@ -30,7 +33,7 @@ from sparklint import __version__
 from sparklint import model as m
 from sparklint.findings import Finding
 
-RESULT_FORMAT = 2  # bump when StoredResult's shape changes
+RESULT_FORMAT = 3  # bump when StoredResult's shape changes
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +43,9 @@ class StoredResult:
     operations: tuple[dict, ...]
     notes: tuple[str, ...]
     outlines: tuple[m.Module, ...]  # the modules without their code: what reporting needs of them
+    files: tuple[tuple[str, str], ...] = ()  # (path, digest of path and bytes) of every source file
+    conf: tuple[tuple[str, str], ...] = ()  # the same of every Spark configuration file read
+    basis: str = ""  # the settings and sparklint's own code it was found with (`analysis_basis`)
 
 
 def digest(data: bytes) -> str:
@@ -70,6 +76,18 @@ def project_key(digests: Iterable[tuple[str, str]], settings_key: str) -> str:
     return hasher.hexdigest()
 
 
+def same_code(old: m.Module, new: m.Module) -> bool:
+    """Whether the analysis sees the same module in both: all but the `noqa` comments and the
+    line count, which only reporting reads."""
+    return old == replace(new, suppressions=old.suppressions, line_count=old.line_count)
+
+
+def analysis_basis(settings_key: str) -> str:
+    """What a result depends on besides the files: an early cutoff may reuse only a result found
+    with the same settings by the same sparklint."""
+    return project_key((), settings_key)
+
+
 def outline(module: m.Module) -> m.Module:
     """The module without its code."""
     return m.Module(module.path, module.language, module.name, module.namespace,
@@ -81,15 +99,23 @@ class ResultStore:
     """The last analysis of one project with one set of settings."""
 
     def __init__(self, directory: Path, settings_key: str) -> None:
+        self.basis = analysis_basis(settings_key)
         self.path = directory / f"analysis-{digest(settings_key.encode())}.pickle"
 
     def load(self, key: str) -> StoredResult | None:
+        stored = self.load_latest()
+        return stored if stored is not None and stored.key == key else None
+
+    def load_latest(self) -> StoredResult | None:
+        """The last result kept, whatever files it was for."""
         try:
             with self.path.open("rb") as handle:
                 stored = pickle.load(handle)
         except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError, ValueError):
             return None
-        return stored if isinstance(stored, StoredResult) and stored.key == key else None
+        if not isinstance(stored, StoredResult) or getattr(stored, "basis", None) != self.basis:
+            return None  # another sparklint or other settings (an older one may lack the fields)
+        return stored
 
     def save(self, result: StoredResult) -> None:
         temporary: str | None = None

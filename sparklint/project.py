@@ -257,10 +257,15 @@ def load_modules(files: list[SourceFile], root: Path, settings: Settings,
     return lower_sources(texts, root, settings), warnings
 
 
-def lower_sources(texts: list[SourceText], root: Path, settings: Settings) -> list[m.Module]:
-    """The files read by `read_sources` lowered into the model, from the cache where it can."""
-    cache = ModuleCache(cache_directory(root, settings) / f"modules-{__version__}" if settings.use_cache else None,
-                        engine_fingerprint())
+def module_cache(root: Path, settings: Settings) -> ModuleCache:
+    return ModuleCache(cache_directory(root, settings) / f"modules-{__version__}" if settings.use_cache else None,
+                       engine_fingerprint())
+
+
+def lower_sources(texts: list[SourceText], root: Path, settings: Settings, prune: bool = True) -> list[m.Module]:
+    """The files read by `read_sources` lowered into the model, from the cache where it can.
+    `prune=False` when `texts` are only some of the project's files (the cache keeps the rest)."""
+    cache = module_cache(root, settings)
     modules: dict[str, m.Module] = {}
     pending: list[SourceText] = []
     for text in texts:
@@ -276,7 +281,8 @@ def lower_sources(texts: list[SourceText], root: Path, settings: Settings) -> li
         modules[text.source.rel] = module
         if not module.extra.get("worker_failed"):  # a deadline missed on a busy machine may be met next time
             cache.put(text, module)
-    cache.prune()
+    if prune:
+        cache.prune()
     return [modules[text.source.rel] for text in texts if text.source.rel in modules]
 
 

@@ -220,7 +220,7 @@ def test_a_warm_run_reuses_everything_and_reports_the_same(tmp_path: Path) -> No
     cold_line, cold = timings_of(project)
     assert cold_line.startswith("cache: lowered 16 of 16 files") and cold_line.endswith("analysis run anew")
     warm_line, warm = timings_of(project)
-    assert warm_line == "cache: lowered 0 of 16 files (the rest read from the cache); analysis reused from the last run (no file or setting changed)"
+    assert warm_line == "cache: lowered 0 of 16 files (the rest read from the cache); analysis reused from the last run (no code it reads changed)"
     assert warm == cold
     # The cache is keyed by contents, not times: a checkout that rewrites the same bytes keeps it.
     os.utime(project / "sitevisits" / "lake" / "iceberg.py", (1, 1))
@@ -239,7 +239,7 @@ def test_an_unchanged_project_is_reported_without_loading_its_modules(tmp_path: 
     cold_line, cold = timings_of(project)
     shutil.rmtree(next((project / ".sparklint_cache").glob("modules-*")))
     warm_line, warm = timings_of(project)
-    assert warm_line.endswith("analysis reused from the last run (no file or setting changed)")
+    assert warm_line.endswith("analysis reused from the last run (no code it reads changed)")
     assert warm == cold  # the noqa that covers and the one that covers nothing, as before
     found = sorted((finding["rule"], finding["location"]["line"]) for finding in json.loads(warm)["findings"])
     assert found == [("SPK001", 3), ("SPK100", 3)]  # line 3's noqa names another rule, and is unused
@@ -254,6 +254,35 @@ def test_an_edit_is_lowered_again_and_analysed(tmp_path: Path) -> None:
     line, report_text = timings_of(project)
     assert line == "cache: lowered 1 of 16 files (the rest read from the cache); analysis run anew"
     assert "`coalesce(3)`" in report_text
+    assert report_text == timings_of(project, "--no-cache")[1]
+
+
+def test_an_edit_that_leaves_the_code_as_it_was_reuses_the_analysis(tmp_path: Path) -> None:
+    """Early cutoff: the edited file is lowered again and compared with its last lowering; a
+    comment or a `noqa` changes no code, so the last analysis is reported with the new comments."""
+    project = tmp_path / "story"
+    shutil.copytree(REPO_ROOT / "fixtures" / "story_py", project, ignore=shutil.ignore_patterns(".sparklint_cache"))
+    _, cold = timings_of(project)
+    iceberg = project / "sitevisits" / "lake" / "iceberg.py"
+    original = iceberg.read_text()
+    iceberg.write_text(original + "# a note at the end\n")
+    line, report_text = timings_of(project)
+    assert line == "cache: lowered 1 of 16 files (the rest read from the cache); analysis reused from the last run (no code it reads changed)"
+    assert report_text == timings_of(project, "--no-cache")[1]
+    assert json.loads(report_text)["findings"] == json.loads(cold)["findings"]
+
+    coalesce_line = next(n for n, text in enumerate(original.splitlines(), 1) if ".coalesce(" in text)
+    lines = original.splitlines()
+    lines[coalesce_line - 1] += "  # noqa: SPK001"
+    iceberg.write_text("\n".join(lines) + "\n")
+    line, report_text = timings_of(project)
+    assert line.endswith("analysis reused from the last run (no code it reads changed)")
+    assert report_text == timings_of(project, "--no-cache")[1]
+    assert "SPK001" not in {finding["rule"] for finding in json.loads(report_text)["findings"]}
+
+    iceberg.write_text("# a new first line moves every position below it\n" + original)
+    line, report_text = timings_of(project)
+    assert line == "cache: lowered 1 of 16 files (the rest read from the cache); analysis run anew"
     assert report_text == timings_of(project, "--no-cache")[1]
 
 

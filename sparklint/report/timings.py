@@ -17,7 +17,7 @@ SHOWN = 10
 
 def render(timings: Timings, shown: int = SHOWN) -> str:
     lines = ["timings: " + ", ".join(f"{name} {seconds:.2f}s" for name, seconds in timings.phases)]
-    analysis = "reused from the last run (no file or setting changed)" if timings.analysis_reused else "run anew"
+    analysis = "reused from the last run (no code it reads changed)" if timings.analysis_reused else "run anew"
     lines.append(f"cache: lowered {timings.lowered_files} of {len(timings.files)} files (the rest read from the cache); "
                  f"analysis {analysis}")
     files = sorted(timings.files, key=lambda file: (-(file.lower_seconds + file.analyse_seconds), file.path))
