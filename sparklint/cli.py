@@ -161,29 +161,15 @@ def check(paths: tuple[Path, ...], output_format: str, output_file: Path | None,
           debug: bool, profiles: tuple[str, ...], profile_required: bool, app_name: str | None,
           app_id: str | None, last: int | None) -> int:
     """Check PATHS (default: the current directory) for Spark performance problems."""
-    from sparklint.config import ConfigError, load_settings
     from sparklint.report.timings import render as timings_report
 
     if statistics and output_format not in ("text", "json"):
         raise click.UsageError("--statistics works with --output-format text or json")
     paths = paths or (Path("."),)
-    profile_options = {key: value for key, value in
-                       (("app-name", app_name), ("app-id", app_id), ("last", last)) if value is not None}
-    overrides = {
-        "root": root.resolve() if root else None,
-        "select": select,
-        "ignore": ignore,
-        "fail_on": fail_on,
-        "use_cache": False if no_cache else None,
-        "profiles": tuple(profiles) or None,
-        "profile_required": True if profile_required else None,
-        "profile_options": profile_options or None,
-        "debug": True if debug else None,
-    }
-    try:
-        settings = load_settings(config_file, root or paths[0], overrides)
-    except ConfigError as error:
-        raise UserError(str(error)) from None
+    settings = check_settings(paths, config_file=config_file, root=root, select=select, ignore=ignore,
+                              fail_on=fail_on, no_cache=no_cache, profiles=profiles,
+                              profile_required=profile_required, app_name=app_name, app_id=app_id, last=last,
+                              debug=debug)
 
     result = run_engine(list(paths), settings, show_progress=not quiet and stderr_is_terminal())
     if settings.profiles:
@@ -206,6 +192,35 @@ def check(paths: tuple[Path, ...], output_format: str, output_file: Path | None,
         return EXIT_CLEAN
     failing = any(finding.severity >= settings.fail_on for finding in result.findings)
     return EXIT_FINDINGS if failing else EXIT_CLEAN
+
+
+def check_settings(paths: Sequence[Path], *, config_file: Path | None = None, root: Path | None = None,
+                   select: list[str] | None = None, ignore: list[str] | None = None, fail_on: str | None = None,
+                   no_cache: bool = False, profiles: Sequence[str] = (), profile_required: bool = False,
+                   app_name: str | None = None, app_id: str | None = None, last: int | None = None,
+                   debug: bool = False) -> Any:
+    """The Settings of a check of `paths`: the configuration file (`config_file`, else the one found
+    from `root` or the first path) with these command-line values over it; a bad value is a UserError."""
+    from sparklint.config import ConfigError, load_settings
+
+    profile_options = {key: value for key, value in
+                       (("app-name", app_name), ("app-id", app_id), ("last", last))
+                       if value is not None}
+    overrides = {
+        "root": root.resolve() if root else None,
+        "select": select,
+        "ignore": ignore,
+        "fail_on": fail_on,
+        "use_cache": False if no_cache else None,
+        "profiles": tuple(profiles) or None,
+        "profile_required": True if profile_required else None,
+        "profile_options": profile_options or None,
+        "debug": True if debug else None,
+    }
+    try:
+        return load_settings(config_file, root or paths[0], overrides)
+    except ConfigError as error:
+        raise UserError(str(error)) from None
 
 
 def run_engine(paths: list[Path], settings: Any, show_progress: bool) -> Any:
@@ -330,6 +345,18 @@ def server() -> int:
     return serve()
 
 
+@main.command()
+def mcp() -> int:
+    """Run the Model Context Protocol server (over stdio) for AI assistants."""
+    try:
+        from sparklint.mcp import serve
+    except ModuleNotFoundError as error:
+        if error.name != "mcp" and not (error.name or "").startswith("mcp."):
+            raise
+        raise UserError("the MCP server needs the `mcp` package: pip install 'sparklint[mcp]'") from None
+    return serve()
+
+
 # ---------------------------------------------------------------- rules, explain
 
 
@@ -349,6 +376,12 @@ def rules() -> int:
 @click.argument("rule_id", metavar="RULE")
 def explain(rule_id: str) -> int:
     """Print the document of RULE (a code such as SPK001 or a slug such as coalesce-before-write)."""
+    click.echo(rule_document_text(rule_id), nl=False)
+    return EXIT_CLEAN
+
+
+def rule_document_text(rule_id: str) -> str:
+    """The document of the rule named by code or slug; an unknown rule or a missing document is a UserError."""
     from sparklint.config import did_you_mean
     from sparklint.docs import RuleDocumentMissing, rule_document
     from sparklint.catalogue import all_rules, resolve_rule_id
@@ -358,10 +391,9 @@ def explain(rule_id: str) -> int:
         names = [name for known in all_rules() for name in (known.code, known.slug)]
         raise UserError(f"unknown rule `{rule_id}`{did_you_mean(rule_id, names)}; `sparklint rules` lists them")
     try:
-        click.echo(rule_document(rule), nl=False)
+        return rule_document(rule)
     except RuleDocumentMissing as error:
         raise UserError(str(error)) from None
-    return EXIT_CLEAN
 
 
 if __name__ == "__main__":  # pragma: no cover

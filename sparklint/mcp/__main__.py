@@ -1,0 +1,3 @@
+from sparklint.mcp import serve
+
+serve()
