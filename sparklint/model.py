@@ -45,10 +45,23 @@ COMPANION_SUFFIX = "$"
 
 @dataclass(frozen=True, slots=True)
 class Const:
-    """A literal: int, float, str, bool or None."""
+    """A literal: int, float, str, bool or None. A string keeps `anchors`, where its characters
+    stand in the file (see `Anchor`), so SQL inside it can be located token by token."""
 
     value: int | float | str | bool | None
     span: Span = NO_SPAN
+    anchors: tuple["Anchor", ...] = ()
+
+
+class Anchor(NamedTuple):
+    """From character `offset` of a string's value on, the text starts at `line`:`col` of the file;
+    `verbatim` when it is written there character for character (no escapes), so later offsets
+    are found by counting."""
+
+    offset: int
+    line: int
+    col: int
+    verbatim: bool
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from sparklint.findings import ChainStep, Finding, Related, Severity
 from sparklint.graph import spark_api as api
 from sparklint.graph.events import Event, WriteEvent
 from sparklint.graph.facts import chain_dicts, leaves, location_dict, operators, write_facts
-from sparklint.graph.values import DataFrameV, Op, const_of, int_of
+from sparklint.graph.values import DataFrameV, Op, const_of, int_of, str_of
 from sparklint.rules import Rule, RuleOption
 
 RULE = Rule(
@@ -146,6 +146,10 @@ def _sink_text(event: WriteEvent) -> str:
         return f"`{event.method}(...)`"
     if writer.api == "merge":
         return "`merge(...).execute()`"
+    if writer.api == "sql":
+        target = writer.option_args("target")
+        name = str_of(target[0]) if target else None
+        return f"`{event.method} {name}`" if name else f"`{event.method}`"
     return f"`write.{event.method}(...)`"
 
 

@@ -6,6 +6,8 @@ project graph, on the model, because libcst's `QualifiedNameProvider` costs 3x t
 
 from __future__ import annotations
 
+import ast
+
 import bisect
 import io
 import re
@@ -20,6 +22,25 @@ from sparklint import model as m
 NOQA_RE = re.compile(r"#\s*noqa\s*:\s*([A-Za-z]+[0-9]+(?:\s*,\s*[A-Za-z]+[0-9]+)*)", re.IGNORECASE)
 
 ENTRY_DECORATOR_SUFFIXES = ("command", "main", "entrypoint", "entry_point")
+
+
+def _string_parts(node) -> list:
+    """The literals of an implicit concatenation (`"a" "b" f"{c}"`), in order."""
+    if isinstance(node, cst.ConcatenatedString):
+        return [*_string_parts(node.left), *_string_parts(node.right)]
+    return [node]
+
+
+def _has_fstring(node) -> bool:
+    return any(isinstance(part, cst.FormattedString) for part in _string_parts(node))
+
+
+def _literal_pieces(raw: str) -> tuple[str, str, str]:
+    """(prefix, quote, body) of a string literal's source text."""
+    prefix = raw[: len(raw) - len(raw.lstrip("rRbBuUfF"))]
+    rest = raw[len(prefix):]
+    quote = rest[:3] if rest[:3] in ('"""', "\'\'\'") else rest[:1]
+    return prefix, quote, rest[len(quote): len(rest) - len(quote)]
 
 
 def module_name_for(rel_path: str) -> tuple[str, bool]:
@@ -149,13 +170,57 @@ class _Lowerer:
         return self._string(node)
 
     def _string(self, node) -> m.Expr:
+        if isinstance(node, cst.ConcatenatedString) and _has_fstring(node):
+            return self._template(_string_parts(node), self.pos.span(node))
         try:
             value = node.evaluated_value
-        except Exception:  # an f-string part or an odd escape: not a constant
+        except Exception:  # an odd escape: not a constant
             return m.Opaque(self.pos.span(node))
         if isinstance(value, bytes) or value is None:
             return m.Opaque(self.pos.span(node))
-        return m.Const(value, self.pos.span(node))
+        return m.Const(value, self.pos.span(node), self._anchors(node))
+
+    def _anchors(self, node) -> tuple[m.Anchor, ...]:
+        """Where each piece of an (implicitly concatenated) string literal starts in the file."""
+        anchors: list[m.Anchor] = []
+        offset = 0
+        for part in _string_parts(node):
+            span = self.pos.span(part)
+            prefix, quote, body = _literal_pieces(part.value)
+            verbatim = "\\" not in body or "r" in prefix.lower()
+            anchors.append(m.Anchor(offset, span.line, span.col + len(prefix) + len(quote), verbatim))
+            try:
+                offset += len(part.evaluated_value)
+            except Exception:
+                return ()
+        return tuple(anchors)
+
+    def _expr_FormattedString(self, node: cst.FormattedString) -> m.Expr:
+        return self._template([node], self.pos.span(node))
+
+    def _template(self, parts, span: m.Span) -> m.Expr:
+        """An f-string as `$format(text, value, text, ...)`: its text with the holes it fills."""
+        pieces: list[m.Expr] = []
+        for part in parts:
+            if isinstance(part, cst.SimpleString):
+                pieces.append(self._string(part))
+                continue
+            raw = "r" in part.prefix.lower()
+            for piece in part.parts:
+                if isinstance(piece, cst.FormattedStringExpression):
+                    pieces.append(self.expr(piece.expression))
+                    continue
+                text = piece.value
+                verbatim = raw or ("\\" not in text and "{{" not in text and "}}" not in text)
+                value = text.replace("{{", "{").replace("}}", "}")
+                if not raw and "\\" in value:
+                    try:
+                        value = ast.literal_eval(f'"""{value}"""')
+                    except (ValueError, SyntaxError):
+                        return m.Opaque(span)
+                piece_span = self.pos.span(piece)
+                pieces.append(m.Const(value, piece_span, (m.Anchor(0, piece_span.line, piece_span.col, verbatim),)))
+        return m.Call(m.Name("$format", span), tuple(pieces), (), span, span)
 
     def _collection(self, node, kind: str) -> m.Expr:
         items = tuple(

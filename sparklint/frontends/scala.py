@@ -1184,7 +1184,7 @@ class _Lowerer:
         if kind == "identifier":
             return self._name(node)
         if kind == "string":
-            return m.Const(self._string_value(node), span)
+            return m.Const(self._string_value(node), span, self._string_anchors(node))
         if kind == "integer_literal":
             return m.Const(_integer(self._text(node)), span)
         if kind == "floating_point_literal":
@@ -1279,7 +1279,48 @@ class _Lowerer:
             quote = 3 if text.startswith('"""') else 1
             return m.Call(m.Name("$col", span), (m.Const(text[quote:-quote], span),), (), span,
                           span)
+        if interpolator is not None and self._text(interpolator) in ("s", "f", "raw"):
+            return self._template(body, span, raw=self._text(interpolator) == "raw")
         return m.Opaque(span, "interpolated string")
+
+    def _template(self, body: tree_sitter.Node, span: m.Span, raw: bool) -> m.Expr:
+        """`s"... $x ... ${e} ..."` as `$format(text, x, text, <opaque>, ...)`: its text with the
+        holes it fills (a hole that is a plain name may resolve to a constant)."""
+        triple = self._text(body).startswith('"""')
+        quote = 3 if triple else 1
+        parts: list[m.Expr] = []
+        position = (body.start_point[0], body.start_point[1] + quote)
+        start_byte = body.start_byte + quote
+        for child in [*body.named_children, None]:
+            end_byte = child.start_byte if child is not None else body.end_byte - quote
+            if end_byte > start_byte:
+                text = self.source[start_byte:end_byte].decode("utf-8", "replace")
+                verbatim = triple or raw or "\\" not in text
+                value = text if verbatim else _unescape(text)
+                line, col = self._point(*position)
+                parts.append(m.Const(value, m.Span(line, col, line, col), (m.Anchor(0, line, col, verbatim),)))
+            if child is None:
+                break
+            if child.type == "escape_sequence":
+                line, col = self._point(*child.start_point)
+                value = "$" if self._text(child) == "$$" else _unescape(self._text(child))
+                parts.append(m.Const(value, m.Span(line, col, line, col), (m.Anchor(0, line, col, False),)))
+            else:
+                names = [c for c in child.named_children if c.type == "identifier"]
+                parts.append(self._name(names[0]) if names and len(child.named_children) == 1
+                             else m.Opaque(self._span(child), "interpolated value"))
+            position, start_byte = child.end_point, child.end_byte
+        return m.Call(m.Name("$format", span), tuple(parts), (), span, span)
+
+    def _point(self, row: int, column: int) -> tuple[int, int]:
+        """A tree-sitter point as the model's 1-based line and column."""
+        return row + 1, (column + 1 if self.all_ascii else self._column(row, column))
+
+    def _string_anchors(self, node: tree_sitter.Node) -> tuple[m.Anchor, ...]:
+        text = self._text(node)
+        triple = text.startswith('"""')
+        line, col = self._point(*node.start_point)
+        return (m.Anchor(0, line, col + (3 if triple else 1), triple or "\\" not in text),)
 
     def _instance(self, node: tree_sitter.Node, pre: list[m.Stmt], span: m.Span) -> m.Expr:
         """`new C(x)` -> Call(Name("C"), (x,)); `new a.b.C(x)` -> Call(Attr(Attr(a, b), C))."""

@@ -22,8 +22,9 @@ from sparklint.graph import coltypes
 from sparklint.graph.values import (
     UNKNOWN, BoundMethodV, ClassRef, ColumnV, ConstV, DataFrameV, ExternalRef, Frame,
     FunctionRef, GroupedV, InstanceV, LambdaV, ModuleRef, Op, SeqV, SessionV, Stack, Value,
-    SchemaV, WindowV, WriterV, int_of, str_of,
+    SchemaV, TextV, WindowV, WriterV, concatenated, int_of, str_of, text_of,
 )
+from sparklint.graph import sql
 
 MAX_DEPTH = 24
 MAX_LOOP_UNROLL = 4
@@ -56,6 +57,7 @@ class Interpreter:
         self._globals: dict[str, dict[str, Value]] = {}
         self._globals_in_progress: set[str] = set()
         self._objects: dict[str, InstanceV] = {}
+        self._views: dict[str, DataFrameV] = {}  # temp views by lower-case name, for `spark.sql`
         self._object_fields_in_progress: set[tuple[str, str]] = set()
         self._memo: dict[tuple, CallResult] = {}
         self._constructed: dict[tuple, dict[str, Value]] = {}  # constructor context -> the fields it built
@@ -184,6 +186,8 @@ class Interpreter:
             return UNKNOWN
         kind = type(expr)
         if kind is m.Const:
+            if expr.anchors:
+                return ConstV(expr.value, tuple((a.offset, scope.module.path, a.line, a.col, a.verbatim) for a in expr.anchors))
             return ConstV(expr.value)
         if kind is m.Name:
             return self.lookup(expr.id, scope)
@@ -215,6 +219,12 @@ class Interpreter:
         right = self.eval(expr.right, scope)
         if isinstance(left, ColumnV) or isinstance(right, ColumnV):
             return ColumnV("op", expr.op, (left, right), self.loc(scope, expr.span), scope.stack)
+        if expr.op == "+" and (isinstance(left, TextV) or isinstance(right, TextV)
+                               or (isinstance(left, ConstV) and isinstance(right, ConstV) and (left.origin or right.origin))):
+            parts = [text_of(left), text_of(right)]
+            if None not in parts:
+                text, origin = concatenated(parts)
+                return TextV(text, origin) if TextV in (type(left), type(right)) else ConstV(text, origin)
         if isinstance(left, ConstV) and isinstance(right, ConstV):
             return _fold(expr.op, left.value, right.value)
         return UNKNOWN
@@ -380,6 +390,9 @@ class Interpreter:
     # ------------------------------------------------------------ attributes
 
     def get_attr(self, base: Value, attr: str, scope: Scope | None, span: m.Span | None) -> Value:
+        if attr == "stripMargin" and text_of(base) is not None:
+            text, origin = sql.strip_margin(*text_of(base))
+            return TextV(text, origin) if isinstance(base, TextV) else ConstV(text, origin)
         if isinstance(base, ModuleRef):
             return self.module_member(base.name, attr)
         if isinstance(base, InstanceV):
@@ -836,6 +849,12 @@ class Interpreter:
             self.emit_event(GroupingEvent("repartition", df, tuple(a for a in _flatten(args) if _is_column_like(a)), location, scope.stack))
         elif name in ("dropDuplicates", "drop_duplicates") and args:
             self.emit_event(GroupingEvent("dropDuplicates", df, _flatten(args), location, scope.stack))
+        elif name in TEMP_VIEW_METHODS and args and str_of(args[0]):
+            view = str_of(args[0]).lower()
+            self._views[view] = df
+            if "Global" in name:
+                self._views[f"global_temp.{view}"] = df
+            return UNKNOWN
         elif name in ("withColumn", "select", "withColumns"):
             for window in _windows_in(args):
                 self.emit_event(GroupingEvent("window", df, window.keys, window.location or location, window.stack or scope.stack))
@@ -875,7 +894,7 @@ class Interpreter:
         if name in ("table",):
             return self.source(scope, name_span, "table", args)
         if name == "sql":
-            return self.source(scope, name_span, "sql", args)
+            return self.run_sql(args, scope, name_span)
         if name == "createDataFrame":
             rows = args[0] if args else dict(kwargs).get("data", UNKNOWN)
             through_rdd = isinstance(rows, DataFrameV)
@@ -920,6 +939,8 @@ class Interpreter:
         location = self.loc(scope, span)
         if dotted == "$col":
             return ColumnV("ref", str_of(args[0]) or "?", location=location) if args else UNKNOWN
+        if dotted == "$format" and call is not None:
+            return self.formatted(args, call, scope)
         if dotted == "$each":  # a comprehension, lowered to `$each(iterable, lambda target: element)`
             if len(args) >= 2 and isinstance(args[1], LambdaV):
                 result = self.each_item(args[0], args[1], "$each")
@@ -944,6 +965,38 @@ class Interpreter:
         if name == "int" and prefix == "" and len(args) == 1 and int_of(args[0]) is not None:
             return args[0]
         return UNKNOWN
+
+    def formatted(self, args, call: m.Call, scope: Scope) -> Value:
+        """An f-string or Scala interpolation: a constant when every part is known, else a text
+        with placeholders for the unknown parts (for SQL lowering)."""
+        parts: list[tuple[str, tuple]] = []
+        holes = 0
+        for value, expr in zip(args, call.args):
+            known = text_of(value)
+            if known is None and isinstance(value, ConstV) and value.value is not None and not isinstance(value.value, bool):
+                known = (str(value.value), ())
+            if known is None:
+                known = (f"{sql.HOLE_PREFIX}{holes}__", ())
+                holes += 1
+            if not known[1]:
+                span = getattr(expr, "span", None) or call.span
+                known = (known[0], ((0, scope.module.path, span.line, span.col, False),))
+            parts.append(known)
+        text, origin = concatenated(parts)
+        return TextV(text, origin) if holes else ConstV(text, origin)
+
+    def run_sql(self, args, scope: Scope, name_span) -> Value:
+        """`spark.sql(query)`: the query lowered into operations and events; an opaque source when
+        its text is unknown or not SQL that sqlglot reads."""
+        known = text_of(args[0]) if args else None
+        if known is None:
+            return self.source(scope, name_span, "sql", args)
+        location = self.loc(scope, name_span)
+        text = sql.SqlText.of(known[0], known[1], location)
+        result = sql.SqlLowering(text, scope.stack, self._views, self.emit_event, location).run()
+        if result is None:
+            return self.source(scope, name_span, "sql", args)
+        return result
 
     def data_type(self, dotted: str, name: str, args, kwargs, location: Location) -> Value:
         """`StructType(...)`, `StructField(...)`, `StringType()`: schemas and data types."""
@@ -989,6 +1042,10 @@ class Interpreter:
         return ColumnV("func", name, tuple(args), location, scope.stack)
 
 
+TEMP_VIEW_METHODS = frozenset({
+    "createOrReplaceTempView", "createTempView", "createOrReplaceGlobalTempView", "createGlobalTempView",
+    "registerTempTable",
+})
 COLUMN_NAME_FUNCTIONS = frozenset({*api.NULL_COALESCING, "nvl2", "greatest", "least"})
 # Collection methods that call their function with each item.
 ITEM_FUNCTIONS = frozenset({"foreach", "map"})

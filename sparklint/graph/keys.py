@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from sparklint.graph.values import (
     UNKNOWN, BoundMethodV, ClassRef, ColumnV, ConstV, DataFrameV, ExternalRef, FunctionRef,
-    GroupedV, InstanceV, ModuleRef, Op, SchemaV, SeqV, SessionV, Value, WindowV,
+    GroupedV, InstanceV, ModuleRef, Op, SchemaV, SeqV, SessionV, TextV, Value, WindowV,
 )
 
 MAX_KEY_DEPTH = 6
@@ -49,6 +49,8 @@ class ContextKeys:
             return ("c", type(value.value).__name__, value.value)
         if kind in (ModuleRef, FunctionRef, ClassRef, ExternalRef, SchemaV):
             return value
+        if kind is TextV:
+            return ("t", value.text)
         if depth > MAX_KEY_DEPTH:
             return ("n", self.serial(value))  # too deep to compare by content: by identity
         if kind is DataFrameV:

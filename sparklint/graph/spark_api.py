@@ -28,7 +28,7 @@ NARROW = frozenset({
     "pipe", "glom", "randomSplit", "describe", "summary", "na", "dropDuplicatesWithinWatermark",
 })
 SHUFFLING = frozenset({
-    "repartition", "repartitionByRange", "groupBy", "groupby", "rollup", "cube", "agg", "distinct",
+    "rebalance", "repartition", "repartitionByRange", "groupBy", "groupby", "rollup", "cube", "agg", "distinct",
     "dropDuplicates", "drop_duplicates", "orderBy", "sort", "join", "crossJoin", "intersect",
     "intersectAll", "subtract", "except", "exceptAll", "reduceByKey", "groupByKey", "sortBy",
     "sortByKey", "aggregateByKey", "combineByKey", "partitionBy", "cogroup", "joinWith", "aggregate",

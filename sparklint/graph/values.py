@@ -36,9 +36,24 @@ class UnknownValue:
 UNKNOWN = UnknownValue()
 
 
+# Where the characters of a string value stand in the files: (offset in the value, path, line,
+# column, verbatim); see model.Anchor. SQL inside strings is located by it.
+Origin = tuple[tuple[int, str, int, int, bool], ...]
+
+
 @dataclass(frozen=True, slots=True)
 class ConstV:
     value: int | float | str | bool | None
+    origin: Origin = field(default=(), compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class TextV:
+    """A string the code builds with unknown parts (`f"FROM {table}"`): the known text with each
+    unknown part replaced by a placeholder. Not a constant: only SQL lowering reads it."""
+
+    text: str
+    origin: Origin = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,8 +216,25 @@ class SessionV:
 
 Value = Union[
     UnknownValue, ConstV, SeqV, DataFrameV, WriterV, ColumnV, GroupedV, WindowV, ModuleRef,
-    FunctionRef, ClassRef, ExternalRef, InstanceV, BoundMethodV, LambdaV, SessionV, SchemaV,
+    FunctionRef, ClassRef, ExternalRef, InstanceV, BoundMethodV, LambdaV, SessionV, SchemaV, TextV,
 ]
+
+
+def text_of(value: "Value") -> tuple[str, Origin] | None:
+    """A string value's text and origin, whether fully known or built with unknown parts."""
+    if isinstance(value, ConstV) and isinstance(value.value, str):
+        return value.value, value.origin
+    if isinstance(value, TextV):
+        return value.text, value.origin
+    return None
+
+
+def concatenated(parts: "list[tuple[str, Origin]]") -> tuple[str, Origin]:
+    text, origin = "", []
+    for piece, piece_origin in parts:
+        origin.extend((offset + len(text), *rest) for offset, *rest in piece_origin)
+        text += piece
+    return text, tuple(origin)
 
 
 def const_of(value: Value):
