@@ -972,12 +972,13 @@ class Interpreter:
         parts: list[tuple[str, tuple]] = []
         holes = 0
         for value, expr in zip(args, call.args):
+            holes += isinstance(value, TextV)  # a part with unknown parts of its own
             known = text_of(value)
             if known is None and isinstance(value, ConstV) and value.value is not None and not isinstance(value.value, bool):
                 known = (str(value.value), ())
             if known is None:
-                known = (f"{sql.HOLE_PREFIX}{holes}__", ())
                 holes += 1
+                known = (f"{sql.HOLE_PREFIX}{holes}__", ())
             if not known[1]:
                 span = getattr(expr, "span", None) or call.span
                 known = (known[0], ((0, scope.module.path, span.line, span.col, False),))
