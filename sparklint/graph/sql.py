@@ -15,6 +15,7 @@ SQL points at the line and column of its token inside the Python or Scala file.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from typing import Callable, Iterable
@@ -123,6 +124,9 @@ def parse(text: str):
         from sqlglot.errors import SqlglotError
     except ImportError:
         return None
+    # sqlglot logs what it cannot read ("falling back to parsing as a Command"); a skipped query
+    # is no news to the user, and stderr carries sparklint's own one-line warnings only.
+    logging.getLogger("sqlglot").setLevel(logging.CRITICAL)
     try:
         trees = sqlglot.parse(text, read="spark")
     except (SqlglotError, RecursionError, ValueError, TypeError, KeyError, IndexError, AttributeError):
