@@ -7,6 +7,7 @@ adds the traceback.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 import threading
@@ -141,6 +142,12 @@ def rule_list(_ctx: click.Context, _param: click.Parameter, value: tuple[str, ..
 @click.option("--statistics", is_flag=True, help="Count findings per rule instead of listing them.")
 @click.option("--timings", is_flag=True,
               help="Also print where the run spent its time: phases, slowest files and functions (to stderr).")
+@click.option("--fix", is_flag=True, help="Apply the safe fixes (with --unsafe-fixes, the unsafe ones too).")
+@click.option("--unsafe-fixes", is_flag=True, help="Also apply (or show) fixes that change the data's layout or values.")
+@click.option("--diff", is_flag=True, help="Print the fixes as a unified diff instead of writing them (exit 1 if any).")
+@click.option("--show-fixes", is_flag=True, help="List the fixes applied (or available) after the findings.")
+@click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Report only findings that are not in this baseline file (see `sparklint baseline`).")
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A pyproject.toml or sparklint.toml to read instead of discovering one.")
 @click.option("--root", type=click.Path(exists=True, file_okay=False, path_type=Path),
@@ -157,6 +164,7 @@ def rule_list(_ctx: click.Context, _param: click.Parameter, value: tuple[str, ..
 @click.option("--last", type=click.IntRange(min=1), help="Use the last N runs.")
 def check(paths: tuple[Path, ...], output_format: str, output_file: Path | None, select: list[str] | None,
           ignore: list[str] | None, fail_on: str | None, exit_zero: bool, statistics: bool, timings: bool,
+          fix: bool, unsafe_fixes: bool, diff: bool, show_fixes: bool, baseline_file: Path | None,
           config_file: Path | None, root: Path | None, no_color: bool, quiet: bool, no_cache: bool,
           debug: bool, profiles: tuple[str, ...], profile_required: bool, app_name: str | None,
           app_id: str | None, last: int | None) -> int:
@@ -170,10 +178,18 @@ def check(paths: tuple[Path, ...], output_format: str, output_file: Path | None,
                               fail_on=fail_on, no_cache=no_cache, profiles=profiles,
                               profile_required=profile_required, app_name=app_name, app_id=app_id, last=last,
                               debug=debug)
+    if baseline_file is not None:
+        settings = dataclasses.replace(settings, baseline=baseline_file)
+    baseline_entries = load_baseline(settings)
 
-    result = run_engine(list(paths), settings, show_progress=not quiet and stderr_is_terminal())
-    if settings.profiles:
-        result = apply_run_profiles(result, settings, quiet)
+    if fix or diff:
+        result = fix_and_check(list(paths), settings, baseline_entries, quiet, unsafe=unsafe_fixes, write=not diff)
+        if diff:
+            return EXIT_FINDINGS if result.fixed else EXIT_CLEAN
+    else:
+        result = full_check(list(paths), settings, baseline_entries, quiet)
+    if output_format in ("json", "sarif"):
+        result = with_fix_changes(result)
     if not quiet:
         for message in result.warnings:
             warn(message)
@@ -186,7 +202,7 @@ def check(paths: tuple[Path, ...], output_format: str, output_file: Path | None,
 
     color = output_file is None and not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
     report = render_report(result, settings, output_format, color=color, quiet=quiet, statistics=statistics,
-                           on_warning=(lambda message: None) if quiet else warn)
+                           on_warning=(lambda message: None) if quiet else warn, show_fixes=show_fixes)
     emit(report, output_file)
     if exit_zero:
         return EXIT_CLEAN
@@ -223,7 +239,72 @@ def check_settings(paths: Sequence[Path], *, config_file: Path | None = None, ro
         raise UserError(str(error)) from None
 
 
-def run_engine(paths: list[Path], settings: Any, show_progress: bool) -> Any:
+def load_baseline(settings: Any) -> Any:
+    """The entries of the baseline the settings name, or None; a bad file is a UserError."""
+    if settings.baseline is None:
+        return None
+    from sparklint.baseline import BaselineError, load
+
+    try:
+        return load(settings.baseline)
+    except BaselineError as error:
+        raise UserError(str(error)) from None
+
+
+def full_check(paths: list[Path], settings: Any, baseline_entries: Any, quiet: bool, *,
+               overlays: dict[str, bytes] | None = None, profiles: bool = True) -> Any:
+    """The engine's result with run profiles, the fixes that need them, and the baseline applied."""
+    from sparklint.fixes import described
+
+    result = run_engine(paths, settings, show_progress=not quiet and stderr_is_terminal() and overlays is None,
+                        overlays=overlays)
+    if profiles and settings.profiles:
+        result = apply_run_profiles(result, settings, quiet)
+    result = described(result, settings)
+    if baseline_entries is not None:
+        from sparklint.baseline import apply
+
+        checked = [os.path.relpath(Path(path).resolve(), result.root).replace(os.sep, "/") for path in paths]
+        result = apply(result, baseline_entries, str(settings.baseline), checked, texts=overlays)
+    return result
+
+
+def fix_and_check(paths: list[Path], settings: Any, baseline_entries: Any, quiet: bool, *, unsafe: bool,
+                  write: bool) -> Any:
+    """`--fix` (write) or `--diff` (print): fix until nothing is left to fix; the findings left."""
+    from sparklint.fixes import diff, fix_project, write_fixes
+
+    def check_round(overlays: dict[str, bytes], number: int) -> Any:
+        return full_check(paths, settings, baseline_entries, quiet, overlays=overlays, profiles=number == 0)
+
+    run = fix_project(paths, settings, check_round, unsafe=unsafe)
+    skipped = set(write_fixes(run)) if write else set()
+    for message in () if quiet else run.warnings:
+        warn(message)
+    if not write:
+        click.echo(diff(run), nl=False)
+        if not quiet:
+            click.echo(f"sparklint: would fix {len(run.fixed)} finding{'s' if len(run.fixed) != 1 else ''}", err=True)
+        return dataclasses.replace(run.result, fixed=tuple(run.fixed))
+    fixed = tuple(finding for finding in run.fixed if finding.autofix and not skipped & set(finding.autofix.paths))
+    result = full_check(paths, settings, baseline_entries, quiet) if run.changed else run.result
+    return dataclasses.replace(result, fixed=fixed)
+
+
+def with_fix_changes(result: Any) -> Any:
+    """Each fix with the text it writes, for the reports that show it (JSON, SARIF)."""
+    from sparklint.fixes import with_changes
+    from sparklint.project import MAX_FILE_BYTES, read_regular_file
+
+    def read(path: str) -> bytes | None:
+        data = read_regular_file(Path(result.root) / path, MAX_FILE_BYTES)
+        return data if isinstance(data, bytes) else None
+
+    result, warnings = with_changes(result, read)
+    return dataclasses.replace(result, warnings=(*result.warnings, *warnings))
+
+
+def run_engine(paths: list[Path], settings: Any, show_progress: bool, overlays: dict[str, bytes] | None = None) -> Any:
     try:
         from sparklint.engine import run_check
     except ModuleNotFoundError as error:
@@ -231,7 +312,10 @@ def run_engine(paths: list[Path], settings: Any, show_progress: bool) -> Any:
             raise UserError("the analysis engine is not available in this build") from None
         raise
     with Progress(enabled=show_progress) as progress:
-        result = run_check(paths, settings, progress=progress.update)
+        if overlays is None:
+            result = run_check(paths, settings, progress=progress.update)
+        else:
+            result = run_check(paths, settings, progress=progress.update, overlays=overlays)
     if progress.shown:
         click.echo(f"sparklint: checked {result.files_checked} files in {result.seconds or progress.elapsed:.1f}s",
                    err=True)
@@ -255,11 +339,11 @@ def apply_run_profiles(result: Any, settings: Any, quiet: bool) -> Any:
 
 
 def render_report(result: Any, settings: Any, output_format: str, *, color: bool, quiet: bool, statistics: bool,
-                  on_warning: Callable[[str], None]) -> str:
+                  on_warning: Callable[[str], None], show_fixes: bool = False) -> str:
     if output_format == "text":
         from sparklint.report import text
 
-        return text.render(result, settings, color=color, quiet=quiet, statistics=statistics)
+        return text.render(result, settings, color=color, quiet=quiet, statistics=statistics, show_fixes=show_fixes)
     if output_format == "json":
         from sparklint.report import json
 
@@ -332,6 +416,42 @@ class Progress:
                 sys.stderr.flush()
                 drawn = line
             self._stop.wait(0.25)
+
+
+# ---------------------------------------------------------------- baseline
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path), callback=lambda ctx, param, value: existing(value))
+@click.option("-o", "--output-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write it [default: `baseline` in [tool.sparklint], else .sparklint-baseline.json in the root].")
+@click.option("--select", multiple=True, callback=rule_list, metavar="RULE,...", help="Only these rules.")
+@click.option("--ignore", multiple=True, callback=rule_list, metavar="RULE,...", help="Skip these rules.")
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A pyproject.toml or sparklint.toml to read instead of discovering one.")
+@click.option("--root", type=click.Path(exists=True, file_okay=False, path_type=Path), help="The project root.")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the cache.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress, warnings or summary.")
+@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
+def baseline(paths: tuple[Path, ...], output_file: Path | None, select: list[str] | None, ignore: list[str] | None,
+             config_file: Path | None, root: Path | None, no_cache: bool, quiet: bool, debug: bool) -> int:
+    """Record today's findings in PATHS (default: .), so `check --baseline FILE` reports only new ones."""
+    from sparklint.baseline import DEFAULT_BASELINE, BaselineError, write
+
+    paths = paths or (Path("."),)
+    settings = check_settings(paths, config_file=config_file, root=root, select=select, ignore=ignore,
+                              no_cache=no_cache, debug=debug)
+    result = full_check(list(paths), settings, None, quiet)
+    for message in () if quiet else result.warnings:
+        warn(message)
+    target = output_file or settings.baseline or Path(result.root) / DEFAULT_BASELINE
+    try:
+        count = write(result, target)
+    except BaselineError as error:
+        raise UserError(str(error)) from None
+    if not quiet:
+        click.echo(f"sparklint: wrote {count} finding{'s' if count != 1 else ''} to {target}", err=True)
+    return EXIT_CLEAN
 
 
 # ---------------------------------------------------------------- server

@@ -192,6 +192,9 @@ TOP_LEVEL = (
     TopLevelKey("profile-options", "profile_options", OPTIONS_TABLE,
                 lambda value, place: parse_profile_options(value, place.table_label)),
     TopLevelKey("spark-conf", "spark_conf", SPARK_CONF, lambda value, _place: dict(value)),
+    TopLevelKey("fixable", "fixable", STRING_LIST, lambda value, place: parse_rule_selection(value, place.label)),
+    TopLevelKey("unfixable", "unfixable", STRING_LIST, lambda value, place: parse_rule_selection(value, place.label)),
+    TopLevelKey("baseline", "baseline", PATH, lambda value, place: place.config.directory / value),
 )
 TOP_LEVEL_KEYS = tuple(key.name for key in TOP_LEVEL)
 

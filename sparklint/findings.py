@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field, replace
+from typing import Union
 
 
 class Severity(enum.IntEnum):
@@ -56,6 +57,110 @@ class ChainStep:
     message: str
 
 
+class Applicability(enum.Enum):
+    """How far a fix can be trusted, in ruff's terms. A safe fix writes the same data; an unsafe
+    one writes correct data with a different layout or different values (and is applied only
+    with `--unsafe-fixes`)."""
+
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+
+
+@dataclass(frozen=True, slots=True)
+class CallSite:
+    """A call in the source, named by where its callee's name stands (the `coalesce` of
+    `df.coalesce(2)`) and the names it may be spelled with there."""
+
+    location: Location
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Operand:
+    """One operand of a call: its receiver (`index is None`: `events` in `events.join(...)`) or
+    an argument, by position or, when passed by name, by `keyword`."""
+
+    call: CallSite
+    index: int | None
+    keyword: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RenameCall:
+    """Call another method: `df.coalesce(2)` -> `df.repartition(2)`."""
+
+    call: CallSite
+    new_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReplaceArgument:
+    """Pass `value` instead of what the argument holds now."""
+
+    argument: Operand
+    value: int
+
+
+@dataclass(frozen=True, slots=True)
+class WrapInFunction:
+    """Wrap the operand in a call of the Spark SQL function `function`, with `literals` as its
+    further arguments, each as a Spark literal: `nullif(x, lit(""))`. The import it needs is the
+    fixer's business (`F.nullif` where the module imports `functions as F`)."""
+
+    operand: Operand
+    function: str
+    literals: tuple[str | int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveNoqaCode:
+    """Drop `code` from the `noqa` comment at `location`, and the comment when it was the only code."""
+
+    location: Location
+    code: str
+
+
+Edit = Union[RenameCall, ReplaceArgument, WrapInFunction, RemoveNoqaCode]
+
+
+def edit_path(edit: Edit) -> str:
+    if isinstance(edit, RemoveNoqaCode):
+        return edit.location.path
+    if isinstance(edit, RenameCall):
+        return edit.call.location.path
+    operand = edit.argument if isinstance(edit, ReplaceArgument) else edit.operand
+    return operand.call.location.path
+
+
+@dataclass(frozen=True, slots=True)
+class TextChange:
+    """Replace the text from (line, col) up to (end_line, end_col) (1-based, code points, end
+    exclusive; equal ends insert) with `text`: a fix's edits as written into one file."""
+
+    path: str
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    """A rule's description of its fix, in the model's terms. `sparklint.fixes` turns the edits
+    into text (and fills `changes` with it); every edit of a fix is applied, or none."""
+
+    title: str  # imperative, short: "Wrap `countries` in `broadcast(...)`"
+    applicability: Applicability
+    edits: tuple[Edit, ...]
+    note: str | None = None  # what an unsafe fix changes: "the write makes 200 files per partition instead of 2"
+    changes: tuple[TextChange, ...] = ()
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(edit_path(edit) for edit in self.edits))
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     rule: str  # "SPK001"
@@ -70,6 +175,7 @@ class Finding:
     # Runtime evidence attached by a run profile: human-readable lines and raw figures.
     evidence: tuple[str, ...] = ()
     properties: dict = field(default_factory=dict, compare=False, hash=False)
+    autofix: Fix | None = field(default=None, compare=False, hash=False)  # what `--fix` can do
 
     def with_severity(self, severity: Severity) -> "Finding":
         return replace(self, severity=severity)
@@ -123,6 +229,16 @@ class Timings:
 
 
 @dataclass(frozen=True, slots=True)
+class BaselineSummary:
+    """What a baseline did to a run: the findings it hid, and its entries that matched nothing
+    (code fixed or changed since: the file can be refreshed)."""
+
+    path: str
+    hidden: int
+    stale: int
+
+
+@dataclass(frozen=True, slots=True)
 class CheckResult:
     """Everything one `sparklint check` run produced, handed to the reporters."""
 
@@ -141,3 +257,5 @@ class CheckResult:
     # calls too much): findings through that code may be missing. Said once in the summary.
     notes: tuple[str, ...] = ()
     timings: Timings | None = None
+    fixed: tuple[Finding, ...] = ()  # findings whose fixes `--fix` applied (as they were before)
+    baseline: BaselineSummary | None = None  # set when `--baseline` hid findings

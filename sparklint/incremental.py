@@ -33,7 +33,7 @@ from sparklint import __version__
 from sparklint import model as m
 from sparklint.findings import Finding
 
-RESULT_FORMAT = 3  # bump when StoredResult's shape changes
+RESULT_FORMAT = 4  # bump when StoredResult's shape changes
 
 
 @dataclass(frozen=True, slots=True)

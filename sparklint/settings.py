@@ -36,11 +36,19 @@ class Settings:
     # cannot see in the code (a cluster's defaults, `spark-submit --conf`).
     spark_conf: dict[str, str] = field(default_factory=dict)
     debug: bool = False
+    # Rules whose fixes `--fix` applies (None: every rule), and rules whose fixes it never applies.
+    fixable: frozenset[str] | None = None
+    unfixable: frozenset[str] = frozenset()
+    baseline: Path | None = None  # findings recorded here are not reported
 
     def rule_enabled(self, code: str) -> bool:
         if code in self.ignore:
             return False
         return self.select is None or code in self.select
+
+    def fix_allowed(self, code: str) -> bool:
+        """Whether `--fix` may apply this rule's fixes (`fixable` / `unfixable`)."""
+        return code not in self.unfixable and (self.fixable is None or code in self.fixable)
 
     def option(self, code: str, name: str, default: Any) -> Any:
         return self.rule_options.get(code, {}).get(name, default)

@@ -16,6 +16,14 @@ How examples are written in rules/SPKnnn-<slug>.md:
 Each project is written into a tmp dir with an empty pyproject.toml as root marker and checked
 with `sparklint check --output-format json` through the real CLI. Scala examples are skipped
 while `sparklint.frontends.scala` does not exist. Every document must also carry ruff's headings.
+
+Each document has a `## Fix` section after *Use instead*, opening with `**Safe fix**`,
+`**Unsafe fix**` or `**No fix**`. A fix is shown by ```` ```python before ```` blocks (one project,
+grouped by `path=` as above) followed by ```` ```python after ```` blocks: the files the fix
+changes, as `sparklint check --fix` (with `--unsafe-fixes` for an unsafe fix) leaves them. The test
+runs that on the before project and compares every file, checks that `--fix` alone changes nothing
+when the fix is unsafe, that the fixed Python compiles and the fixed Scala parses, and that the
+fixed project passes `sparklint check`.
 """
 
 from __future__ import annotations
@@ -118,6 +126,70 @@ def examples_of(document: Path) -> list[Example]:
     return examples
 
 
+FIX_INFO = re.compile(r"^(?P<language>python|scala)[ \t]+(?P<kind>before|after)(?:[ \t]+path=(?P<path>\S+))?[ \t]*$")
+FIX_SAFETY = re.compile(r"^\*\*(?P<safety>Safe|Unsafe|No) fix\*\*", re.MULTILINE)
+
+
+@dataclass(frozen=True, slots=True)
+class FixExample:
+    document: str
+    line: int
+    language: str
+    before: tuple[tuple[str, str], ...]  # (relative path, source)
+    after: tuple[tuple[str, str], ...]  # the files the fix changes, as it leaves them
+
+    @property
+    def id(self) -> str:
+        return f"{self.document}:{self.line}:{self.language}-fix"
+
+
+def fix_section(document: Path) -> str:
+    text = document.read_text(encoding="utf-8")
+    _, found, rest = text.partition("\n## Fix\n")
+    return rest.split("\n## ", 1)[0] if found else ""
+
+
+def fix_safety(document: Path) -> str | None:
+    match = FIX_SAFETY.search(fix_section(document))
+    return match["safety"].lower() if match else None
+
+
+def fix_examples_of(document: Path) -> list[FixExample]:
+    """Each run of `before` blocks and the `after` blocks that follow it."""
+    examples: list[FixExample] = []
+    lines = document.read_text(encoding="utf-8").splitlines()
+    pending: dict[str, list] = {"before": [], "after": []}
+    start = language = None
+
+    def close() -> None:
+        if pending["before"]:
+            examples.append(FixExample(document.name, start, language, tuple(pending["before"]), tuple(pending["after"])))
+        pending["before"], pending["after"] = [], []
+
+    index = 0
+    while index < len(lines):
+        opening = FENCE_OPEN.match(lines[index])
+        info = FIX_INFO.match(opening["info"].strip()) if opening else None
+        fence_line = index + 1
+        index += 1
+        if not opening:
+            continue
+        body = []
+        while index < len(lines) and not lines[index].startswith(opening["fence"]):
+            body.append(lines[index])
+            index += 1
+        index += 1
+        if info is None:
+            continue
+        if info["kind"] == "before" and pending["after"]:
+            close()
+        if not pending["before"]:
+            start, language = fence_line, info["language"]
+        pending[info["kind"]].append((info["path"] or DEFAULT_FILE[info["language"]], "\n".join(body) + "\n"))
+    close()
+    return examples
+
+
 DOCUMENTS = sorted(RULES_DIR.glob("SPK*.md"))
 EXAMPLES = [example for document in DOCUMENTS for example in examples_of(document)]
 SCALA_FRONT_END = importlib.util.find_spec("sparklint.frontends.scala") is not None
@@ -180,6 +252,65 @@ def test_example(example: Example, tmp_path: Path) -> None:
     assert run.exit_code == 0, run.stderr
     found = {(f["location"]["path"], f["location"]["line"], f["rule"]) for f in run.json()["findings"]}
     assert found == expected
+
+
+@pytest.mark.parametrize("document", DOCUMENTS, ids=lambda path: path.stem)
+def test_document_has_a_fix_section_after_use_instead(document: Path) -> None:
+    headings = document_headings(document.read_text(encoding="utf-8"))
+    assert "Fix" in headings and headings[headings.index("Fix") - 1] == "Use instead"
+    safety = fix_safety(document)
+    assert safety in ("safe", "unsafe", "no"), "the section opens with **Safe fix**, **Unsafe fix** or **No fix**"
+    examples = fix_examples_of(document)
+    if safety == "no":
+        assert examples == []
+    else:
+        assert examples and all(example.after for example in examples), "a fix is shown by before and after blocks"
+
+
+FIX_EXAMPLES = [pytest.param(example, fix_safety(document), id=example.id)
+                for document in DOCUMENTS for example in fix_examples_of(document)]
+
+
+def write_example_project(root: Path, files) -> Path:
+    root.mkdir()
+    (root / "pyproject.toml").write_text("", encoding="utf-8")
+    for relative, source in files:
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(source, encoding="utf-8")
+    return root
+
+
+def project_files(root: Path) -> dict[str, str]:
+    return {path.relative_to(root).as_posix(): path.read_text(encoding="utf-8")
+            for path in sorted(root.rglob("*")) if path.suffix in (".py", ".scala")}
+
+
+@needs_engine
+@pytest.mark.parametrize(("example", "safety"), FIX_EXAMPLES)
+def test_fix_example(example: FixExample, safety: str, tmp_path: Path) -> None:
+    project = write_example_project(tmp_path / "example", example.before)
+    before = project_files(project)
+    check = ("check", "--no-cache", "--exit-zero", "-q", "--config", str(project / "pyproject.toml"))
+    if safety == "unsafe":
+        run = run_cli(*check, "--fix", str(project))
+        assert run.exit_code == 0, run.stderr
+        assert project_files(project) == before, "an unsafe fix is applied only with --unsafe-fixes"
+    flags = ("--fix", "--unsafe-fixes") if safety == "unsafe" else ("--fix",)
+    run = run_cli(*check, *flags, str(project))
+    assert run.exit_code == 0, run.stderr
+    assert "not fixed" not in run.stderr
+    assert project_files(project) == {**before, **dict(example.after)}
+    for relative, source in example.after:
+        if relative.endswith(".py"):
+            compile(source, relative, "exec")
+        else:
+            from sparklint.fixes.scala import parse, syntax_errors
+
+            assert syntax_errors(parse(source.encode("utf-8"))) == 0
+    clean = run_cli("check", "--no-cache", "--output-format", "json", "--config", str(project / "pyproject.toml"),
+                    str(project))
+    assert clean.exit_code == 0 and clean.json()["findings"] == [], clean.stdout
 
 
 def test_examples_are_grouped_into_projects(tmp_path: Path) -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Iterator
 
 from sparklint.checks.common import CheckContext, bounded, chain_through
-from sparklint.findings import ChainStep, Finding, Related, Severity
+from sparklint.findings import (
+    Applicability, CallSite, ChainStep, Finding, Fix, Operand, Related, RenameCall, ReplaceArgument, Severity,
+)
 from sparklint.graph import spark_api as api
 from sparklint.graph.events import Event, WriteEvent
 from sparklint.graph.facts import chain_dicts, leaves, location_dict, operators, write_facts
@@ -20,6 +23,8 @@ RULE = Rule(
     precision="high",
     options=(
         RuleOption("max-partitions", 16, int, "A `coalesce(N)` or `repartition(N)` with N at or below this is reported."),
+        RuleOption("fix-partitions", 200, int,
+                   "The N of the `repartition(N)` the unsafe fix writes when no run profile gives the cores."),
     ),
     fix_title="Use `repartition(N)` with N matched to the cluster's cores",
 )
@@ -31,11 +36,12 @@ def check(event: Event, context: CheckContext) -> Iterator[Finding]:
     if not isinstance(event, WriteEvent) or event.writer.api == "writeStream" or bounded(event.df):
         return
     threshold = context.option(RULE, "max-partitions")
+    target = context.option(RULE, "fix-partitions")
     reported: set[int] = set()
     for op, partitions, sorts in _narrowings(event.df.head, _writer_sorts(event), threshold):
         if id(op) not in reported:
             reported.add(id(op))
-            yield _finding(event, op, partitions, sorts)
+            yield _finding(event, op, partitions, sorts, target)
 
 
 def _narrowings(head: Op, sorts: list[tuple[str, Op | None]], threshold: int, budget: list[int] | None = None):
@@ -91,7 +97,7 @@ def _writer_sorts(event: WriteEvent) -> list[tuple[str, Op | None]]:
     return sorts
 
 
-def _finding(event: WriteEvent, op: Op, partitions: int, sorts) -> Finding:
+def _finding(event: WriteEvent, op: Op, partitions: int, sorts, target: int) -> Finding:
     repartition = op.name != "coalesce" or _shuffles(op)
     sink = _sink_text(event)
     call = f"`{op.name}({partitions})`" if op.name != "coalesce" else f"`coalesce({partitions}, shuffle=True)`"
@@ -127,7 +133,35 @@ def _finding(event: WriteEvent, op: Op, partitions: int, sorts) -> Finding:
         fix=FIX if not repartition else _repartition_fix(op.location.path, partitions),
         key=(RULE.code, op.name, str(partitions), event.method),
         properties={"static": _static_facts(event, op, partitions, sorts)},
+        autofix=_autofix(op, partitions, bool(sorts), repartition, target),
     )
+
+
+def _autofix(op: Op, partitions: int, sorted_write: bool, repartition: bool, target: int) -> Fix | None:
+    """`coalesce(N)` -> `repartition(M)`; a small `repartition(N)` before a sorted write -> `repartition(M)`.
+    Unsafe: the data is the same, the number of files written is not."""
+    if op.location is None or (repartition and (not sorted_write or target == partitions)):
+        return None
+    call = CallSite(op.location, (op.name,))
+    count = ReplaceArgument(Operand(call, 0, "numPartitions"), target)
+    edits = (count,) if repartition else (RenameCall(call, "repartition"), count)
+    return partition_fix(op.name, partitions, target, edits)
+
+
+def partition_fix(operation: str, partitions: int, target: int, edits) -> Fix:
+    new_name = "repartition" if operation == "coalesce" and any(isinstance(edit, RenameCall) for edit in edits) else operation
+    note = (f"the write makes up to {target} files (per table partition) instead of {partitions}"
+            + (", after a shuffle" if new_name != operation else ""))
+    return Fix(f"Replace `{operation}({partitions})` with `{new_name}({target})`", Applicability.UNSAFE, tuple(edits), note)
+
+
+def retargeted(finding: Finding, target: int) -> Fix | None:
+    """The finding's fix with another partition count: twice the cores a run profile measured."""
+    fix, static = finding.autofix, finding.properties.get("static") or {}
+    if fix is None or target < 1 or not isinstance(static.get("coalesce"), int):
+        return fix
+    edits = tuple(replace(edit, value=target) if isinstance(edit, ReplaceArgument) else edit for edit in fix.edits)
+    return partition_fix(str(static.get("operation")), static["coalesce"], target, edits)
 
 
 def _repartition_fix(path: str, partitions: int) -> str:

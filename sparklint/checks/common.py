@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sparklint.findings import ChainStep, Location
+from sparklint.findings import Applicability, ChainStep, Fix, Location, RemoveNoqaCode
 from sparklint.graph.facts import stack_steps
 from sparklint.graph.sparkconf import SparkConf
 from sparklint.graph.values import ConstV, DataFrameV, Stack
@@ -75,3 +75,8 @@ def bounded(df: DataFrameV) -> bool:
                 continue
             return False
     return not pending
+
+
+def unused_noqa_fix(location: Location, code: str) -> Fix:
+    """SPK100's fix: drop the code from the `noqa` comment (the comment, when it was the only one)."""
+    return Fix(f"Remove `{code}` from the `noqa` comment", Applicability.SAFE, (RemoveNoqaCode(location, code),))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterator
 
 from sparklint.checks.common import CheckContext, chain_through, chain_to
-from sparklint.findings import ChainStep, Finding, Related, Severity
+from sparklint.findings import (
+    Applicability, CallSite, ChainStep, Finding, Fix, Operand, Related, Severity, WrapInFunction,
+)
 from sparklint.graph import spark_api as api
 from sparklint.graph import coltypes
 from sparklint.graph.coltypes import alias_of, expression_type, flat
@@ -33,6 +35,9 @@ class Risk:
     unguarded: tuple[str, ...]  # the arguments that can be ""
     basis: str | None  # what says the arguments are strings; None: no code states their types
     columns: tuple[tuple[str, str], ...]  # (column an argument reads, "string" or "unknown")
+    # Where the unguarded arguments stand in the call that defines the key, when it is a plain
+    # `coalesce`/`nvl`/`ifnull` (what the fix wraps); empty for other shapes.
+    positions: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +161,10 @@ def _coalesce_risk(expr: ColumnV, args: tuple[Value, ...], at: Op | None) -> Ris
         for arg, found in zip(candidates, types) if not _is_literal(arg)
         for name in sorted(_column_names(arg))
     )
-    return Risk(expr, unguarded, strings[0].basis if strings else None, columns)
+    positions = ()
+    if args is expr.args:
+        positions = tuple(position for position, arg in enumerate(candidates) if describe(arg) in unguarded)
+    return Risk(expr, unguarded, strings[0].basis if strings else None, columns, positions)
 
 
 def filled_join_key(key: Value, at: Op | None) -> tuple[str, Op] | None:
@@ -328,8 +336,22 @@ def _finding(event: GroupingEvent | JoinEvent, risky: RiskyKey) -> Finding:
     else:
         chain = chain_to(event.stack, grouping_step)
     columns = [{"name": name, "type": type_kind} for name, type_kind in risk.columns]
-    return _key_finding(event, kind, risky.name, message, related, chain, columns,
-                        "wrap each string argument in `nullif(col, '')` (or `when(trim(col) != '', col)`) before `coalesce`")
+    finding = _key_finding(event, kind, risky.name, message, related, chain, columns,
+                           "wrap each string argument in `nullif(col, '')` (or `when(trim(col) != '', col)`) before `coalesce`")
+    return replace(finding, autofix=_autofix(risk))
+
+
+def _autofix(risk: Risk) -> Fix | None:
+    """`coalesce(a, b, c)` -> `coalesce(nullif(a, lit("")), nullif(b, lit("")), c)`. Unsafe by
+    design: rows whose id is `""` get the next id (or null) as their key instead of sharing `""`."""
+    definition = risk.definition
+    if not risk.positions or definition.location is None:
+        return None
+    call = CallSite(definition.location, (definition.name,))
+    edits = tuple(WrapInFunction(Operand(call, position), "nullif", ("",)) for position in risk.positions)
+    arguments = ", ".join(f"`{name}`" for name in risk.unguarded)
+    return Fix(f"Turn `\"\"` into null in {arguments} with `nullif(..., lit(\"\"))`", Applicability.UNSAFE, edits,
+               "rows whose id is `\"\"` take the next id (or null) as their key instead of sharing the key `\"\"`")
 
 
 def _filled_finding(event: JoinEvent, df: DataFrameV, name: str, filled_at: Op) -> Finding:

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from sparklint.checks.common import CheckContext, bounded, chain_to
-from sparklint.findings import ChainStep, Finding, Location, Related, Severity
+from sparklint.findings import (
+    Applicability, CallSite, ChainStep, Finding, Fix, Location, Operand, Related, Severity, WrapInFunction,
+)
 from sparklint.graph import spark_api as api
 from sparklint.graph.events import Event, JoinEvent
 from sparklint.graph.facts import join_facts
@@ -194,7 +196,15 @@ def _finding(event: JoinEvent, side: str, join_type: str, small: SmallEvidence, 
         fix=f"wrap the {side} side in `broadcast(...)` (pyspark.sql.functions / org.apache.spark.sql.functions)",
         key=(RULE.code, join_type, side, small.text),
         properties={"static": join_facts_with_evidence(event, side, small)},
+        autofix=_autofix(event, side),
     )
+
+
+def _autofix(event: JoinEvent, side: str) -> Fix:
+    """`big.join(small, ...)` -> `big.join(broadcast(small), ...)`: safe, the join's result is the same."""
+    join = CallSite(event.location, ("join", "joinWith"))
+    operand = Operand(join, None) if side == "left" else Operand(join, 0, "other")
+    return Fix(f"Wrap the {side} side in `broadcast(...)`", Applicability.SAFE, (WrapInFunction(operand, "broadcast"),))
 
 
 def join_facts_with_evidence(event: JoinEvent, small_side: str, small: SmallEvidence) -> dict:

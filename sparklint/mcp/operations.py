@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 from typing import Any, Sequence
 
-from sparklint.cli import UserError, apply_run_profiles, check_settings, run_engine
+from sparklint.cli import UserError, check_settings, full_check, load_baseline, with_fix_changes
 
 # One analysis at a time: tools run in the SDK's worker threads, and the engine forks its parsing
 # workers and writes its cache; a second check waits rather than racing the first.
@@ -32,9 +32,7 @@ def check_document(paths: Sequence[str], base: Path, *, select: list[str] | None
     settings = check_settings(checked, select=select or None, ignore=ignore or None, profiles=sources,
                               profile_required=bool(sources), app_name=app_name, last=last)
     with ENGINE_LOCK:
-        result = run_engine(checked, settings, show_progress=False)
-    if settings.profiles:
-        result = apply_run_profiles(result, settings, quiet=True)
+        result = with_fix_changes(full_check(checked, settings, load_baseline(settings), quiet=True))
     text = json_report.render(result, settings)
     return text, json.loads(text)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -19,9 +19,10 @@ from sparklint.project import MAX_FILE_BYTES, read_regular_file
 FINGERPRINT_KEY = "sparklint/v1"
 
 
-def fingerprints(findings: Sequence[Finding], root: str) -> list[str]:
-    """One fingerprint per finding, in the given order (callers pass a stable order)."""
-    read_line = line_reader(root)
+def fingerprints(findings: Sequence[Finding], root: str, texts: Mapping[str, bytes] | None = None) -> list[str]:
+    """One fingerprint per finding, in the given order (callers pass a stable order). `texts` are
+    file contents by relative path to read lines from instead of the disk."""
+    read_line = line_reader(root, texts)
     seen: Counter[str] = Counter()
     result = []
     for finding in findings:
@@ -40,10 +41,12 @@ def normalise(line_text: str) -> str:
     return " ".join(line_text.split())
 
 
-def line_reader(root: str):
+def line_reader(root: str, texts: Mapping[str, bytes] | None = None):
+    texts = texts or {}
+
     @lru_cache(maxsize=64)
     def lines_of(path: str) -> tuple[str, ...]:
-        data = read_regular_file(Path(root) / path, MAX_FILE_BYTES)
+        data = texts[path] if path in texts else read_regular_file(Path(root) / path, MAX_FILE_BYTES)
         return () if isinstance(data, str) else tuple(data.decode("utf-8", errors="replace").splitlines())
 
     def read_line(path: str, line: int) -> str:

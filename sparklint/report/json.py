@@ -2,9 +2,15 @@
 
     {"version": 1, "tool": {"name", "version"}, "root",
      "findings": [{"rule", "name", "severity", "message", "location", "related", "chain",
-                   "fix", "evidence", "properties", "fingerprint"}],
-     "summary": {"files_checked", "lines_checked", "findings", "by_severity", "by_rule", "seconds"},
+                   "fix", "autofix", "evidence", "properties", "fingerprint"}],
+     "summary": {"files_checked", "lines_checked", "findings", "by_severity", "by_rule", "seconds",
+                 "fixed"?, "baseline"?: {"path", "hidden", "stale"}},
+     "fixed"?: [{"rule", "location", "title", "applicability"}],
      "warnings": [...], "notes": [...]}
+
+"autofix" is what `--fix` can do: {"title", "applicability": "safe" | "unsafe", "note", "edits":
+[{"location", "content"}]} (the text that replaces each location's range; empty when the text
+was not computed), or null. "fixed" lists the fixes `--fix` made.
 
 "notes" says where the analysis reached one of its brakes (a function called in too many
 contexts, a root that calls too much), so findings through that code may be missing.
@@ -21,7 +27,7 @@ import json
 from typing import Any
 
 from sparklint import __version__
-from sparklint.findings import CheckResult, Finding, Location
+from sparklint.findings import CheckResult, Finding, Fix, Location
 from sparklint.report import Tally, printable_values, sorted_findings
 from sparklint.report.fingerprint import fingerprints
 from sparklint.catalogue import rule_by_code
@@ -48,6 +54,25 @@ _NOTE = {
     "properties": {"location": _LOCATION, "message": {"type": "string"}},
 }
 _SEVERITY = {"enum": ["note", "warning", "error"]}
+_AUTOFIX = {
+    "type": ["object", "null"],
+    "required": ["title", "applicability", "note", "edits"],
+    "additionalProperties": False,
+    "properties": {
+        "title": {"type": "string"},
+        "applicability": {"enum": ["safe", "unsafe"]},
+        "note": {"type": ["string", "null"]},
+        "edits": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["location", "content"],
+                "additionalProperties": False,
+                "properties": {"location": _LOCATION, "content": {"type": "string"}},
+            },
+        },
+    },
+}
 _COUNTS = {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}}
 # The output's contract as a JSON Schema (draft 2020-12); tests validate every report against it.
 JSON_SCHEMA: dict[str, Any] = {
@@ -70,7 +95,7 @@ JSON_SCHEMA: dict[str, Any] = {
             "items": {
                 "type": "object",
                 "required": ["rule", "name", "severity", "message", "location", "related", "chain", "fix",
-                             "evidence", "properties", "fingerprint"],
+                             "autofix", "evidence", "properties", "fingerprint"],
                 "additionalProperties": False,
                 "properties": {
                     "rule": {"type": "string", "pattern": "^SPK[0-9]{3}$"},
@@ -81,6 +106,7 @@ JSON_SCHEMA: dict[str, Any] = {
                     "related": {"type": "array", "items": _NOTE},
                     "chain": {"type": "array", "items": _NOTE},
                     "fix": {"type": ["string", "null"]},
+                    "autofix": _AUTOFIX,
                     "evidence": {"type": "array", "items": {"type": "string"}},
                     "properties": {"type": "object"},
                     "fingerprint": {"type": "string", "pattern": "^[0-9a-f]{32}:[0-9]+$"},
@@ -108,6 +134,24 @@ JSON_SCHEMA: dict[str, Any] = {
                 "by_severity": {**_COUNTS, "propertyNames": _SEVERITY},
                 "by_rule": _COUNTS,
                 "seconds": {"type": "number", "minimum": 0},
+                "fixed": {"type": "integer", "minimum": 0},
+                "baseline": {
+                    "type": "object",
+                    "required": ["path", "hidden", "stale"],
+                    "additionalProperties": False,
+                    "properties": {"path": {"type": "string"}, "hidden": {"type": "integer", "minimum": 0},
+                                   "stale": {"type": "integer", "minimum": 0}},
+                },
+            },
+        },
+        "fixed": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["rule", "location", "title", "applicability"],
+                "additionalProperties": False,
+                "properties": {"rule": {"type": "string"}, "location": _LOCATION, "title": {"type": "string"},
+                               "applicability": {"enum": ["safe", "unsafe"]}},
             },
         },
         "warnings": {"type": "array", "items": {"type": "string"}},
@@ -146,6 +190,12 @@ def document(result: CheckResult, *, statistics: bool = False) -> dict[str, Any]
         "by_rule": tally.by_rule,
         "seconds": round(result.seconds, 3),
     }
+    if result.fixed:
+        body["summary"]["fixed"] = len(result.fixed)
+        body["fixed"] = [fixed_json(finding) for finding in result.fixed if finding.autofix is not None]
+    if result.baseline is not None:
+        baseline = result.baseline
+        body["summary"]["baseline"] = {"path": baseline.path, "hidden": baseline.hidden, "stale": baseline.stale}
     body["warnings"] = list(result.warnings)
     body["notes"] = list(result.notes)
     return body
@@ -161,10 +211,29 @@ def finding_json(finding: Finding, name: str | None, fingerprint: str) -> dict[s
         "related": [{"location": location_json(r.location), "message": r.message} for r in finding.related],
         "chain": [{"location": location_json(s.location), "message": s.message} for s in finding.chain],
         "fix": finding.fix,
+        "autofix": autofix_json(finding.autofix),
         "evidence": list(finding.evidence),
         "properties": finding.properties,
         "fingerprint": fingerprint,
     }
+
+
+def autofix_json(fix: Fix | None) -> dict[str, Any] | None:
+    if fix is None:
+        return None
+    return {
+        "title": fix.title,
+        "applicability": fix.applicability.value,
+        "note": fix.note,
+        "edits": [{"location": location_json(Location(change.path, change.line, change.col, change.end_line, change.end_col)),
+                   "content": change.text} for change in fix.changes],
+    }
+
+
+def fixed_json(finding: Finding) -> dict[str, Any]:
+    assert finding.autofix is not None
+    return {"rule": finding.rule, "location": location_json(finding.location), "title": finding.autofix.title,
+            "applicability": finding.autofix.applicability.value}
 
 
 def location_json(location: Location) -> dict[str, Any]:

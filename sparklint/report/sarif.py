@@ -23,7 +23,7 @@ import sarif_om as om
 
 from sparklint import __version__
 from sparklint.docs import rule_help_markdown, rule_help_text, rule_help_uri
-from sparklint.findings import ChainStep, CheckResult, Finding, Location, Severity
+from sparklint.findings import Applicability, ChainStep, CheckResult, Finding, Fix, Location, Severity, TextChange
 from sparklint.report import printable
 from sparklint.report.fingerprint import FINGERPRINT_KEY, fingerprints
 from sparklint.rules import Rule
@@ -150,6 +150,8 @@ def sarif_result(finding: Finding, rule_index: dict[str, int], fingerprint: str,
             properties["evidenceFacts"] = finding.properties["evidence"]
     if finding.fix:
         properties["fix"] = finding.fix
+    if finding.autofix is not None:
+        properties["autofix"] = {"title": finding.autofix.title, "applicability": finding.autofix.applicability.value}
     return om.Result(
         rule_id=finding.rule,
         rule_index=rule_index.get(finding.rule, -1),
@@ -164,6 +166,29 @@ def sarif_result(finding: Finding, rule_index: dict[str, int], fingerprint: str,
         code_flows=[code_flow(steps)] if steps else None,
         partial_fingerprints={FINGERPRINT_KEY: fingerprint},
         properties=property_bag(properties) if properties else None,
+        fixes=[sarif_fix(finding.autofix)] if finding.autofix is not None and finding.autofix.changes else None,
+    )
+
+
+def sarif_fix(fix: Fix) -> om.Fix:
+    """The fix as SARIF replacements per file; whether it is safe is in its property bag."""
+    by_path: dict[str, list[TextChange]] = {}
+    for change in fix.changes:
+        by_path.setdefault(change.path, []).append(change)
+    description = f"{fix.title}; unsafe: {fix.note}" if fix.applicability is Applicability.UNSAFE and fix.note else fix.title
+    return om.Fix(
+        description=om.Message(text=sentence(description)),
+        artifact_changes=[
+            om.ArtifactChange(
+                artifact_location=om.ArtifactLocation(uri=uri_path(path), uri_base_id=SRCROOT),
+                replacements=[om.Replacement(deleted_region=om.Region(start_line=change.line, start_column=change.col,
+                                                                      end_line=change.end_line, end_column=change.end_col),
+                                             inserted_content=om.ArtifactContent(text=change.text))
+                              for change in changes],
+            )
+            for path, changes in by_path.items()
+        ],
+        properties=property_bag({"applicability": fix.applicability.value}),
     )
 
 

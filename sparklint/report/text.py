@@ -11,9 +11,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import click
 
-from sparklint.findings import CheckResult, Finding, Severity
+from sparklint.findings import Applicability, CheckResult, Finding, Fix, Severity
 from sparklint.report import Tally, plural, printable, sorted_findings
 from sparklint.catalogue import rule_by_code
 from sparklint.settings import Settings
@@ -22,16 +24,19 @@ SEVERITY_COLORS = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.N
 
 
 def render(result: CheckResult, settings: Settings, *, color: bool = False, quiet: bool = False,
-           statistics: bool = False) -> str:
+           statistics: bool = False, show_fixes: bool = False) -> str:
     style = Styler(color)
+    result = with_allowed_fixes(result, settings)
     if statistics:
         lines = statistics_lines(result, style)
     else:
         lines = [line for finding in sorted_findings(result) for line in finding_lines(finding, style)]
+    if show_fixes:
+        lines += fix_list_lines(result)
     if not quiet:
         if lines:
             lines.append("")
-        lines.append(summary_line(result, style))
+        lines += [*fix_summary_lines(result), *baseline_lines(result), summary_line(result, style)]
     return printable("\n".join(lines) + "\n") if lines else ""
 
 
@@ -43,8 +48,58 @@ def finding_lines(finding: Finding, style: "Styler") -> list[str]:
     lines += [f"  {style.dim('related:')} {related.location.short} {related.message}" for related in finding.related]
     if finding.fix:
         lines.append(f"  {style.help('help:')} {finding.fix}")
+    if finding.autofix is not None:
+        lines.append(f"  {style.help('fix:')} {fix_text(finding.autofix)}")
     lines += [f"  {style.dim('evidence:')} {evidence}" for evidence in finding.evidence]
     return lines
+
+
+def with_allowed_fixes(result: CheckResult, settings: Settings) -> CheckResult:
+    """The fixes `fixable` / `unfixable` rule out are not offered."""
+    if settings.fixable is None and not settings.unfixable:
+        return result
+    findings = tuple(finding if finding.autofix is None or settings.fix_allowed(finding.rule)
+                     else replace(finding, autofix=None) for finding in result.findings)
+    return replace(result, findings=findings)
+
+
+def fix_text(fix: Fix) -> str:
+    flags = "`--fix`" if fix.applicability is Applicability.SAFE else "`--fix --unsafe-fixes`"
+    note = f": {fix.note}" if fix.note else ""
+    return f"{fix.title} ({fix.applicability.value}, {flags}){note}"
+
+
+def fix_list_lines(result: CheckResult) -> list[str]:
+    """`--show-fixes`: the fixes made, or (without `--fix`) the fixes there are."""
+    listed = result.fixed or tuple(finding for finding in result.findings if finding.autofix is not None)
+    if not listed:
+        return []
+    head = f"Fixed {plural(len(listed), 'finding')}:" if result.fixed else f"{len(listed)} fix{'es' if len(listed) != 1 else ''} available:"
+    return ["", head] + [f"  {finding.location}: {finding.rule} {fix_text(finding.autofix)}"
+                         for finding in sorted(listed, key=Finding.sort_key) if finding.autofix is not None]
+
+
+def fix_summary_lines(result: CheckResult) -> list[str]:
+    lines = [f"Fixed {plural(len(result.fixed), 'finding')}."] if result.fixed else []
+    safe = sum(1 for f in result.findings if f.autofix is not None and f.autofix.applicability is Applicability.SAFE)
+    unsafe = sum(1 for f in result.findings if f.autofix is not None and f.autofix.applicability is Applicability.UNSAFE)
+    if safe:
+        more = f", {unsafe} more with `--fix --unsafe-fixes`" if unsafe else ""
+        lines.append(f"[*] {safe} fixable with `--fix`{more}.")
+    elif unsafe:
+        lines.append(f"[*] {unsafe} fixable with `--fix --unsafe-fixes`.")
+    return lines
+
+
+def baseline_lines(result: CheckResult) -> list[str]:
+    baseline = result.baseline
+    if baseline is None:
+        return []
+    line = f"The baseline {baseline.path} hid {plural(baseline.hidden, 'finding')}"
+    if baseline.stale:
+        entries = "1 entry no longer matches" if baseline.stale == 1 else f"{baseline.stale} entries no longer match"
+        line += f"; {entries} anything: refresh it with `sparklint baseline`"
+    return [line + "."]
 
 
 def indent_continuation(message: str) -> str:
