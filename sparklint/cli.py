@@ -27,7 +27,9 @@ EXIT_FINDINGS = 1
 EXIT_ERROR = 2
 PROGRESS_DELAY_SECONDS = 1.0
 OUTPUT_FORMATS = ("text", "json", "sarif", "github")
-LAZY_COMMANDS = {"profile": ("sparklint.profile.api", "profile_command")}
+LAZY_COMMANDS = {"profile": ("sparklint.profile.api", "profile_command"),
+                 "index": ("sparklint.runindex.cli", "index_command"),
+                 "report": ("sparklint.report.html", "report_command")}
 
 
 class UserError(Exception):
@@ -162,12 +164,13 @@ def rule_list(_ctx: click.Context, _param: click.Parameter, value: tuple[str, ..
 @click.option("--app-name", help="Use runs of the Spark application with this name.")
 @click.option("--app-id", help="Use the run with this Spark application id.")
 @click.option("--last", type=click.IntRange(min=1), help="Use the last N runs.")
+@click.option("--since", metavar="DATE", help="Use runs that started on or after DATE (2026-03-01; UTC).")
 def check(paths: tuple[Path, ...], output_format: str, output_file: Path | None, select: list[str] | None,
           ignore: list[str] | None, fail_on: str | None, exit_zero: bool, statistics: bool, timings: bool,
           fix: bool, unsafe_fixes: bool, diff: bool, show_fixes: bool, baseline_file: Path | None,
           config_file: Path | None, root: Path | None, no_color: bool, quiet: bool, no_cache: bool,
           debug: bool, profiles: tuple[str, ...], profile_required: bool, app_name: str | None,
-          app_id: str | None, last: int | None) -> int:
+          app_id: str | None, last: int | None, since: str | None) -> int:
     """Check PATHS (default: the current directory) for Spark performance problems."""
     from sparklint.report.timings import render as timings_report
 
@@ -177,7 +180,7 @@ def check(paths: tuple[Path, ...], output_format: str, output_file: Path | None,
     settings = check_settings(paths, config_file=config_file, root=root, select=select, ignore=ignore,
                               fail_on=fail_on, no_cache=no_cache, profiles=profiles,
                               profile_required=profile_required, app_name=app_name, app_id=app_id, last=last,
-                              debug=debug)
+                              since=since, debug=debug)
     if baseline_file is not None:
         settings = dataclasses.replace(settings, baseline=baseline_file)
     baseline_entries = load_baseline(settings)
@@ -214,13 +217,13 @@ def check_settings(paths: Sequence[Path], *, config_file: Path | None = None, ro
                    select: list[str] | None = None, ignore: list[str] | None = None, fail_on: str | None = None,
                    no_cache: bool = False, profiles: Sequence[str] = (), profile_required: bool = False,
                    app_name: str | None = None, app_id: str | None = None, last: int | None = None,
-                   debug: bool = False) -> Any:
+                   since: str | None = None, debug: bool = False) -> Any:
     """The Settings of a check of `paths`: the configuration file (`config_file`, else the one found
     from `root` or the first path) with these command-line values over it; a bad value is a UserError."""
     from sparklint.config import ConfigError, load_settings
 
     profile_options = {key: value for key, value in
-                       (("app-name", app_name), ("app-id", app_id), ("last", last))
+                       (("app-name", app_name), ("app-id", app_id), ("last", last), ("since", since))
                        if value is not None}
     overrides = {
         "root": root.resolve() if root else None,

@@ -129,6 +129,7 @@ PROFILE_READER_OPTIONS: dict[str, Kind] = {
     "app-name": STRING,
     "app-id": STRING,
     "last": RUN_COUNT,
+    "since": STRING,  # a date or ISO date and time (`sparklint.profile.api.parse_since`)
     "timeout": SECONDS,
     "max-log-bytes": BYTE_LIMIT,
     "max-download-bytes": BYTE_LIMIT,

@@ -67,6 +67,8 @@ def test_every_log_gives_the_same_evidence(project: Path, variant: str) -> None:
         "bytes_per_task_median": facts["bytes_per_task_median"],
         "spill_memory_bytes": 33554368, "spill_disk_bytes": facts["spill_disk_bytes"],
         "matched_by": "plan shape",  # a PySpark write records no call site
+        # what a trend follows: the write stage read a cached table (no input, no shuffle)
+        "spill_bytes": 33554368 + facts["spill_disk_bytes"], "skew": facts["skew"], "input_bytes": 0,
     }
     assert facts["bytes_written"] > 1_000_000 and facts["spill_disk_bytes"] > 0
     assert sorted_write["severity"] == "error"  # already the highest static severity
@@ -113,7 +115,7 @@ def test_evidence_is_identical_for_every_codec(project: Path) -> None:
         assert fingerprint(variant) == expected, variant
 
 
-def test_several_runs_give_evidence_per_run_and_a_trend(project: Path) -> None:
+def test_several_runs_give_the_newest_run_and_a_trend(project: Path) -> None:
     report = check(project, "--profile", str(LOGS / "lz4"), "--profile", str(LOGS / "zstd"),
                    "--profile", str(LOGS / "plain"))
     sorted_write = by_place(report)[SORTED_WRITE]
@@ -122,13 +124,18 @@ def test_several_runs_give_evidence_per_run_and_a_trend(project: Path) -> None:
     assert [facts["app_name"] for facts in runs] == ["pipeline-zstd", "pipeline-lz4", "pipeline-plain"]
     lines = sorted_write["evidence"]
     assert lines[0].startswith("run local-") and "pipeline-zstd" in lines[0]
-    assert "pipeline-lz4" in lines[3] and "pipeline-plain" in lines[4]  # one line per older run
-    assert lines[-1].startswith("trend over 3 runs: bytes per task worst ")
+    assert not any("pipeline-lz4" in line or "pipeline-plain" in line for line in lines)  # no line per older run
+    assert lines[-1].startswith("trend over 3 runs (worst / median / latest): stage time ")
+    assert "; bytes per task " in lines[-1] and "; core utilisation " in lines[-1]
     trend = sorted_write["properties"]["evidence"]["trend"]
+    assert trend["runs"] == 3 and trend["regression"] is None
     per_task = [facts["bytes_per_task_max"] for facts in runs]
-    assert trend["bytes_per_task_max"] == {"worst": max(per_task), "median": sorted(per_task)[1], "latest": per_task[0]}
+    assert [trend[which]["bytes_per_task_max"] for which in ("worst", "median", "latest")] == [
+        max(per_task), sorted(per_task)[1], per_task[0]]
     utilisation = [facts["core_utilisation"] for facts in runs]
-    assert trend["core_utilisation"]["worst"] == min(utilisation)  # lower is worse
+    assert trend["worst"]["core_utilisation"] == min(utilisation)  # lower is worse
+    wall = [facts["stage_wall_ms"] for facts in runs]
+    assert trend["worst"]["stage_wall_ms"] == max(wall) and trend["latest"]["stage_wall_ms"] == wall[0]
 
 
 def test_last_and_app_name_pick_runs_from_a_directory_of_runs(project: Path, tmp_path: Path) -> None:

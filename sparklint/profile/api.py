@@ -33,6 +33,7 @@ from sparklint.profile.sources import (
     read_run,
     select_runs,
 )
+from sparklint.runindex.store import is_index
 from sparklint.settings import Settings
 
 KNOWN_OPTIONS = tuple(PROFILE_READER_OPTIONS)
@@ -51,6 +52,21 @@ class RunFilter:
     app_name: str | None = None
     app_id: str | None = None
     last: int | None = None
+    since_ms: int | None = None  # only runs that started at or after this epoch millisecond (--since)
+
+
+def parse_since(text: str) -> int:
+    """`--since` as epoch milliseconds: a date (`2026-03-01`, UTC midnight) or an ISO date and time
+    (`2026-03-01T12:00`, UTC unless it names an offset). Raises ValueError."""
+    import datetime
+
+    try:
+        moment = datetime.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"--since {text!r}: expected a date like 2026-03-01 or 2026-03-01T12:00") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.timezone.utc)
+    return int(moment.timestamp() * 1000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,11 +78,12 @@ class LoadedRuns:
 
 def options_from(profile_options: dict[str, Any]) -> tuple[RunFilter, ReadOptions]:
     """The filters and read options in `Settings.profile_options` (kebab-case keys)."""
-    last = profile_options.get("last")
+    last, since = profile_options.get("last"), profile_options.get("since")
     run_filter = RunFilter(
         app_name=profile_options.get("app-name") or None,
         app_id=profile_options.get("app-id") or None,
         last=int(last) if last is not None else None,
+        since_ms=parse_since(str(since)) if since else None,
     )
     read = ReadOptions(
         timeout=float(profile_options.get("timeout", DEFAULT_TIMEOUT)),
@@ -91,6 +108,11 @@ def load_runs(
     warnings: list[str] = []
     hits = 0
     for source in sources:
+        if is_index(source):
+            indexed_runs, index_warnings = _load_index(source, run_filter, debug)
+            runs.extend(indexed_runs)
+            warnings.extend(index_warnings)
+            continue
         options = _source_options(source, run_filter, read_options)
         try:
             refs = select_runs(discover(source, options), run_filter.app_id)
@@ -131,6 +153,8 @@ def load_runs(
                 continue
             if run_filter.app_id and run.app_id and run.app_id != run_filter.app_id:
                 continue
+            if run_filter.since_ms is not None and run.started_ms < run_filter.since_ms:
+                continue
             runs.append(run)
             taken += 1
             # What the reader skipped or cut (bad lines, numbers, bounds), each one line; events of
@@ -139,6 +163,26 @@ def load_runs(
         if run_filter.app_name and not taken:
             warnings.append(f"run profile {source}: no run of an application named {run_filter.app_name!r}")
     return LoadedRuns(tuple(runs), tuple(dict.fromkeys(warnings)), hits)
+
+
+def _load_index(source: str, run_filter: RunFilter, debug: bool) -> tuple[list[RunProfile], list[str]]:
+    """The runs of a run index (`sparklint index build`) that pass the filters, selected in SQL."""
+    from sparklint.runindex import IndexUnavailable
+    from sparklint.runindex.query import IndexSelection, load_index_runs
+
+    selection = IndexSelection(run_filter.app_name, run_filter.app_id, run_filter.last, run_filter.since_ms)
+    try:
+        loaded = load_index_runs(source, selection)
+    except IndexUnavailable as error:
+        return [], [f"run profile {source}: {error}"]
+    except Exception as error:  # a damaged index costs one warning, never the check
+        if debug:
+            raise
+        return [], [f"run profile {source}: cannot read the run index ({type(error).__name__}: {_one_line(error)})"]
+    warnings = list(loaded.warnings)
+    if not loaded.runs and selection.names_runs:
+        warnings.append(f"run profile {source}: no run in the index passes the filters")
+    return list(loaded.runs), warnings
 
 
 def _source_options(source: str, run_filter: RunFilter, read_options: ReadOptions) -> ReadOptions:
@@ -276,11 +320,22 @@ def _checked_seconds(context: click.Context, parameter: click.Parameter, value: 
         raise click.BadParameter(str(error).removeprefix("--timeout: ")) from None
 
 
+def _since_ms(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return parse_since(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error).removeprefix(f"--since {value!r}: ")) from None
+
+
 @click.command("profile")
 @click.argument("sources", nargs=-1, required=True, metavar="SOURCE...")
 @click.option("--app-name", help="Only runs of the Spark application with this name (glob patterns allowed).")
 @click.option("--app-id", help="Only the run with this Spark application id.")
 @click.option("--last", type=click.IntRange(min=1), help="Only the newest N runs of each source.")
+@click.option("--since", "since", metavar="DATE", callback=lambda context, parameter, value: _since_ms(value),
+              help="Only runs that started on or after DATE (2026-03-01, or 2026-03-01T12:00; UTC).")
 @click.option("--output-format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--timeout", type=float, default=DEFAULT_TIMEOUT, show_default=True, callback=_checked_seconds,
               help="Seconds one History Server request may take in all (a whole source: 5 times that).")
@@ -288,7 +343,7 @@ def _checked_seconds(context: click.Context, parameter: click.Parameter, value: 
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Where parsed runs are cached [default: ./.sparklint_cache].")
 def profile_command(sources: tuple[str, ...], app_name: str | None, app_id: str | None, last: int | None,
-                    output_format: str, timeout: float, no_cache: bool, cache_dir: Path | None) -> None:
+                    since: int | None, output_format: str, timeout: float, no_cache: bool, cache_dir: Path | None) -> None:
     """Print what the run profiles SOURCE... hold (event logs, log directories, History Server
     URLs), without checking code."""
     from sparklint.profile.summary import render_json, render_text
@@ -296,7 +351,7 @@ def profile_command(sources: tuple[str, ...], app_name: str | None, app_id: str 
     settings = Settings(use_cache=not no_cache, cache_dir=cache_dir)
     loaded = load_runs(
         sources,
-        RunFilter(app_name=app_name, app_id=app_id, last=last),
+        RunFilter(app_name=app_name, app_id=app_id, last=last, since_ms=since),
         ReadOptions(timeout=timeout),
         cache_for(settings, None),
     )

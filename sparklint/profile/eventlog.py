@@ -120,54 +120,93 @@ _INDEX_PATHS = re.compile(r"\[([^\[\]]+)\]\s*$")  # `InMemoryFileIndex(1 paths)[
 MAX_SCAN_COLUMNS = 500
 
 
-class _Figure:
-    """Exact count/sum/max/min of a per-task figure plus a bounded sample for the median."""
+# A successful task's figures as one row, in this order: first the per-task distributions (count,
+# sum, max, min, median), then figures only summed, then the peak.
+_DISTRIBUTIONS = ("task_time", "run_time", "memory_spill", "disk_spill", "input_bytes", "output_bytes",
+                  "shuffle_read", "shuffle_write")
+_SUMS = ("cpu_time_ns", "gc_time", "input_records", "output_records", "shuffle_read_records", "shuffle_write_records")
+_PEAK = len(_DISTRIBUTIONS) + len(_SUMS)  # the column of the peak execution memory
+_ROW_WIDTH = _PEAK + 1
+_FOLD_ROWS = 1024  # rows buffered before they are folded into the totals
 
-    __slots__ = ("count", "total", "max", "min", "sample", "_state")
+
+class _TaskTable:
+    """The successful tasks of one stage: exact count, sums, max and min of each figure, and a
+    bounded sample of each distribution for the medians.
+
+    Rows are buffered and folded in batches with builtins (zip, sum, max, min) rather than one
+    method call per figure and task. The sample is reservoir sampling with a fixed-seed xorshift
+    (the same log always gives the same median); every distribution of a stage sees the same
+    tasks, so one random slot per task serves them all."""
+
+    __slots__ = ("count", "rows", "totals", "maxima", "minima", "samples", "_state")
 
     def __init__(self) -> None:
         self.count = 0
-        self.total = 0
-        self.max = 0
-        self.min = 0
-        self.sample = array("q")
+        self.rows: list[tuple[int, ...]] = []
+        self.totals = [0] * _ROW_WIDTH
+        self.maxima = [0] * _ROW_WIDTH
+        self.minima = [LONG_MAX] * len(_DISTRIBUTIONS)
+        self.samples = [array("q") for _ in _DISTRIBUTIONS]
         self._state = 0x2545F491
 
-    def add(self, value: int) -> None:
-        self.count += 1
-        self.total += value
-        if self.count == 1 or value > self.max:
-            self.max = value
-        if self.count == 1 or value < self.min:
-            self.min = value
-        if len(self.sample) < SAMPLE_SIZE:
-            self.sample.append(value)
-            return
-        # Reservoir sampling with a fixed-seed xorshift: the same log always gives the same median.
-        state = self._state
-        state ^= (state << 13) & 0xFFFFFFFF
-        state ^= state >> 17
-        state ^= (state << 5) & 0xFFFFFFFF
-        self._state = state
-        slot = state % self.count
-        if slot < SAMPLE_SIZE:
-            self.sample[slot] = value
+    def add(self, row: tuple[int, ...]) -> None:
+        self.rows.append(row)
+        if len(self.rows) >= _FOLD_ROWS:
+            self.fold()
 
-    def freeze(self) -> Distribution:
+    def fold(self) -> None:
+        rows = self.rows
+        if not rows:
+            return
+        columns = list(zip(*rows))
+        for index, column in enumerate(columns):
+            self.totals[index] += sum(column)
+            self.maxima[index] = max(self.maxima[index], max(column))
+        for index in range(len(_DISTRIBUTIONS)):
+            self.minima[index] = min(self.minima[index], min(columns[index]))
+        room = max(0, SAMPLE_SIZE - len(self.samples[0]))
+        for index, sample in enumerate(self.samples):
+            sample.extend(columns[index][:room])
+        self._sample(rows, room)
+        self.count += len(rows)
+        self.rows = []
+
+    def _sample(self, rows: list[tuple[int, ...]], first: int) -> None:
+        state, count, samples = self._state, self.count + first, self.samples
+        for row in rows[first:]:
+            count += 1
+            state ^= (state << 13) & 0xFFFFFFFF
+            state ^= state >> 17
+            state ^= (state << 5) & 0xFFFFFFFF
+            slot = state % count
+            if slot < SAMPLE_SIZE:
+                for index, sample in enumerate(samples):
+                    sample[slot] = row[index]
+        self._state = state
+
+    def distribution(self, name: str) -> Distribution:
+        self.fold()
         if not self.count:
             return Distribution()
-        ordered = sorted(self.sample)
-        median = ordered[(len(ordered) - 1) // 2]
-        return Distribution(count=self.count, total=_clamp(self.total), max=self.max, median=median, min=self.min)
+        index = _DISTRIBUTIONS.index(name)
+        ordered = sorted(self.samples[index])
+        return Distribution(count=self.count, total=_clamp(self.totals[index]), max=self.maxima[index],
+                            median=ordered[(len(ordered) - 1) // 2], min=self.minima[index])
+
+    def total(self, name: str) -> int:
+        self.fold()
+        return self.totals[len(_DISTRIBUTIONS) + _SUMS.index(name)]
+
+    def peak(self) -> int:
+        self.fold()
+        return self.maxima[_PEAK]
 
 
 class _Stage:
     __slots__ = (
         "stage_id", "attempt", "name", "details", "num_tasks", "submitted_ms", "completed_ms",
-        "status", "failure", "rdd_scopes", "sql_execution_id", "task_time", "run_time", "cpu_time_ns",
-        "gc_time", "input_bytes", "input_records", "output_bytes", "output_records", "shuffle_read",
-        "shuffle_read_records", "shuffle_write", "shuffle_write_records", "memory_spill", "disk_spill",
-        "peak_memory", "failed_tasks", "killed_tasks",
+        "status", "failure", "rdd_scopes", "sql_execution_id", "tasks", "failed_tasks", "killed_tasks",
     )  # fmt: skip
 
     def __init__(self, stage_id: int, attempt: int) -> None:
@@ -182,21 +221,7 @@ class _Stage:
         self.failure = ""
         self.rdd_scopes: tuple[str, ...] = ()
         self.sql_execution_id: int | None = None
-        self.task_time = _Figure()
-        self.run_time = _Figure()
-        self.cpu_time_ns = 0
-        self.gc_time = 0
-        self.input_bytes = _Figure()
-        self.input_records = 0
-        self.output_bytes = _Figure()
-        self.output_records = 0
-        self.shuffle_read = _Figure()
-        self.shuffle_read_records = 0
-        self.shuffle_write = _Figure()
-        self.shuffle_write_records = 0
-        self.memory_spill = _Figure()
-        self.disk_spill = _Figure()
-        self.peak_memory = 0
+        self.tasks = _TaskTable()
         self.failed_tasks = 0
         self.killed_tasks = 0
 
@@ -287,6 +312,11 @@ class EventLogParser:
             if line[len(_EVENT_PREFIX) : end] in _SKIPPED_EVENTS:
                 self.events_read += 1
                 return
+            if line.startswith(_SUCCESSFUL_TASK_END):
+                event = _parse_task_end(line)
+                if event is not None:
+                    self._handle(event)
+                    return
         event = self._parse(line, last)
         if event is None:
             return
@@ -294,8 +324,11 @@ class EventLogParser:
         if not isinstance(name, str):
             self._note_noise()
             return
+        self._handle(event)
+
+    def _handle(self, event: dict) -> None:
         self.events_read += 1
-        short_name = name.rpartition(".")[2]
+        short_name = event["Event"].rpartition(".")[2]
         handler = _HANDLERS.get(short_name)
         if handler is None:
             return
@@ -485,14 +518,37 @@ class EventLogParser:
             else:
                 stage.failed_tasks += 1
             return
-        task = _TaskFigures(event.get("Task Metrics") or {}, finish - _long(info.get("Launch Time")))
-        updates = self._sql_updates(info.get("Accumulables") or ())
+        row = _task_row(event.get("Task Metrics") or _NO_METRICS, finish - _long(info.get("Launch Time")))
+        accumulables = info.get("Accumulables") or ()
         stage = self._stage(event.get("Stage ID"), event.get("Stage Attempt ID"))
         if stage is None:
+            self._sql_updates(accumulables)  # still notes its bad numbers
             return
-        task.add_to(stage)
-        for accumulator, update in updates:
-            self._add_to_accumulator(accumulator, update)
+        stage.tasks.add(row)
+        self._add_sql_updates(accumulables)
+
+    def _add_sql_updates(self, accumulables: Iterable[Any]) -> None:
+        """Add a task's SQL metric updates to their accumulators (`_sql_updates`, then
+        `_add_to_accumulator`, in one pass: this runs for every task)."""
+        accumulators = self.accumulators
+        for accumulable in accumulables:
+            if accumulable.get("Metadata") != "sql":
+                continue
+            identifier, update = accumulable.get("ID"), accumulable.get("Update")
+            # Spark writes the id as a number and a SQL metric's update as a decimal string
+            if not (type(identifier) is int and type(update) is str and update.isdigit() and len(update) <= 18
+                    and update.isascii() and 0 <= identifier <= LONG_MAX):
+                for accumulator, value in self._sql_updates((accumulable,)):
+                    self._add_to_accumulator(accumulator, value)
+                continue
+            value = int(update)
+            slot = accumulators.get(identifier)
+            if slot is None:
+                self._add_to_accumulator(identifier, value)
+            else:
+                slot[0] += value
+                if value > slot[1]:
+                    slot[1] = value
 
     def _sql_updates(self, accumulables: Iterable[Any]) -> list[tuple[int, int]]:
         """(accumulator, update) of the SQL metrics a task reported; a bad entry is left out."""
@@ -635,6 +691,7 @@ class EventLogParser:
 
     def _freeze_stage(self, stage: _Stage) -> StageProfile:
         jobs = tuple(sorted(set(self.stage_jobs.get(stage.stage_id, ()))))
+        tasks = stage.tasks
         execution = stage.sql_execution_id
         if execution is None:
             executions = {self.job_execution[job] for job in jobs if job in self.job_execution}
@@ -652,21 +709,21 @@ class EventLogParser:
             job_ids=jobs,
             sql_execution_id=execution,
             rdd_scopes=stage.rdd_scopes,
-            task_time_ms=stage.task_time.freeze(),
-            run_time_ms=stage.run_time.freeze(),
-            cpu_time_ms=_clamp(stage.cpu_time_ns // 1_000_000),
-            gc_time_ms=_clamp(stage.gc_time),
-            input_bytes=stage.input_bytes.freeze(),
-            input_records=_clamp(stage.input_records),
-            output_bytes=stage.output_bytes.freeze(),
-            output_records=_clamp(stage.output_records),
-            shuffle_read_bytes=stage.shuffle_read.freeze(),
-            shuffle_read_records=_clamp(stage.shuffle_read_records),
-            shuffle_write_bytes=stage.shuffle_write.freeze(),
-            shuffle_write_records=_clamp(stage.shuffle_write_records),
-            memory_spill_bytes=stage.memory_spill.freeze(),
-            disk_spill_bytes=stage.disk_spill.freeze(),
-            peak_execution_memory_max=stage.peak_memory,
+            task_time_ms=tasks.distribution("task_time"),
+            run_time_ms=tasks.distribution("run_time"),
+            cpu_time_ms=_clamp(tasks.total("cpu_time_ns") // 1_000_000),
+            gc_time_ms=_clamp(tasks.total("gc_time")),
+            input_bytes=tasks.distribution("input_bytes"),
+            input_records=_clamp(tasks.total("input_records")),
+            output_bytes=tasks.distribution("output_bytes"),
+            output_records=_clamp(tasks.total("output_records")),
+            shuffle_read_bytes=tasks.distribution("shuffle_read"),
+            shuffle_read_records=_clamp(tasks.total("shuffle_read_records")),
+            shuffle_write_bytes=tasks.distribution("shuffle_write"),
+            shuffle_write_records=_clamp(tasks.total("shuffle_write_records")),
+            memory_spill_bytes=tasks.distribution("memory_spill"),
+            disk_spill_bytes=tasks.distribution("disk_spill"),
+            peak_execution_memory_max=tasks.peak(),
             failed_tasks=stage.failed_tasks,
             killed_tasks=stage.killed_tasks,
         )
@@ -732,51 +789,73 @@ class EventLogParser:
         )
 
 
-class _TaskFigures:
-    """The figures of one successful task, all read (and checked) before any is counted."""
+# A successful task's end as Spark writes it: the end reason first, then the task info, whose last
+# field is the accumulables (by id: the SQL metrics of the plan before the task's own metrics),
+# then the executor metrics, then the task metrics.
+_SUCCESSFUL_TASK_END = b'{"Event":"SparkListenerTaskEnd","Stage ID":'
+_SUCCESS = b'"Task End Reason":{"Reason":"Success"}'
+_INTERNAL_METRIC = b'"Name":"internal.metrics.'
+_ACCUMULABLE = b'{"ID":'
+_AFTER_TASK_INFO = b']},"Task '
+_TASK_METRICS = b'},"Task Metrics":'
+_SQL_METADATA = b'"Metadata":"sql"'
+_PUSH_BASED_SHUFFLE = b',"Push Based Shuffle":{'
 
-    __slots__ = ("task_ms", "run_ms", "cpu_ns", "gc_ms", "peak_memory", "memory_spill", "disk_spill",
-                 "input_bytes", "input_records", "output_bytes", "output_records", "shuffle_read",
-                 "shuffle_read_records", "shuffle_write", "shuffle_write_records")  # fmt: skip
 
-    def __init__(self, metrics: dict, task_ms: int) -> None:
-        read = metrics.get("Input Metrics") or {}
-        written = metrics.get("Output Metrics") or {}
-        shuffle_read = metrics.get("Shuffle Read Metrics") or {}
-        shuffle_write = metrics.get("Shuffle Write Metrics") or {}
-        self.task_ms = max(0, task_ms)
-        self.run_ms = _long(metrics.get("Executor Run Time"))
-        self.cpu_ns = _long(metrics.get("Executor CPU Time"))
-        self.gc_ms = _long(metrics.get("JVM GC Time"))
-        self.peak_memory = _long(metrics.get("Peak Execution Memory"))
-        self.memory_spill = _long(metrics.get("Memory Bytes Spilled"))
-        self.disk_spill = _long(metrics.get("Disk Bytes Spilled"))
-        self.input_bytes = _long(read.get("Bytes Read"))
-        self.input_records = _long(read.get("Records Read"))
-        self.output_bytes = _long(written.get("Bytes Written"))
-        self.output_records = _long(written.get("Records Written"))
-        remote, local = _long(shuffle_read.get("Remote Bytes Read")), _long(shuffle_read.get("Local Bytes Read"))
-        self.shuffle_read = min(LONG_MAX, remote + local)
-        self.shuffle_read_records = _long(shuffle_read.get("Total Records Read"))
-        self.shuffle_write = _long(shuffle_write.get("Shuffle Bytes Written"))
-        self.shuffle_write_records = _long(shuffle_write.get("Shuffle Records Written"))
+def _parse_task_end(line: bytes) -> dict | None:
+    """A successful task-end event parsed without what sparklint drops: the accumulables from the
+    first task-internal metric on, when no SQL metric follows it, and the executor metrics.
+    None when the line is not shaped as expected; the caller then parses it whole."""
+    if line.find(_SUCCESS, 0, 200) < 0:
+        return None
+    internal = line.find(_INTERNAL_METRIC)
+    if internal < 0:
+        return None
+    entry = line.rfind(_ACCUMULABLE, 0, internal)
+    end = line.find(_AFTER_TASK_INFO, internal)
+    if entry < 0 or end < 0 or line.find(_SQL_METADATA, entry, end) >= 0:
+        return None
+    metrics = line.find(_TASK_METRICS, end)
+    head = line[: entry - 1] if line[entry - 1 : entry] == b"," else line[:entry]
+    tail = line[metrics + 1 :] if metrics >= 0 else line[end + 2 :]
+    push = tail.find(_PUSH_BASED_SHUFFLE)
+    if push >= 0:  # a flat object of push-based shuffle counters, unused
+        tail = tail[:push] + tail[tail.find(b"}", push) + 1 :]
+    try:
+        event = orjson.loads(head + b"]}" + tail)
+    except orjson.JSONDecodeError:
+        return None
+    return event if isinstance(event, dict) else None
 
-    def add_to(self, stage: _Stage) -> None:
-        stage.task_time.add(self.task_ms)
-        stage.run_time.add(self.run_ms)
-        stage.cpu_time_ns += self.cpu_ns
-        stage.gc_time += self.gc_ms
-        stage.peak_memory = max(stage.peak_memory, self.peak_memory)
-        stage.memory_spill.add(self.memory_spill)
-        stage.disk_spill.add(self.disk_spill)
-        stage.input_bytes.add(self.input_bytes)
-        stage.input_records += self.input_records
-        stage.output_bytes.add(self.output_bytes)
-        stage.output_records += self.output_records
-        stage.shuffle_read.add(self.shuffle_read)
-        stage.shuffle_read_records += self.shuffle_read_records
-        stage.shuffle_write.add(self.shuffle_write)
-        stage.shuffle_write_records += self.shuffle_write_records
+
+def _task_row(metrics: dict, task_ms: int) -> tuple[int, ...]:
+    """A successful task's figures in `_TaskTable` row order. The fields are read straight into
+    the row; only when one is not a plain whole number in range (missing, a string, a float, out
+    of range) is every field read again through `_long`, which says which."""
+    read = metrics.get("Input Metrics") or _NO_METRICS
+    written = metrics.get("Output Metrics") or _NO_METRICS
+    shuffle_read = metrics.get("Shuffle Read Metrics") or _NO_METRICS
+    shuffle_write = metrics.get("Shuffle Write Metrics") or _NO_METRICS
+    raw = (
+        metrics.get("Executor Run Time"), metrics.get("Memory Bytes Spilled"), metrics.get("Disk Bytes Spilled"),
+        read.get("Bytes Read"), written.get("Bytes Written"), shuffle_read.get("Remote Bytes Read"),
+        shuffle_read.get("Local Bytes Read"), shuffle_write.get("Shuffle Bytes Written"),
+        metrics.get("Executor CPU Time"), metrics.get("JVM GC Time"), read.get("Records Read"),
+        written.get("Records Written"), shuffle_read.get("Total Records Read"),
+        shuffle_write.get("Shuffle Records Written"), metrics.get("Peak Execution Memory"),
+    )
+    try:
+        plain = type(sum(raw)) is int and min(raw) >= 0 and max(raw) <= LONG_MAX and bool not in map(type, raw)
+    except TypeError:  # None or a string among them
+        plain = False
+    if not plain:
+        raw = tuple(_long(value) for value in raw)
+    run, memory, disk, input_bytes, output, remote, local, shuffle_written, *rest = raw
+    return (max(0, task_ms), run, memory, disk, input_bytes, output, min(LONG_MAX, remote + local), shuffle_written,
+            *rest)
+
+
+_NO_METRICS: dict = {}
 
 
 def read_log(source: str, parts: Iterable[LogPart], max_log_bytes: int = DEFAULT_LIMIT) -> RunProfile:

@@ -39,6 +39,7 @@ from sparklint.profile.runtime_rules import (
     threshold,
 )
 from sparklint.profile.summary import format_bytes, format_ms
+from sparklint.profile.trend import stage_facts, trend_lines, trend_of
 from sparklint.settings import Settings
 
 UNUSED_NOQA_CODE = "SPK100"
@@ -525,6 +526,7 @@ def write_evidence(runtime: RuntimeWrite) -> tuple[list[str], dict[str, Any]]:
             spill_disk_bytes=stage.disk_spill_bytes.total,
             core_utilisation=round(utilisation, 4),
         )
+        _add_stage_facts(facts, stage)
         lines.append(
             f"{_run_label(run)}: the write ran as {_tasks(stage.task_time_ms.count)} on {cores} cores "
             f"(stage {stage.stage_id}, {format_ms(stage.wall_ms)}, core utilisation {utilisation:.0%})"
@@ -555,6 +557,7 @@ def join_evidence(runtime: RuntimeJoin, name_execution: bool = False) -> tuple[l
         "right_rows": join.right.rows,
         "small_side_bytes": min((side for side in (join.left.bytes, join.right.bytes) if side is not None), default=None),
     }
+    _add_stage_facts(facts, runtime.stage)
     execution = f", SQL execution {runtime.execution.execution_id}" if name_execution else ""
     lines = [
         f"{_run_label(runtime.run)}{execution}: Spark ran a {join.strategy}; left side {format_bytes(join.left.bytes)}"
@@ -638,7 +641,14 @@ def grouping_evidence(shuffle: RuntimeShuffle, static: dict, settings: Settings)
         return [line], facts
     figures, line = _shuffle_skew(stage, settings)
     facts.update(figures)
+    _add_stage_facts(facts, stage)
     return [f"{_run_label(run)}: {what}: {line}"], facts
+
+
+def _add_stage_facts(facts: dict[str, Any], stage: StageProfile | None) -> None:
+    """The figures a trend follows (stage time, input...), without replacing the rule's own."""
+    for name, value in stage_facts(stage).items():
+        facts.setdefault(name, value)
 
 
 _GROUPING_VERBS = {"groupBy": "grouping", "window": "window partition", "repartition": "repartition",
@@ -758,15 +768,6 @@ class RunEvidence:
     harm: bool
 
 
-# The figures a trend line follows, per finding kind: (fact, label, higher is worse).
-_TREND_FIGURES = {
-    "write": (("bytes_per_task_max", "bytes per task", True), ("spill_memory_bytes", "spill", True),
-              ("core_utilisation", "core utilisation", False)),
-    "join": (("small_side_bytes", "small side", True),),
-    "grouping": (("skew", "skew", True),),
-}
-
-
 def _with_evidence(finding: Finding, operations: list[dict], runs: tuple[RunProfile, ...],
                    settings: Settings) -> tuple[Finding | None, set[tuple[str, int]]]:
     """The finding with what the runs measured of its operation, and the stages that explains;
@@ -862,48 +863,18 @@ def _target_identifies(static: dict, runtime: RuntimeWrite) -> bool:
 
 
 def _evidence_lines(collected: list[RunEvidence], kind: str) -> list[str]:
-    """The newest run in full; with several runs, one line per older run and the trend."""
+    """The newest run in full; with several runs, the trend line (and a regression line)."""
     newest, *older = collected
     lines = list(newest.lines)
-    if not older:
-        return lines
-    lines.extend(item.lines[0] for item in older if item.lines)
-    trend = _trend(collected, kind)
-    parts = [
-        f"{label} worst {_figure(name, figures['worst'])}, median {_figure(name, figures['median'])}, "
-        f"latest {_figure(name, figures['latest'])}"
-        for name, label, _ in _TREND_FIGURES.get(kind, ())
-        if (figures := trend.get(name)) is not None
-    ]
-    if parts:
-        lines.append(f"trend over {len(collected)} runs: " + "; ".join(parts))
+    if older:
+        app_names = {item.run.app_id: item.run.app_name for item in collected}
+        lines.extend(trend_lines(_trend(collected, kind), kind, app_names))
     return lines
 
 
-def _trend(collected: list[RunEvidence], kind: str) -> dict[str, dict[str, float | int]]:
-    """Worst, median and latest of each followed figure over the runs that measured it."""
-    trend: dict[str, dict[str, float | int]] = {}
-    for name, _, higher_is_worse in _TREND_FIGURES.get(kind, ()):
-        values = [item.facts[name] for item in collected if isinstance(item.facts.get(name), (int, float))]
-        if not values:
-            continue
-        ordered = sorted(values)
-        middle = len(ordered) // 2
-        median = ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
-        trend[name] = {
-            "worst": max(values) if higher_is_worse else min(values),
-            "median": median,
-            "latest": values[0],
-        }
-    return trend
-
-
-def _figure(name: str, value: float | int) -> str:
-    if name == "core_utilisation":
-        return f"{value:.0%}"
-    if name == "skew":
-        return f"{value:.1f}x"
-    return format_bytes(int(value))
+def _trend(collected: list[RunEvidence], kind: str) -> dict[str, Any]:
+    """Worst, median and latest of each followed figure over the runs, and the regression."""
+    return trend_of([(item.run, item.facts) for item in collected], kind)
 
 
 def _not_run(finding: Finding, static: dict, operations: list[dict], runs: tuple[RunProfile, ...]) -> Finding:
