@@ -178,7 +178,7 @@ def test_sarif_result_carries_locations_chain_and_evidence() -> None:
     assert [step["location"]["physicalLocation"]["artifactLocation"]["uri"] for step in flow] == [
         "jobs/in_sites.py", "pipeline/steps.py", "lake/compact.py"]
     assert flow[0]["location"]["message"]["text"] == "run() calls steps.publish(enriched, ...)."
-    assert coalesce["properties"]["evidence"] == list(COALESCE.evidence)
+    assert coalesce["properties"]["evidenceText"] == list(COALESCE.evidence)
     assert results["SPK003"]["level"] == "note"
     assert results["SPK002"]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "jobs/a%2Cb%3Ac.py"
 

@@ -142,12 +142,10 @@ def sarif_result(finding: Finding, rule_index: dict[str, int], fingerprint: str,
         steps = steps[:MAX_THREAD_FLOW_LOCATIONS]
     properties = {}
     if finding.evidence:
-        properties["evidence"] = list(finding.evidence)
+        properties["evidenceText"] = list(finding.evidence)  # the report's evidence lines
     if finding.properties:
-        properties.update({key: value for key, value in finding.properties.items() if key != "evidence"})
-        if "evidence" in finding.properties:
-            # The run-profile figures (runs, trend, confirmed, matched_by) beside the text lines.
-            properties["evidenceFacts"] = finding.properties["evidence"]
+        # As in the JSON report: `evidence` holds the run-profile figures (runs, trend, confirmed).
+        properties.update(finding.properties)
     if finding.fix:
         properties["fix"] = finding.fix
     if finding.autofix is not None:
