@@ -43,6 +43,12 @@ class Location:
 
 
 @dataclass(frozen=True, slots=True)
+class SqlLocation(Location):
+    """A place inside Spark SQL held in a string literal: reported like any other, but no fix
+    edits it (sparklint rewrites code, never the SQL text)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Related:
     location: Location
     message: str

@@ -33,7 +33,7 @@ def check_json(project: Path) -> dict:
     return run.json()
 
 
-@pytest.mark.parametrize("name", ["story_py", "story_py_fixed", "traps_py"])
+@pytest.mark.parametrize("name", ["story_py", "story_py_fixed", "traps_py", "sql_py"])
 def test_fixture_findings_are_exactly_the_marked_lines(name: str) -> None:
     project = FIXTURES / name
     report = check_json(project)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from sparklint.checks import coalesce_before_write
 from sparklint.checks.common import unused_noqa_fix
 from sparklint.deepstack import run_deep
-from sparklint.findings import Applicability, CheckResult, Edit, Finding, Fix, edit_path
+from sparklint.findings import Applicability, CheckResult, Edit, Finding, Fix, SqlLocation, edit_path
 from sparklint.fixes.errors import FixError
 from sparklint.fixes.python import PythonFile
 from sparklint.fixes.scala import ScalaFile
@@ -42,6 +42,8 @@ def described(result: CheckResult, settings: Settings) -> CheckResult:
 
 
 def _described(finding: Finding, threshold: int) -> Finding:
+    if finding.autofix is not None and any(isinstance(place, SqlLocation) for place in _edited_places(finding.autofix)):
+        return replace(finding, autofix=None)  # the code to change is SQL in a string: not rewritten
     if finding.rule == UNUSED_NOQA.code and finding.autofix is None and len(finding.key) == 2:
         return replace(finding, autofix=unused_noqa_fix(finding.location, finding.key[1]))
     cores = profiled_cores(finding)
@@ -253,3 +255,13 @@ def _without_failures(candidates, failed: set[str], fixers, refused, outcome: Ro
         kept = [c for c in kept if all(first.get(path, c) is c for path in c.ranges)]
         outcome.deferred += len(candidates) - len(kept)
     return kept
+
+
+def _edited_places(fix) -> list:
+    """Where each edit of a fix applies: the call it changes, or the comment."""
+    places = []
+    for edit in fix.edits:
+        site = getattr(edit, "call", None) or getattr(getattr(edit, "argument", None), "call", None) \
+            or getattr(getattr(edit, "operand", None), "call", None)
+        places.append(site.location if site is not None else getattr(edit, "location", None))
+    return places

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
-from sparklint.findings import Location
+from sparklint.findings import Location, SqlLocation
 from sparklint.graph.events import Event, GroupingEvent, JoinEvent, WriteEvent
 from sparklint.graph.values import UNKNOWN, ColumnV, ConstV, DataFrameV, Op, Stack, Value, WriterV
 
@@ -81,10 +81,10 @@ class SqlText:
 
     def locate(self, offset: int | None, length: int = 1) -> Location | None:
         if offset is None or not self.pieces:
-            return self.pieces[0].location if self.pieces else None
+            return _in_sql(self.pieces[0].location) if self.pieces else None
         index, piece = self.piece_at(offset)
         if piece.start is None:
-            return piece.location
+            return _in_sql(piece.location)
         before = piece.text[: offset - self._starts[index]]
         line, col = piece.start
         newlines = before.count("\n")
@@ -94,7 +94,7 @@ class SqlText:
         else:
             col += len(before)
         path = piece.location.path if piece.location is not None else ""
-        return Location(path, line, col, line, col + max(length, 1))
+        return SqlLocation(path, line, col, line, col + max(length, 1))
 
 
 def strip_margin(text: str, origin, marker: str = "|") -> tuple[str, tuple]:
@@ -534,6 +534,12 @@ def _written_name(text: str, node, names: tuple[str, ...]) -> str:
         if word is not None and word.group(0).lower() in names:
             return word.group(0).lower()
     return names[0]
+
+
+def _in_sql(location: Location | None) -> Location | None:
+    if location is None or isinstance(location, SqlLocation):
+        return location
+    return SqlLocation(location.path, location.line, location.col, location.end_line, location.end_col)
 
 
 def _in_hint(offset: int, spans: list[tuple[int, int]]) -> bool:
