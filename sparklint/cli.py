@@ -314,13 +314,15 @@ def run_engine(paths: list[Path], settings: Any, show_progress: bool, overlays: 
         if error.name in ("sparklint.engine", "sparklint"):
             raise UserError("the analysis engine is not available in this build") from None
         raise
+    from sparklint.report import plural
+
     with Progress(enabled=show_progress) as progress:
         if overlays is None:
             result = run_check(paths, settings, progress=progress.update)
         else:
             result = run_check(paths, settings, progress=progress.update, overlays=overlays)
     if progress.shown:
-        click.echo(f"sparklint: checked {result.files_checked} files in {result.seconds or progress.elapsed:.1f}s",
+        click.echo(f"sparklint: checked {plural(result.files_checked, 'file')} in {result.seconds or progress.elapsed:.1f}s",
                    err=True)
     return result
 

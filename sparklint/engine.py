@@ -74,7 +74,7 @@ def _run_check(paths: Sequence[str | Path], settings: Settings, progress: Progre
     unsaved = _relative_overlays(overlays, root)
     files = files + [SourceFile(root / rel, rel) for rel in sorted(set(unsaved) - {source.rel for source in files})]
     if progress:
-        progress(f"parsing {len(files)} files")
+        progress(f"parsing {len(files)} file{'s' if len(files) != 1 else ''}")
     lowering_started = time.perf_counter()
     texts, read_warnings = read_sources(files, unsaved)
     warnings.extend(read_warnings)
@@ -96,7 +96,7 @@ def _run_check(paths: Sequence[str | Path], settings: Settings, progress: Progre
         modules = [fresh.get(module.path, module) for module in lower_sources(texts, root, settings)]
         lowering_seconds = time.perf_counter() - lowering_started
         if progress:
-            progress(f"analysing {len(modules)} modules")
+            progress(f"analysing {len(modules)} module{'s' if len(modules) != 1 else ''}")
         analysis = analyse(modules, settings, collect_operations=collect_operations, conf_texts=conf_texts)
     if store is not None and (stored is None or stored.key != key):
         store.save(StoredResult(key, tuple(analysis.findings), tuple(analysis.operations), analysis.notes,
@@ -275,9 +275,17 @@ def parse_error_finding(module: m.Module, error: m.ParseError) -> Finding:
         severity=PARSE_ERROR.severity,
         message=f"cannot parse this file: {error.message}; the rest of the project was still checked",
         location=location,
-        fix="fix the syntax error (sparklint parses Python 3 and Scala 2.12/2.13/3)",
+        fix=_parse_error_fix(error),
         key=(PARSE_ERROR.code, error.message.split(":")[0]),
     )
+
+
+def _parse_error_fix(error: m.ParseError) -> str:
+    if error.kind == "encoding":
+        return "save the file as UTF-8 (sparklint reads source files as UTF-8, as Python 3 and scalac do)"
+    if error.kind == "limit":
+        return "split or simplify the file, or exclude it (`exclude` in [tool.sparklint])"
+    return "fix the syntax error (sparklint parses Python 3 and Scala 2.12/2.13/3)"
 
 
 def apply_suppressions(findings: list[Finding], modules: list[m.Module], settings: Settings) -> list[Finding]:

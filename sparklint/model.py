@@ -341,8 +341,12 @@ class Suppression:
 
 @dataclass(frozen=True, slots=True)
 class ParseError:
+    """Why a file was not analysed: `kind` is "syntax" (the code does not parse), "encoding" (not
+    UTF-8) or "limit" (too big, deep or slow to analyse safely, or its parser failed)."""
+
     message: str
     span: Span
+    kind: str = "syntax"
 
 
 @dataclass(frozen=True, slots=True)

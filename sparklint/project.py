@@ -26,7 +26,7 @@ from sparklint.workers import run_isolated
 
 ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", "build.sbt", "pom.xml", "build.gradle", ".git")
 MAX_FILE_BYTES = 8 * 1024 * 1024
-CACHE_FORMAT = 8  # bump when the model's pickled shape changes
+CACHE_FORMAT = 9  # bump when the model's pickled shape changes
 MIN_KEPT_UNUSED = 1000  # cache entries of files this run did not see that are always kept
 
 

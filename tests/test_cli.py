@@ -135,7 +135,7 @@ def test_text_output_and_summary(cross_file_project: Path) -> None:
     assert run.exit_code == 1
     assert any(row.startswith(f"{path}:{line}:") and f" {rule} [warning] " in row for row in run.stdout.splitlines())
     assert "  note: jobs/daily.py:" in run.stdout  # the chain from the entry point
-    assert run.stdout.rstrip().splitlines()[-1] == "Found 1 finding (1 warning) in 3 files."
+    assert run.stdout.rstrip().splitlines()[-1] == "Found 1 finding (1 warning) in 1 file; 3 files checked."
     assert "\x1b[" not in run.stdout
 
 
@@ -279,3 +279,16 @@ def test_internal_error_is_one_line_and_debug_shows_the_traceback(monkeypatch, t
     assert debug.exit_code == 2
     assert "Traceback (most recent call last)" in debug.stderr
     assert debug.stderr.rstrip().endswith("sparklint: error: internal error: RuntimeError: interpreter lost its way")
+
+
+def test_readme_run_profile_excerpt_is_real() -> None:
+    """The README's evidence excerpt is what its own command prints on the shipped test job."""
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("**Evidence** looks like this: `", 1)[1]
+    command = section.split("`", 1)[0].replace("\n", " ").split()
+    excerpt = section.split(":\n\n", 1)[1].split("\n\n", 1)[0]
+    lines = [line[4:] for line in excerpt.splitlines() if line.strip() != "..."]
+    assert command[:2] == ["sparklint", "check"] and lines
+    run = run_cli(*command[1:], "--no-cache", "--no-color", cwd=REPO_ROOT)
+    assert [line for line in lines if line not in run.stdout.splitlines()] == []
+    assert "run profiles: no evidence for lookup/lake/archive.py:9:8" in run.stderr

@@ -237,7 +237,7 @@ def test_reports_say_which_findings_have_a_fix_and_how_safe(tmp_path: Path) -> N
     assert "  fix: Wrap the right side in `broadcast(...)` (safe, `--fix`)" in text
     assert "  fix: Replace `coalesce(2)` with `repartition(200)` (unsafe, `--fix --unsafe-fixes`): the write makes" in text
     assert text.splitlines()[-2:] == ["[*] 1 fixable with `--fix`, 2 more with `--fix --unsafe-fixes`.",
-                                      "Found 3 findings (1 error, 2 warnings) in 16 files."]
+                                      "Found 3 findings (1 error, 2 warnings) in 3 files; 16 files checked."]
     fixes = {finding["rule"]: finding["autofix"] for finding in report(project)["findings"]}
     assert {rule: fix["applicability"] for rule, fix in fixes.items()} == {
         "SPK001": "unsafe", "SPK002": "safe", "SPK003": "unsafe"}

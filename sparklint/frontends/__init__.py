@@ -23,7 +23,8 @@ def lower(rel_path: str, source: bytes) -> m.Module:
         source.decode("utf-8")
     except UnicodeDecodeError as error:
         line = source[: error.start].count(b"\n") + 1
-        return _unparsable(rel_path, language or "unknown", line, f"not valid UTF-8 (byte {error.start})", source)
+        return _unparsable(rel_path, language or "unknown", line, f"not valid UTF-8 (byte {error.start})", source,
+                           kind="encoding")
     if language == "python":
         from sparklint.frontends.python import lower_python
         from sparklint.frontends.screen import too_complex
@@ -52,13 +53,13 @@ def unparsable(rel_path: str, source: bytes, message: str) -> m.Module:
     return _unparsable(rel_path, language_of(rel_path) or "unknown", 1, message, source)
 
 
-def _unparsable(rel_path: str, language: str, line: int, message: str, source: bytes) -> m.Module:
+def _unparsable(rel_path: str, language: str, line: int, message: str, source: bytes, kind: str = "limit") -> m.Module:
     stem = rel_path.rsplit(".", 1)[0].replace("/", ".")
     return m.Module(
         path=rel_path,
         language=language,
         name=stem,
         namespace=stem,
-        parse_errors=(m.ParseError(message, m.Span(line, 1, line, 1)),),
+        parse_errors=(m.ParseError(message, m.Span(line, 1, line, 1), kind),),
         line_count=source.count(b"\n") + 1,
     )

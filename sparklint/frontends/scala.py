@@ -173,7 +173,7 @@ def _failed_module(rel_path: str, source: bytes, message: str) -> m.Module:
     stem = PurePosixPath(rel_path).stem
     return m.Module(
         path=rel_path, language="scala", name=stem, namespace="", visible_namespaces=("",),
-        parse_errors=(m.ParseError(message, m.Span(1, 1, 1, 1)),),
+        parse_errors=(m.ParseError(message, m.Span(1, 1, 1, 1), "limit"),),
         line_count=_line_count(source),
     )
 

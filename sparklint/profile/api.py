@@ -134,8 +134,12 @@ def load_runs(
                 warnings.append(_newest_only_warning(source, len(refs), options.listing_limit))
                 refs = refs[:wanted]
         taken = 0
+        # Log files are ordered by when their applications started, which a copy or a re-upload
+        # does not change (their modification time does): read them all (the cache keeps them).
+        by_start = wanted is not None and not is_url(source)
+        first = len(runs)
         for position, ref in enumerate(refs):
-            if wanted is not None and taken >= wanted:
+            if wanted is not None and taken >= wanted and not by_start:
                 break
             if options.deadline is not None and time.monotonic() >= options.deadline:
                 warnings.append(f"run profile {source}: stopped after {SOURCE_TIMEOUTS * options.timeout:g} s, "
@@ -160,6 +164,8 @@ def load_runs(
             # What the reader skipped or cut (bad lines, numbers, bounds), each one line; events of
             # a shape another Spark version writes stay quiet (they are noted in the profile).
             warnings.extend(f"run profile {ref.display}: {note}" for note in run.problems if " shape (" not in note)
+        if by_start:
+            runs[first:] = sorted(runs[first:], key=lambda run: run.started_ms or 0, reverse=True)[:wanted]
         if run_filter.app_name and not taken:
             warnings.append(f"run profile {source}: no run of an application named {run_filter.app_name!r}")
     return LoadedRuns(tuple(runs), tuple(dict.fromkeys(warnings)), hits)

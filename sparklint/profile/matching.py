@@ -50,6 +50,7 @@ _COALESCE_OP = re.compile(r"^coalesce\((\d+)\)$")
 _COLUMN = re.compile(r"([A-Za-z_][\w]*)#\d+L?")
 _FORMATS = {"parquet", "orc", "csv", "json", "text", "avro", "delta", "iceberg", "jdbc"}
 _SORT_OPS = ("sortWithinPartitions", "sort(", "orderBy")
+_KNOWN_LEAVES = frozenset({"table", "path", "range", "literal"})
 # What a hash-partitioned shuffle served, from the operator reading it; and the same for each
 # kind of static grouping.
 _SHUFFLE_CONSUMERS = {"HashAggregate": "aggregate", "ObjectHashAggregate": "aggregate", "SortAggregate": "aggregate",
@@ -292,6 +293,11 @@ def _static_shape(static: dict) -> dict[str, Any]:
         "mode": mode,
         "target": write.get("target"),
         "table_write": method in ("saveastable", "insertinto") or write.get("api") == "writeTo",
+        # Nothing can sort this write's rows: no sort in its code, no partitioned or table write
+        # (which Spark plans with a sort) and no input the code does not show.
+        "never_sorted": not write.get("partition_by") and write.get("api") not in ("writeTo", "sql")
+        and method not in ("saveastable", "insertinto")
+        and all(leaf.get("kind") in _KNOWN_LEAVES for leaf in static.get("leaves") or [{}]),
     }
 
 
@@ -318,6 +324,8 @@ def _write_contradicts(shape: dict[str, Any], runtime: RuntimeWrite) -> bool:
     if shape["coalesce"] != runtime.coalesce:
         return True
     if shape["sorted"] and not runtime.sorted:  # (a planned write may add a Sort the code has not)
+        return True
+    if runtime.sorted and not shape["sorted"] and shape["never_sorted"]:
         return True
     if shape["format"] and runtime.write.format and shape["format"] != runtime.write.format.lower():
         return True
@@ -389,7 +397,9 @@ def match_write(static: dict, operations: Iterable[dict], run: RunProfile) -> Ru
         other for other in operations
         if other.get("kind") == "write" and not _write_contradicts(_static_shape(other), only)
     ]
-    return only if len(rivals) == 1 else None
+    # The one operation in the code that fits must be this one (a finding's facts can know less of
+    # its input than the operation reached from the entry point does).
+    return only if len(rivals) == 1 and rivals[0].get("location") == static.get("location") else None
 
 
 def match_join(static: dict, operations: Iterable[dict], run: RunProfile) -> RuntimeJoin | None:
@@ -743,7 +753,22 @@ def attach_evidence(result: CheckResult, runs: tuple[RunProfile, ...], settings:
         else:
             findings.append(finding)
     findings = [finding for finding in findings if not _noqa_now_used(finding, used_spans)]
-    return replace(result, findings=tuple(sorted(findings, key=Finding.sort_key)))
+    notes = (*result.notes, *_unmatched_note(findings, result.findings))
+    return replace(result, findings=tuple(sorted(findings, key=Finding.sort_key)), notes=notes)
+
+
+def _unmatched_note(findings: list[Finding], before: tuple[Finding, ...]) -> list[str]:
+    """One summary note for the findings the runs could have measured but did not tie to one
+    operation (several places in the code fit the same measured write or join), so a missing
+    evidence line is explained instead of silent."""
+    static = {(finding.rule, finding.location) for finding in before if "static" in finding.properties}
+    places = [str(finding.location) for finding in findings
+              if (finding.rule, finding.location) in static and "evidence" not in finding.properties]
+    if not places:
+        return []
+    shown = ", ".join(places[:3]) + (f" and {len(places) - 3} more" if len(places) > 3 else "")
+    return [f"run profiles: no evidence for {shown}: the profiled runs have operations of their shape, but none "
+            "is tied to them alone (a table or path written, or a JVM call site, would tell)"]
 
 
 def _noqa_now_used(finding: Finding, used_spans: list[tuple[NoqaSpan, str]]) -> bool:

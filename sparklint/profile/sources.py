@@ -121,22 +121,37 @@ def discover(source: str, options: ReadOptions) -> list[RunRef]:
         return [_file_ref(path)]
     if path.name.startswith(ROLLING_PREFIX):
         return [_rolling_ref(path)]
-    refs = []
     try:
-        entries = sorted(path.iterdir())
+        refs = _directory_refs(path, depth=0)
     except OSError as error:
         raise SourceError(f"{source}: cannot list ({error.strerror})") from None
-    for entry in entries:
+    if not refs:
+        raise SourceError(f"{source}: no Spark event logs in this directory")
+    return sorted(refs, key=lambda ref: ref.mtime_ns, reverse=True)
+
+
+MAX_DIRECTORY_DEPTH = 8  # log directories by date or team nest a few levels, never this deep
+
+
+def _directory_refs(path: Path, depth: int) -> list[RunRef]:
+    """The runs in a log directory and its sub-folders (`logs/2026-11-01/app-...`); hidden folders
+    and sparklint's cache are not looked into."""
+    refs = []
+    for entry in sorted(path.iterdir()):
         if entry.is_dir() and entry.name.startswith(ROLLING_PREFIX):
             try:
                 refs.append(_rolling_ref(entry))
             except (SourceError, OSError):
                 continue  # a run that has not written its first part yet
+        elif entry.is_dir() and not entry.is_symlink() and not entry.name.startswith((".", "_")) \
+                and depth < MAX_DIRECTORY_DEPTH:
+            try:
+                refs.extend(_directory_refs(entry, depth + 1))
+            except OSError:
+                continue  # an unreadable sub-folder costs its runs, not the others
         elif entry.is_file() and not _IGNORED_FILES.match(entry.name):
             refs.append(_file_ref(entry))
-    if not refs:
-        raise SourceError(f"{source}: no Spark event logs in this directory")
-    return sorted(refs, key=lambda ref: ref.mtime_ns, reverse=True)
+    return refs
 
 
 def _file_ref(path: Path) -> RunRef:

@@ -113,7 +113,9 @@ def summary_line(result: CheckResult, style: "Styler") -> str:
     if tally.total == 0:
         return style.ok(f"All checks passed on {files}.")
     parts = [plural(count, severity.label) for severity, count in tally.by_severity.items() if count]
-    return f"Found {plural(tally.total, 'finding')} ({', '.join(parts)}) in {files}."
+    # Findings can sit outside the files asked for (down the chain of a checked entry point).
+    where = plural(len({finding.location.path for finding in result.findings}), "file")
+    return f"Found {plural(tally.total, 'finding')} ({', '.join(parts)}) in {where}; {files} checked."
 
 
 def statistics_lines(result: CheckResult, style: "Styler") -> list[str]:
