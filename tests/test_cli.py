@@ -252,6 +252,14 @@ def test_readme_sample_output_is_real() -> None:
     assert sample_lines and sample_lines[0].startswith("sitevisits/")
     run = run_cli("check", "--no-color", str(REPO_ROOT / "fixtures" / "story_py"))
     assert [line for line in sample_lines if line not in run.stdout.splitlines()] == []
+    assert run.exit_code == 1  # as the README says next to the demo command
+
+
+def test_readme_test_command_is_what_ci_runs() -> None:
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    command = readme.split("\nRun the tests", 1)[1].split("```sh\n", 1)[1].split("\n", 1)[0]
+    assert command.startswith("pip install -e '.[test]' && python -m pytest")
+    assert command in (REPO_ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
 
 
 @needs_engine
@@ -292,3 +300,28 @@ def test_readme_run_profile_excerpt_is_real() -> None:
     run = run_cli(*command[1:], "--no-cache", "--no-color", cwd=REPO_ROOT)
     assert [line for line in lines if line not in run.stdout.splitlines()] == []
     assert "run profiles: no evidence for lookup/lake/archive.py:9:8" in run.stderr
+
+
+def _agrees(shown, real) -> bool:
+    """`shown` (the README's example) is `real` where it does not say "...": a dict's keys, a
+    list's leading items, every other value exactly."""
+    if shown == "..." or shown == {"...": "..."}:
+        return True
+    if isinstance(shown, dict):
+        return isinstance(real, dict) and all(key in real and _agrees(value, real[key]) for key, value in shown.items())
+    if isinstance(shown, list):
+        items = [item for item in shown if item != "..."]
+        exact = "..." not in shown
+        return isinstance(real, list) and (len(real) == len(items) if exact else len(real) >= len(items)) \
+            and all(_agrees(item, other) for item, other in zip(items, real))
+    return shown == real
+
+
+def test_readme_json_example_is_the_demo_s_real_output() -> None:
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    shown = json.loads(readme.split("\n## JSON output\n", 1)[1].split("```json\n", 1)[1].split("```", 1)[0])
+    run = run_cli("check", "--output-format", "json", "--no-cache", str(REPO_ROOT / "fixtures" / "story_py"))
+    real = run.json()
+    assert real["root"].endswith("fixtures/story_py")
+    shown["root"] = real["root"]
+    assert _agrees(shown, real)

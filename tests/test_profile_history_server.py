@@ -26,7 +26,8 @@ from sparklint.profile.sources import ReadOptions, discover, read_run
 
 from conftest import run_cli
 
-pytestmark = pytest.mark.slow
+# One worker runs the module (`--dist loadgroup`), so its History Server starts once per test run.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("history_server")]
 
 REPO = Path(__file__).resolve().parent.parent
 JOB = REPO / "tests" / "spark_jobs" / "pipeline_job.py"

@@ -18,7 +18,8 @@ import pytest
 from conftest import run_cli
 from test_profile_history_server import serving, spark_home
 
-pytestmark = pytest.mark.slow
+# One worker runs the module (`--dist loadgroup`), so its Scala job compiles and runs once per test run.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("scala_job")]
 
 REPO = Path(__file__).resolve().parent.parent
 SCALA_JOB = REPO / "tests" / "scala_jobs"
