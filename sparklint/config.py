@@ -196,6 +196,7 @@ TOP_LEVEL = (
     TopLevelKey("fixable", "fixable", STRING_LIST, lambda value, place: parse_rule_selection(value, place.label)),
     TopLevelKey("unfixable", "unfixable", STRING_LIST, lambda value, place: parse_rule_selection(value, place.label)),
     TopLevelKey("baseline", "baseline", PATH, lambda value, place: place.config.directory / value),
+    TopLevelKey("test-paths", "test_paths", STRING_LIST, lambda value, _place: tuple(value)),
 )
 TOP_LEVEL_KEYS = tuple(key.name for key in TOP_LEVEL)
 

@@ -258,7 +258,7 @@ def _settings_key(settings: Settings, collect_operations: bool) -> str:
     """What of the settings the analysis depends on (the rules enabled and their options)."""
     enabled = sorted(check.RULE.code for check in CHECKS if settings.rule_enabled(check.RULE.code))
     options = sorted((code, sorted(values.items())) for code, values in settings.rule_options.items())
-    return repr((enabled, options, collect_operations, sorted(settings.spark_conf.items())))
+    return repr((enabled, options, collect_operations, sorted(settings.spark_conf.items()), tuple(settings.test_paths)))
 
 
 def _root_place(kind: str, target) -> tuple[str, str]:

@@ -14,6 +14,11 @@ DEFAULT_EXCLUDE = (
     "site-packages",
 )
 
+# Where test code lives: job-cost rules (the cost of a run on real data) do not report there.
+# A pattern ending in `/` names a directory anywhere in the path, else a file name glob, or a
+# path fragment when it holds a `/`.
+DEFAULT_TEST_PATHS = ("tests/", "test_*.py", "*_test.py", "src/test/", "*Spec.scala", "*Suite.scala")
+
 
 @dataclass(frozen=True, slots=True)
 class Settings:
@@ -40,6 +45,7 @@ class Settings:
     fixable: frozenset[str] | None = None
     unfixable: frozenset[str] = frozenset()
     baseline: Path | None = None  # findings recorded here are not reported
+    test_paths: tuple[str, ...] = DEFAULT_TEST_PATHS  # `[]` lets job-cost rules report in tests too
 
     def rule_enabled(self, code: str) -> bool:
         if code in self.ignore:

@@ -77,6 +77,18 @@ def pyspark_jars() -> Path | None:
 EXPECT = re.compile(r"(?:#|//)\s*expect:\s*(SPK\d{3}(?:\s*,\s*SPK\d{3})*)")
 
 
+# The story fixture's SPK001 chain, hop by hop: (path, line) from the `__main__` block to the write.
+STORY_PY_CHAIN = [
+    ("sitevisits/jobs/hourly_visits.py", 51),
+    ("sitevisits/jobs/hourly_visits.py", 46),
+    ("sitevisits/pipeline/steps.py", 49),
+    ("sitevisits/sinks/publisher.py", 29),
+    ("sitevisits/lake/tables.py", 19),
+    ("sitevisits/lake/iceberg.py", 16),
+    ("sitevisits/lake/iceberg.py", 19),
+]
+
+
 def marked_lines(files: dict[str, str]) -> set[tuple[str, int, str]]:
     """(path, line, rule) for each `# expect: SPKnnn` (`// expect:` in Scala) in dedented files."""
     expected = set()

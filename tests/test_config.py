@@ -116,7 +116,7 @@ def test_code_prefix_and_all_select_several_rules(tmp_path: Path) -> None:
     ("toml", "expected"),
     [
         ('[tool.sparklint]\nselct = ["SPK001"]\n', "unknown key `selct` (did you mean `select`?)"),
-        ('[tool.sparklint]\nselect = ["SPK01"]\n', "unknown rule `SPK01` (did you mean `SPK001`?)"),
+        ('[tool.sparklint]\nselect = ["SPK3"]\n', "unknown rule `SPK3` (did you mean `SPK003`?)"),
         ('[tool.sparklint]\nselect = "SPK001"\n', 'select: expected a list of strings, got "SPK001"'),
         ('[tool.sparklint]\nfail-on = "eror"\n', "unknown severity `eror` (did you mean `error`?)"),
         ('[tool.sparklint]\nfail-on = 2\n', "fail-on: expected a severity (note, warning, error), got 2"),

@@ -153,7 +153,7 @@ CASES: dict[str, dict[str, str]] = {
             if __name__ == "__main__":
                 from pyspark.sql import SparkSession
                 spark = SparkSession.builder.getOrCreate()
-                save(spark.read.json("s3://in"))
+                save(spark.read.json("s3://in"))  # expect: SPK009
         """,
     },
     "small sides and join types": {

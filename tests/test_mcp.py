@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT, needs_engine, run_cli
+from conftest import REPO_ROOT, STORY_PY_CHAIN, needs_engine, run_cli
 
 pytest.importorskip("mcp")
 
@@ -33,16 +33,6 @@ LOOKUP_LOG_FILE = "local-1795612089523.zstd"
 TOOLS = {"check", "explain", "profile", "rules"}
 HANDSHAKE_PROTOCOL = "2025-11-25"  # what ClientSession.initialize() negotiates
 MODERN_PROTOCOL = "2026-07-28"
-
-STORY_CHAIN = [
-    ("sitevisits/jobs/hourly_visits.py", 51),
-    ("sitevisits/jobs/hourly_visits.py", 46),
-    ("sitevisits/pipeline/steps.py", 49),
-    ("sitevisits/sinks/publisher.py", 29),
-    ("sitevisits/lake/tables.py", 19),
-    ("sitevisits/lake/iceberg.py", 16),
-    ("sitevisits/lake/iceberg.py", 19),
-]
 
 
 class Server:
@@ -160,7 +150,7 @@ async def test_check_reports_the_story_coalesce_with_its_five_file_chain_as_chec
     assert report is not None and report["root"] == str(project)
     finding = by_rule(report)["SPK001"]
     assert (finding["location"]["path"], finding["location"]["line"]) == ("sitevisits/lake/iceberg.py", 16)
-    assert chain(finding) == STORY_CHAIN
+    assert chain(finding) == STORY_PY_CHAIN
     assert len({path for path, _ in chain(finding)}) == 5
     assert finding["fix"] and finding["fingerprint"] and finding["related"]
 

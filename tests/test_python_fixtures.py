@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT, run_cli
+from conftest import REPO_ROOT, STORY_PY_CHAIN, run_cli
 
 FIXTURES = REPO_ROOT / "fixtures"
 EXPECT = re.compile(r"#\s*expect:\s*(SPK\d{3}(?:\s*,\s*SPK\d{3})*)")
@@ -33,7 +33,7 @@ def check_json(project: Path) -> dict:
     return run.json()
 
 
-@pytest.mark.parametrize("name", ["story_py", "story_py_fixed", "traps_py", "sql_py"])
+@pytest.mark.parametrize("name", ["story_py", "story_py_fixed", "traps_py", "sql_py", "rules_py"])
 def test_fixture_findings_are_exactly_the_marked_lines(name: str) -> None:
     project = FIXTURES / name
     report = check_json(project)
@@ -61,15 +61,7 @@ def test_story_coalesce_chain_crosses_five_files_from_the_main_block() -> None:
     assert (finding["location"]["path"], finding["location"]["line"], finding["location"]["column"]) == (
         "sitevisits/lake/iceberg.py", 16, 12)
     assert "`coalesce(2)` before a sorted write" in finding["message"]
-    assert _chain(finding) == [
-        ("sitevisits/jobs/hourly_visits.py", 51),
-        ("sitevisits/jobs/hourly_visits.py", 46),
-        ("sitevisits/pipeline/steps.py", 49),
-        ("sitevisits/sinks/publisher.py", 29),
-        ("sitevisits/lake/tables.py", 19),
-        ("sitevisits/lake/iceberg.py", 16),
-        ("sitevisits/lake/iceberg.py", 19),
-    ]
+    assert _chain(finding) == STORY_PY_CHAIN
     files = {path for path, _ in _chain(finding)}
     assert len(files) == 5
     related = {(r["location"]["path"], r["location"]["line"]) for r in finding["related"]}

@@ -177,7 +177,7 @@ def test_a_bad_pyproject_found_on_the_way_up_is_reported(tmp_path: Path) -> None
     ({"profile_options": {"last": 0}}, "--last: expected a positive whole number of runs, got 0"),
     ({"profile_options": {"app-name": 5}}, "--app-name: expected a string, got 5"),
     ({"fail_on": "eror"}, "--fail-on: unknown severity `eror`"),
-    ({"select": ["SPK01"]}, "--select: unknown rule `SPK01`"),
+    ({"select": ["SPK3"]}, "--select: unknown rule `SPK3`"),
 ])
 def test_command_line_values_pass_the_same_checks(tmp_path: Path, overrides: dict, expected: str) -> None:
     with pytest.raises(ConfigError) as error:

@@ -59,7 +59,7 @@ def files_in_order(chain: list[dict]) -> list[str]:
     return paths
 
 
-@pytest.mark.parametrize("fixture", ["story_scala", "story_scala_fixed", "traps_scala", "sql_scala"])
+@pytest.mark.parametrize("fixture", ["story_scala", "story_scala_fixed", "traps_scala", "sql_scala", "rules_scala"])
 def test_findings_are_exactly_the_expect_markers(fixture: str) -> None:
     root = FIXTURES / fixture
     code, document = check(root)
@@ -174,7 +174,7 @@ def test_mixed_python_and_scala_repository_in_one_run(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("fixture", ["story_scala", "story_scala_fixed", "traps_scala", "sql_scala"])
+@pytest.mark.parametrize("fixture", ["story_scala", "story_scala_fixed", "traps_scala", "sql_scala", "rules_scala"])
 def test_fixture_is_valid_scala_that_compiles_against_spark(fixture: str, tmp_path: Path) -> None:
     """The fixtures are real code: scalac (from PySpark's own jars) compiles them against the
     Spark SQL API."""

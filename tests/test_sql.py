@@ -22,7 +22,7 @@ PYTHON_QUERIES = """
     GROUP BY visitor, dt  -- # expect: SPK003
     \"\"\"
 
-    WIDE = \"SELECT /*+ REPARTITION(200) */ visitor, dt FROM keyed\"
+    WIDE = \"SELECT /*+ REPARTITION(200) */ visitor, dt FROM keyed  -- # expect: SPK010\"
 """
 
 PYTHON_JOB = """
@@ -74,7 +74,7 @@ def test_the_story_in_python_sql_strings_across_modules(tmp_path: Path) -> None:
     assert (defined["location"]["path"], defined["location"]["line"], defined["location"]["column"]) == ("jobs/job.py", 9, 16)
     assert "`coalesce(origin_uid, device_id)`" in key["message"]
     # sparklint rewrites code, never SQL text: these findings offer no `--fix`.
-    assert [finding["autofix"] for finding in report["findings"]] == [None, None, None]
+    assert [finding["autofix"] for finding in report["findings"]] == [None] * 4
 
 
 SCALA_QUERIES = """

@@ -3,6 +3,12 @@ that turns the interpreter's events into findings."""
 
 from __future__ import annotations
 
-from sparklint.checks import coalesce_before_write, empty_string_grouping_key, missing_broadcast_hint
+from sparklint.checks import (
+    cartesian_join, coalesce_before_write, collect_to_driver, count_for_emptiness, empty_string_grouping_key,
+    missing_broadcast_hint, partitioned_write_scatter, schema_inference_on_read,
+)
 
-CHECKS = (coalesce_before_write, missing_broadcast_hint, empty_string_grouping_key)
+CHECKS = (
+    coalesce_before_write, missing_broadcast_hint, empty_string_grouping_key, collect_to_driver,
+    count_for_emptiness, schema_inference_on_read, partitioned_write_scatter, cartesian_join,
+)

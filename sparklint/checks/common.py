@@ -4,6 +4,7 @@ descriptions of values for messages."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from typing import Any
 
 from sparklint.findings import Applicability, ChainStep, Fix, Location, RemoveNoqaCode
@@ -21,6 +22,33 @@ class CheckContext:
 
     def option(self, rule: Rule, name: str) -> Any:
         return self.settings.option(rule.code, name, rule.option_default(name))
+
+    def in_test_code(self, *locations: Location | None) -> bool:
+        """Whether a job-cost finding is about test code (`test-paths`): one of its places (the
+        operation, the write or read it concerns) is in a test file. The cost of a run on real
+        data is not a test's concern. The call path is not looked at: a function analysed once
+        per calling context emits its events once, so a finding first reached from a test and
+        dropped would be lost for the job that reaches it the same way."""
+        patterns = self.settings.test_paths
+        return bool(patterns) and any(
+            location is not None and is_test_path(location.path, patterns) for location in locations)
+
+
+def is_test_path(path: str, patterns: tuple[str, ...]) -> bool:
+    """`tests/` matches a directory of that name anywhere, `src/test/` a run of directories,
+    `test_*.py` or `*Spec.scala` the file name."""
+    normalised = "/" + path.replace("\\", "/").lstrip("./")
+    name = normalised.rsplit("/", 1)[-1]
+    for pattern in patterns:
+        if pattern.endswith("/"):
+            if f"/{pattern.strip('/')}/" in normalised:
+                return True
+        elif "/" in pattern:
+            if fnmatchcase(normalised, f"*/{pattern.lstrip('/')}"):
+                return True
+        elif fnmatchcase(name, pattern):
+            return True
+    return False
 
 
 def chain_through(first: Stack, first_step: ChainStep, second: Stack, second_step: ChainStep) -> tuple[ChainStep, ...]:

@@ -54,7 +54,7 @@ def check(event: Event, context: CheckContext) -> Iterator[Finding]:
         return
     how = str_of(event.how)
     join_type = api.normalise_join_type(how) if how is not None else None
-    if join_type is None or _has_hint(event.left) or _has_hint(event.right) or not is_equi_join(event.on):
+    if join_type is None or has_hint(event.left) or has_hint(event.right) or not is_equi_join(event.on):
         return
     sides = {"left": event.left, "right": event.right}
     evidence = {name: small_evidence(df, context) for name, df in sides.items()}
@@ -114,7 +114,7 @@ def _has_equality(condition: Value) -> bool:
     return condition.name in ("&", "and") and any(_has_equality(arg) for arg in condition.args)
 
 
-def _has_hint(df: DataFrameV) -> bool:
+def has_hint(df: DataFrameV) -> bool:
     for op in df.head.chain():
         if op.name == "broadcast":
             return True

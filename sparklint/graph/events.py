@@ -47,4 +47,56 @@ class GroupingEvent:
     stack: Stack
 
 
-Event = Union[WriteEvent, JoinEvent, GroupingEvent]
+@dataclass(frozen=True, slots=True, eq=False)
+class ActionEvent:
+    """An action that computes without writing: `collect`, `toPandas`, `count`, `show`..."""
+
+    df: DataFrameV
+    method: str
+    args: tuple[Value, ...]
+    location: Location
+    stack: Stack
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ConditionEvent:
+    """The condition of an `if` or `while`, evaluated: `test` is its value (a count compared
+    with 0 is a `ColumnV` op over an `action` column). `location` spans the condition."""
+
+    test: Value
+    location: Location
+    stack: Stack
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ReadEvent:
+    """A read from storage through `spark.read`: its format and every reader option given, by
+    `option`/`options`, as keyword arguments or by `schema(...)`."""
+
+    df: DataFrameV
+    format: str | None
+    options: tuple[tuple[str, Value], ...]  # lower-case option name -> value
+    has_schema: bool
+    location: Location
+    stack: Stack
+    opaque_options: bool = False  # `options(**conf)`, `option(name, v)`: options not known here
+
+    def option(self, name: str) -> Value | None:
+        for key, value in reversed(self.options):
+            if key == name.lower():
+                return value
+        return None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class CartesianEvent:
+    """A join with no condition: `crossJoin(other)`, or `join(other)` without `on`."""
+
+    left: DataFrameV
+    right: DataFrameV
+    method: str
+    location: Location
+    stack: Stack
+
+
+Event = Union[WriteEvent, JoinEvent, GroupingEvent, ActionEvent, ConditionEvent, ReadEvent, CartesianEvent]

@@ -2,7 +2,7 @@
 match against what ran (by file and line, plan shape, format, target, mode). The engine
 records them for every event; rules attach the same facts (and their own) to findings.
 
-    {"kind": "write" | "join" | "grouping", "location": {"path", "line"},
+    {"kind": "write" | "join" | "grouping" | "action" | "read" | "condition", "location": {"path", "line"},
      "chain": [{"path", "line", "message"}], "operators": ["Source table 'raw.events'", ...],
      "leaves": [{"kind", "value"}],
      "write": {"api", "method", "format", "target", "mode", "partition_by"},
@@ -12,7 +12,7 @@ records them for every event; rules attach the same facts (and their own) to fin
 from __future__ import annotations
 
 from sparklint.findings import ChainStep, Location
-from sparklint.graph.events import Event, GroupingEvent, JoinEvent, WriteEvent
+from sparklint.graph.events import ActionEvent, CartesianEvent, ConditionEvent, Event, GroupingEvent, JoinEvent, ReadEvent, WriteEvent
 from sparklint.graph.values import ColumnV, ConstV, DataFrameV, Op, SeqV, Stack, Value, const_of, str_of
 
 
@@ -21,6 +21,14 @@ def event_facts(event: Event) -> dict:
         facts = {"kind": "write", "write": write_facts(event), "operators": operators(event.df), "leaves": leaves(event.df)}
     elif isinstance(event, JoinEvent):
         facts = join_facts(event)
+    elif isinstance(event, ActionEvent):
+        facts = {"kind": "action", "action": event.method, "operators": operators(event.df), "leaves": leaves(event.df)}
+    elif isinstance(event, ReadEvent):
+        facts = {"kind": "read", "format": event.format, "schema": event.has_schema}
+    elif isinstance(event, ConditionEvent):
+        facts = {"kind": "condition"}
+    elif isinstance(event, CartesianEvent):
+        facts = {"kind": "cartesian", "method": event.method}
     else:
         facts = grouping_facts(event)
     facts["location"] = location_dict(event.location)

@@ -15,7 +15,9 @@ from typing import Callable
 from sparklint import model as m
 from sparklint.findings import Location
 from sparklint.graph import spark_api as api
-from sparklint.graph.events import Event, GroupingEvent, JoinEvent, WriteEvent
+from sparklint.graph.events import (
+    ActionEvent, CartesianEvent, ConditionEvent, Event, GroupingEvent, JoinEvent, ReadEvent, WriteEvent,
+)
 from sparklint.graph.index import ProjectIndex, Symbol, display_name
 from sparklint.graph.keys import ContextKeys
 from sparklint.graph import coltypes
@@ -127,6 +129,8 @@ class Interpreter:
     def exec_branch(self, branch: m.Branch, scope: Scope) -> None:
         """Each arm runs from the same state; afterwards a name holds what every arm that falls
         through (and, when all may be skipped, the state before) agrees on."""
+        if branch.test is not None and _counts_rows(branch.test):
+            self.exec_condition(branch.test, scope)
         before = scope.locals
         outcomes: list[dict[str, Value]] = [] if branch.exhaustive else [before]
         for index, arm in enumerate(branch.arms):
@@ -142,6 +146,15 @@ class Interpreter:
             name: merge_values([outcome.get(name, UNKNOWN) for outcome in outcomes], scope.stack)
             for name in names
         }
+
+    def exec_condition(self, test: m.Expr, scope: Scope) -> None:
+        """An `if`/`while` condition: evaluated for what it computes (a `count()` tested for
+        emptiness), then reported with where it is written."""
+        value = self.eval(test, scope)
+        span = getattr(test, "span", None)
+        if span is None or span.line == 0:
+            return
+        self.emit_event(ConditionEvent(value, self.loc(scope, span), scope.stack))
 
     def exec_loop(self, loop: m.For, scope: Scope) -> None:
         iterable = self.eval(loop.iter, scope)
@@ -527,6 +540,8 @@ class Interpreter:
             return SessionV()
         if attr in ("columns", "schema", "dtypes", "storageLevel", "isStreaming"):
             return UNKNOWN
+        if attr in api.ACTIONS and scope.module.language == "scala":
+            return self.dataframe_method(df, attr, (), (), scope, span, span)  # `df.count`, `df.collect`
         if _is_dataframe_method(attr):
             return self.dataframe_method(df, attr, (), (), scope, span, span)
         return ColumnV("ref", attr, location=self.loc(scope, span))
@@ -629,6 +644,12 @@ class Interpreter:
             return self.session_method(SessionV(), name, args, kwargs, scope, name_span)
         if name == "merge" and args and isinstance(args[0], DataFrameV):
             return WriterV(args[0], "merge", [], self.loc(scope, name_span), scope.stack)
+        if name == "count" and not args and not kwargs and scope.module.language == "scala" and not (
+            call is not None and isinstance(call.func, m.Attr) and _limited(call.func.value)
+        ):
+            # `x.count()`: no Scala collection has a `count()` without a predicate, a Dataset or
+            # an RDD does (a bare `x.count` is often a field of the project's own classes)
+            return self.dataframe_method(self.assumed_dataframe(scope, name_span), name, args, kwargs, scope, name_span, span)
         if name == "getOrCreate":
             return SessionV()
         if self.index.extension_methods.get(name):
@@ -832,6 +853,10 @@ class Interpreter:
             result = self.call_value(args[0], (df, *args[1:]), kwargs, scope, None)
             return result if isinstance(result, DataFrameV) else UNKNOWN
         if name in api.ACTIONS:
+            self.emit_event(ActionEvent(df, name, tuple(args), location, scope.stack))
+            if name == "count" and not args and not kwargs:
+                # the number of rows, kept as a value so a test of it (`== 0`) can be recognised
+                return ColumnV("action", "count", (df,), location, scope.stack)
             return UNKNOWN
         other = None
         if name in ("join", "crossJoin", "union", "unionAll", "unionByName", "joinWith"):
@@ -839,6 +864,9 @@ class Interpreter:
             if right is UNKNOWN and name in ("join", "joinWith") and (len(args) > 1 or "on" in dict(kwargs)):
                 right = self.assumed_dataframe(scope, name_span)  # a parameter: a DataFrame of unknown origin
             other = right if isinstance(right, DataFrameV) else None
+            if other is not None and (name == "crossJoin" or (
+                    name == "join" and len(args) == 1 and not {"on", "joinExprs", "usingColumn", "usingColumns"} & set(dict(kwargs)))):
+                self.emit_event(CartesianEvent(df, other, name, location, scope.stack))
             if name in ("join", "joinWith") and other is not None:
                 on = args[1] if len(args) > 1 else dict(kwargs).get("on", UNKNOWN)
                 how = args[2] if len(args) > 2 else dict(kwargs).get("how", UNKNOWN)
@@ -881,15 +909,13 @@ class Interpreter:
     def session_method(self, session: SessionV, name: str, args, kwargs, scope: Scope, name_span) -> Value:
         if session.reader is not None:
             if name in ("format", "option", "options", "schema"):
-                return SessionV(session.reader, (*session.options, (name, tuple(args))))
+                keyword = tuple(("option", (ConstV(key), value)) for key, value in kwargs)
+                return SessionV(session.reader, (*session.options, (name, tuple(args)), *keyword))
             if name in api.READER_FORMATS:
-                fmt = name
-                for option, option_args in session.options:
-                    if option == "format" and option_args and str_of(option_args[0]):
-                        fmt = str_of(option_args[0])
-                detail = "table" if name == "table" else "path"
-                stated = [(option, option_args[0]) for option, option_args in session.options if option == "schema" and option_args]
-                return self.source(scope, name_span, detail, args, (("format", ConstV(fmt)), *stated[-1:]))
+                source = self._read_source(session, name, args, scope, name_span)
+                if session.reader == "read":
+                    self.emit_event(_read_event(source, session, name, args, kwargs, scope.module.language))
+                return source
             return UNKNOWN
         if name in ("table",):
             return self.source(scope, name_span, "table", args)
@@ -918,6 +944,15 @@ class Interpreter:
         if name in ("newSession", "getOrCreate"):
             return session
         return UNKNOWN
+
+    def _read_source(self, session: SessionV, name: str, args, scope: Scope, name_span) -> DataFrameV:
+        fmt = name
+        for option, option_args in session.options:
+            if option == "format" and option_args and str_of(option_args[0]):
+                fmt = str_of(option_args[0])
+        detail = "table" if name == "table" else "path"
+        stated = [(option, option_args[0]) for option, option_args in session.options if option == "schema" and option_args]
+        return self.source(scope, name_span, detail, args, (("format", ConstV(fmt)), *stated[-1:]))
 
     def external_method(self, dotted: str, name: str, args, kwargs, scope: Scope, name_span, call) -> Value:
         if dotted in api.WINDOW_CLASSES or dotted.endswith(".Window") or dotted == "Window":
@@ -1100,6 +1135,72 @@ def _is_dataframe_method(name: str) -> bool:
         name in api.NARROW or name in api.SHUFFLING or name in api.SORTS_WITHIN_PARTITIONS
         or name in ("coalesce", "hint", "broadcast", "rdd", "dropDuplicates", "explode")
     )
+
+
+def _read_event(source: DataFrameV, session: SessionV, method: str, args, kwargs, language: str) -> ReadEvent:
+    """What a `spark.read...` call says of its input: the format, the options (from `option`,
+    `options` and the format method's keyword arguments) and whether a schema is given."""
+    fmt: str | None = None if method in ("load", "table") else method
+    options: list[tuple[str, Value]] = []
+    # PySpark's `csv(path, schema)`, `json(path, schema)`, `load(path, format, schema)`
+    positional_schema = {"csv": 1, "json": 1, "load": 2}.get(method) if language == "python" else None
+    has_schema = positional_schema is not None and len(args) > positional_schema and not (
+        isinstance(args[positional_schema], ConstV) and args[positional_schema].value is None)
+    if method == "load" and len(args) > 1 and str_of(args[1]):
+        fmt = str_of(args[1]).lower()
+    opaque = False
+    for option, option_args in session.options:
+        if option == "format" and option_args and str_of(option_args[0]):
+            fmt = str_of(option_args[0]).lower()
+        elif option == "schema":
+            has_schema = True
+        elif option == "option" and len(option_args) == 2 and str_of(option_args[0]):
+            options.append((str_of(option_args[0]).lower(), option_args[1]))
+        elif option in ("option", "options"):
+            pairs = [_known_pairs(arg) for arg in option_args]
+            opaque = opaque or None in pairs
+            options.extend(pair for known in pairs if known for pair in known)
+    for key, value in kwargs:
+        if key == "schema":
+            has_schema = has_schema or not (isinstance(value, ConstV) and value.value is None)  # `schema=None` infers
+        elif key == "format" and str_of(value):
+            fmt = str_of(value).lower()
+        else:
+            options.append((key.lower(), value))
+    return ReadEvent(source, fmt, tuple(options), has_schema, source.head.location, source.head.stack, opaque)
+
+
+def _known_pairs(value: Value) -> list[tuple[str, Value]] | None:
+    """A literal `{"k": v}` / `Map("k" -> v)` of reader options; None when not known."""
+    if not isinstance(value, SeqV) or value.kind != "dict":
+        return None
+    pairs = []
+    for item in value.items:
+        if not (isinstance(item, SeqV) and len(item.items) == 2 and str_of(item.items[0])):
+            return None
+        pairs.append((str_of(item.items[0]).lower(), item.items[1]))
+    return pairs
+
+
+def _counts_rows(test: m.Expr) -> bool:
+    """A condition that calls `count` (`if df.count() == 0`): the only conditions evaluated, so
+    the calls in other conditions stay as unexplored as before (and cost nothing)."""
+    pending, seen = [test], 0
+    while pending and seen < 200:
+        expr = pending.pop()
+        seen += 1
+        if isinstance(expr, m.Call) and isinstance(expr.func, m.Attr) and expr.func.attr == "count":
+            return True
+        if isinstance(expr, m.Attr) and expr.attr == "count":
+            return True
+        pending.extend(m.sub_expressions(expr))
+    return False
+
+
+def _limited(receiver: m.Expr) -> bool:
+    """A receiver written as `x.limit(n)` (or `head`, `take`, `tail`)."""
+    func = receiver.func if isinstance(receiver, m.Call) else None
+    return isinstance(func, m.Attr) and func.attr in ("limit", "head", "take", "tail")
 
 
 def _looks_like_partition_count(args) -> bool:

@@ -1,0 +1,364 @@
+"""SPK004 (collect-to-driver), SPK007 (cartesian-join), SPK008 (count-for-emptiness),
+SPK009 (schema-inference-on-read), SPK010 (partitioned-write-scatter):
+annotated projects in both languages, reached across files; the `test-paths` setting; and what
+real PySpark does, which the rules' messages claim."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import REPO_ROOT, assert_marked, check_files, write_project, run_cli
+
+from sparklint.checks.common import is_test_path
+from sparklint.settings import DEFAULT_TEST_PATHS
+
+CASES = {
+    "collect of a read, two files away": {
+        "jobs/main.py": """
+            from lib.local import rows, bounded
+
+            def main(spark):
+                orders = spark.read.parquet("s3://orders")
+                rows(orders.where("amount > 10"))
+                rows(spark.createDataFrame([(1,)], ["id"]))
+                bounded(orders)
+
+            if __name__ == "__main__":
+                main(None)
+        """,
+        "lib/local.py": """
+            import pyspark.sql.functions as F
+
+            def rows(df):
+                return df.collect()  # expect: SPK004
+
+            def bounded(df):
+                a = df.limit(5).collect()
+                b = df.select(F.max("amount")).collect()
+                c = df.groupBy().agg(F.sum("amount")).collect()
+                d = df.select("status").distinct().collect()
+                e = df.take(3)
+                f = df.rdd.map(lambda r: (r[0], 1)).reduceByKey(lambda a, b: a + b).collect()
+                return a, b, c, d, e, f
+        """,
+    },
+    "toPandas and toLocalIterator of tables": {
+        "job.py": """
+            def main(spark):
+                spark.table("sales.orders").toPandas()  # expect: SPK004
+                for row in spark.read.json("s3://x", schema="id INT").toLocalIterator():  # expect: SPK004
+                    print(row)
+                spark.sql("SELECT 1 AS one").collect()
+        """,
+    },
+    "unknown origin is silent": {
+        "lib.py": """
+            def dump(df):
+                return df.collect()
+        """,
+    },
+    "count compared with zero, across files": {
+        "jobs/main.py": """
+            from lib.gates import gate
+
+            def main(spark):
+                df = spark.read.parquet("s3://x")
+                if df.count() == 0:  # expect: SPK008
+                    return
+                while 0 < df.count():  # expect: SPK008
+                    print("waiting")
+                if df.count() >= 1 and df.count() != 2:  # expect: SPK008
+                    print("some")
+                gate(df)
+        """,
+        "lib/gates.py": """
+            def gate(df):
+                if not df.rdd.count():  # expect: SPK008
+                    return
+                n = df.count()
+                if n == 0:
+                    return
+                if df.count() > 10:
+                    print("big")
+                if df.head(1):
+                    print("some")
+        """,
+    },
+    "count on unknown Python values is silent": {
+        "lib.py": """
+            def gate(query):
+                if query.count() == 0:
+                    return
+        """,
+    },
+    "inference on reads across files": {
+        "jobs/main.py": """
+            from lib.readers import read_csv, read_json
+
+            def main(spark):
+                read_csv(spark, "s3://a").write.parquet("s3://b")
+                read_json(spark, "s3://c").write.parquet("s3://d")
+                spark.read.csv("s3://e", inferSchema=True)  # expect: SPK009
+                spark.read.options(inferSchema="true").csv("s3://e")  # expect: SPK009
+                spark.read.load("s3://f", format="json")  # expect: SPK009
+                spark.read.csv("s3://g", "id INT", inferSchema=True)
+                spark.read.json("s3://h", samplingRatio=0.1)
+                spark.read.option("samplingRatio", "1.0").json("s3://i")  # expect: SPK009
+                spark.read.csv("s3://j", header=True)
+                spark.readStream.json("s3://k")
+                spark.read.json(spark.sparkContext.parallelize(['{"a": 1}']))
+                spark.read.json(spark.sparkContext.textFile("s3://l"))  # expect: SPK009
+        """,
+        "lib/readers.py": """
+            def read_csv(spark, path):
+                return spark.read.format("csv").option("inferSchema", True).load(path)  # expect: SPK009
+
+            def read_json(spark, path, schema=None):
+                return spark.read.json(path, schema=schema)  # expect: SPK009
+        """,
+    },
+}
+
+CASES["scatter before a partitioned write, across files"] = {
+    "jobs/main.py": """
+        import pyspark.sql.functions as F
+        from lib.sink import write_daily, write_own
+
+        def main(spark, n):
+            df = spark.read.parquet("s3://x")
+            write_daily(df.repartition(200))  # expect: SPK010
+            write_daily(df.repartition(64, "user_id"))  # expect: SPK010
+            write_daily(df.repartition("day"))
+            write_daily(df.repartition(300, F.col("day")))
+            write_daily(df.repartition(n))
+            write_daily(df.repartition(200).groupBy("day", "user_id").count())
+            df.repartition(200).write.parquet("s3://unpartitioned")
+            df.repartition(200).writeTo("lake.t").append()
+            write_own(df)
+    """,
+    "lib/sink.py": """
+        def write_daily(df):
+            df.write.partitionBy("day").mode("append").parquet("s3://daily")
+
+        def write_own(df):
+            df.repartition(500).write.partitionBy(["day", "hour"]).parquet("s3://hourly")  # expect: SPK010
+    """,
+}
+CASES["joins without a condition, across files"] = {
+    "jobs/main.py": """
+        from pyspark.sql import functions as F
+        from lib.pairs import pair
+
+        def main(spark):
+            a = spark.read.parquet("s3://a")
+            b = spark.table("db.b")
+            pair(a, b)
+            pair(a, spark.range(10))
+            pair(a, F.broadcast(b))
+            pair(a, b.limit(5))
+            pair(spark.createDataFrame([(1,), (2,)], ["x"]), b)
+            a.join(b).write.parquet("s3://c")  # expect: SPK007
+            a.join(b, "id").write.parquet("s3://d")
+            a.join(b, a.id == b.id, "left").write.parquet("s3://e")
+            a.join(b, how="cross").write.parquet("s3://f")  # expect: SPK007
+    """,
+    "lib/pairs.py": """
+        def pair(left, right):
+            return left.crossJoin(right).write.parquet("s3://pairs")  # expect: SPK007
+    """,
+}
+CASES["small N is SPK001's"] = {
+    "job.py": """
+        def main(spark):
+            spark.read.parquet("s3://x").repartition(8).write.partitionBy("day").parquet("s3://y")  # expect: SPK001
+    """,
+}
+
+SCALA_CASES = {
+    "scala: collect, count and inference across files": {
+        "src/main/scala/jobs/Main.scala": """
+            package jobs
+
+            import org.apache.spark.sql.SparkSession
+            import lib.Helpers
+
+            object Main {
+              def main(args: Array[String]): Unit = {
+                val spark = SparkSession.builder().getOrCreate()
+                import spark.implicits._
+                val orders = spark.read.option("inferSchema", "true").csv("s3://orders") // expect: SPK009
+                Helpers.dump(orders)
+                Helpers.gate(orders)
+                val typed = spark.read.schema("id INT").json("s3://events")
+                typed.limit(10).collect().foreach(println)
+                if (typed.count() > 0) { // expect: SPK008
+                  println("events")
+                }
+                Helpers.daily(orders.repartition(200)) // expect: SPK010
+                Helpers.daily(orders.repartition($"day"))
+              }
+            }
+        """,
+        "src/main/scala/lib/Helpers.scala": """
+            package lib
+
+            import org.apache.spark.sql.DataFrame
+
+            object Helpers {
+              def dump(df: DataFrame): Unit = df.select("id").collect.foreach(println) // expect: SPK004
+
+              def daily(df: DataFrame): Unit = df.write.partitionBy("day").parquet("s3://daily")
+
+              def gate(df: DataFrame): Unit = {
+                if (df.count == 0) { // expect: SPK008
+                  println("empty")
+                }
+                val n = df.count
+                if (n > 0) {
+                  println(n)
+                }
+                if (df.isEmpty) {
+                  println("empty")
+                }
+              }
+            }
+        """,
+    },
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES) + sorted(SCALA_CASES))
+def test_case(name: str, tmp_path: Path) -> None:
+    assert_marked(tmp_path / "project", {**CASES, **SCALA_CASES}[name])
+
+
+TEST_CODE = {
+    "tests/test_job.py": """
+        def test_rows(spark):
+            df = spark.read.option("inferSchema", "true").csv("data/x.csv")
+            rows = df.collect()
+            if df.count() == 0:
+                print("empty")
+    """,
+    "src/test/scala/JobSpec.scala": """
+        import org.apache.spark.sql.SparkSession
+
+        object JobSpec {
+          def run(spark: SparkSession): Unit = {
+            spark.read.json("data/x.json").collect()
+            spark.read.parquet("data/y").coalesce(1).write.parquet("out")
+          }
+        }
+    """,
+}
+
+
+def _found(report: dict) -> set[tuple[str, int, str]]:
+    return {(f["location"]["path"], f["location"]["line"], f["rule"]) for f in report["findings"]}
+
+
+def test_job_cost_rules_are_silent_in_test_code_by_default(tmp_path: Path) -> None:
+    # SPK008 is not a job-cost rule: an emptiness test by count is slow in a test too
+    assert _found(check_files(tmp_path / "project", TEST_CODE)) == {("tests/test_job.py", 4, "SPK008")}
+
+
+def test_empty_test_paths_reports_test_code_too(tmp_path: Path) -> None:
+    files = {**TEST_CODE, "pyproject.toml": "[tool.sparklint]\ntest-paths = []\n"}
+    write_project(tmp_path / "project", files)
+    run = run_cli("check", "--output-format", "json", "--exit-zero", "--no-cache", str(tmp_path / "project"))
+    assert _found(run.json()) == {
+        ("tests/test_job.py", 2, "SPK009"), ("tests/test_job.py", 3, "SPK004"), ("tests/test_job.py", 4, "SPK008"),
+        ("src/test/scala/JobSpec.scala", 5, "SPK009"), ("src/test/scala/JobSpec.scala", 5, "SPK004"),
+        ("src/test/scala/JobSpec.scala", 6, "SPK001"),
+    }
+
+
+def test_a_collect_in_job_code_of_data_read_in_a_test_is_not_reported(tmp_path: Path) -> None:
+    files = {
+        "lib/local.py": """
+            def rows(df):
+                return df.collect()
+        """,
+        "tests/test_local.py": """
+            from lib.local import rows
+
+            def test_rows(spark):
+                assert rows(spark.read.parquet("data/x")) == []
+        """,
+    }
+    assert _found(check_files(tmp_path / "project", files)) == set()
+
+
+def test_test_paths_must_be_a_list_of_strings(tmp_path: Path) -> None:
+    write_project(tmp_path / "project", {"job.py": "", "pyproject.toml": "[tool.sparklint]\ntest-paths = 3\n"})
+    run = run_cli("check", "--no-cache", str(tmp_path / "project"))
+    assert run.exit_code == 2 and "test-paths" in run.stderr
+
+
+@pytest.mark.parametrize("path, expected", [
+    ("tests/a.py", True), ("pkg/tests/x/y.py", True), ("test_a.py", True), ("a/b_test.py", True),
+    ("src/test/scala/A.scala", True), ("a/FooSpec.scala", True), ("a/BarSuite.scala", True),
+    ("jobs/main.py", False), ("contest.py", False), ("latest/a.py", False), ("src/main/A.scala", False),
+    ("testing/a.py", False),
+])
+def test_default_test_paths(path: str, expected: bool) -> None:
+    assert is_test_path(path, DEFAULT_TEST_PATHS) is expected
+
+
+# ---------------------------------------------------------------- what Spark does
+
+SCRIPT = REPO_ROOT / "tests" / "data" / "new_rules_evidence" / "measure.py"
+
+
+@pytest.fixture(scope="module")
+def measured(tmp_path_factory) -> dict:
+    pytest.importorskip("pyspark")
+    work = tmp_path_factory.mktemp("evidence")
+    run = subprocess.run([sys.executable, str(SCRIPT), str(work)], capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stderr[-2000:]
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.slow
+def test_schema_inference_reads_the_whole_input_before_the_query(measured: dict) -> None:
+    """SPK009: the read alone runs a job over every partition (CSV: after a 1-task header job);
+    with a schema, no job runs until an action."""
+    jobs = measured["read_jobs"]
+    assert jobs["csv-schema"] == [] and jobs["json-schema"] == []
+    assert jobs["csv-infer"][-1] == jobs["csv-scan"][0] > 1
+    assert jobs["json-infer"] == jobs["json-scan"] and jobs["json-scan"][0] > 1
+
+
+@pytest.mark.slow
+def test_count_reads_every_row_where_isempty_and_head_read_a_batch(measured: dict) -> None:
+    """SPK008: `count()` reads all 800,000 rows; `isEmpty()` one batch per partition (the
+    parquet reader's 4,096 rows), `head(1)` one batch."""
+    rows = measured["emptiness_rows"]
+    assert rows["count"] == 800_000
+    assert rows["isEmpty"] <= rows["count"] / 10 and rows["head1"] <= rows["isEmpty"]
+
+
+@pytest.mark.slow
+def test_collect_of_a_large_result_fails_on_max_result_size_and_limit_does_not(measured: dict) -> None:
+    """SPK004: every row travels to the driver, and past `spark.driver.maxResultSize` the job fails."""
+    assert measured["collected_rows"] == "maxResultSize"
+    assert measured["limited_rows"] == 20
+
+
+@pytest.mark.slow
+def test_a_round_robin_repartition_writes_a_file_per_task_and_partition_value(measured: dict) -> None:
+    """SPK010: 12 partitions, 5 day values: 60 files round-robin or hashed by another column,
+    5 when repartitioned by the partition column."""
+    assert measured["partitioned_files"] == {"round-robin": 60, "by-column": 5, "by-other-column": 60}
+
+
+@pytest.mark.slow
+def test_a_join_without_a_condition_is_a_cartesian_product(measured: dict) -> None:
+    """SPK007: two 1,000-row reads joined with no condition give 1,000,000 rows, broadcast
+    (nested loop) under the threshold, a cartesian product without it."""
+    assert measured["cartesian"] == {"10485760": ["BroadcastNestedLoopJoin", 1_000_000],
+                                     "-1": ["CartesianProduct", 1_000_000]}
