@@ -325,3 +325,16 @@ def test_readme_json_example_is_the_demo_s_real_output() -> None:
     assert real["root"].endswith("fixtures/story_py")
     shown["root"] = real["root"]
     assert _agrees(shown, real)
+
+
+def test_readme_fixes_excerpt_is_real() -> None:
+    """The *Fixes* excerpt is the demo's own output: whole lines exactly, a line cut with "..."
+    by its beginning."""
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    excerpt = readme.split("\n### Fixes\n", 1)[1].split("how safe it is:\n\n", 1)[1].split("\n\n|", 1)[0]
+    lines = [line[4:] for line in excerpt.splitlines() if line.strip() not in ("", "...")]
+    run = run_cli("check", "--no-color", str(REPO_ROOT / "fixtures" / "story_py"))
+    real = run.stdout.splitlines()
+    missing = [line for line in lines
+               if not any(have == line or (line.endswith(", ...") and have.startswith(line[:-3])) for have in real)]
+    assert len(lines) >= 4 and missing == []
