@@ -145,6 +145,7 @@ def _death(exitcode: int | None, cpu_seconds: int) -> str:
 
 def _serve(connection: Connection, work: Callable) -> None:
     faulthandler.disable()  # a native crash here is reported as the file's SPK000, not as a dump
+    _silence_stderr()
     _limit_memory()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     run_deep(lambda: _serve_jobs(connection, work))  # one deep stack for parsing and for pickling what it built
@@ -169,6 +170,18 @@ def _serve_jobs(connection: Connection, work: Callable) -> None:
             connection.send((index, result))
         except (RecursionError, MemoryError):
             connection.send((index, Failure("the parsed file was too deeply nested to hand over")))
+
+
+def _silence_stderr() -> None:
+    """What a worker prints on its way down (a native allocator's "memory allocation failed" and
+    backtrace under the memory limit) is the file's SPK000, reported by the parent: the terminal
+    gets sparklint's own one-line messages only."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+    except OSError:
+        pass
 
 
 def _limit_memory() -> None:

@@ -302,3 +302,15 @@ def test_spk000_says_what_to_do_for_each_kind_of_unreadable_file(tmp_path: Path)
     assert fixes["broken_job.py"].startswith("fix the syntax error")
     assert fixes["latin1_job.py"].startswith("save the file as UTF-8")
     assert fixes["deep_job.py"].startswith("split or simplify the file")
+
+
+def _noisy_work(payload: int) -> int:
+    os.write(2, b"memory allocation of 1008 bytes failed\nstack backtrace:\n")  # as a native abort prints
+    return payload * 2
+
+
+def test_what_a_worker_prints_on_stderr_never_reaches_the_terminal(capfd: pytest.CaptureFixture[str]) -> None:
+    from sparklint.workers import run_isolated
+
+    assert run_isolated(_noisy_work, [1, 2], 2) == [2, 4]
+    assert "memory allocation" not in capfd.readouterr().err
