@@ -132,3 +132,17 @@ def test_sql_a_spark_side_broadcasts_itself_and_an_unknown_query_stay_silent(tmp
     """})
     assert [(f["rule"], f["location"]["line"]) for f in report["findings"]] == [("SPK001", 3)]
     assert not report["warnings"]
+
+
+def test_columns_after_interpolated_holes_inside_a_strip_margin_line(tmp_path: Path) -> None:
+    line = '         |SELECT /*+ REPARTITION($Parts) */ coalesce(a, b) AS k, dt FROM $T GROUP BY coalesce(a, b), dt""".stripMargin)'
+    source = "\n".join([
+        "package a", "", "object J {", "  val Parts = 2", '  val T = "raw.clicks"',
+        "  def main(args: Array[String]): Unit = {",
+        "    val spark = org.apache.spark.sql.SparkSession.builder.getOrCreate()",
+        "    spark.sql(",
+        '      s"""INSERT OVERWRITE TABLE out.t PARTITION (dt)',
+        line, "  }", "}", ""])
+    report = check_files(tmp_path / "p", {"build.sbt": 'name := "x"\n', "src/main/scala/a/J.scala": source})
+    columns = {finding["rule"]: finding["location"]["column"] for finding in report["findings"]}
+    assert columns == {"SPK001": line.index("REPARTITION") + 1, "SPK003": line.index("GROUP BY coalesce") + 10}

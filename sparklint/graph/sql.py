@@ -110,6 +110,9 @@ def strip_margin(text: str, origin, marker: str = "|") -> tuple[str, tuple]:
         place = located.locate(offset + cut)
         if place is not None and piece is not None and piece.location is not None:
             anchors.append((len(out), piece.location.path, place.line, place.col, piece.start is not None))
+        # The pieces that start inside the line (a filled hole and the text after it) keep theirs.
+        start, end = offset + cut, offset + len(line)
+        anchors.extend((len(out) + at - start, *rest) for at, *rest in origin if start < at < end)
         out += line[cut:]
         offset += len(line)
     return out, tuple(anchors)
