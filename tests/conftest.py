@@ -75,6 +75,26 @@ def pyspark_jars() -> Path | None:
 
 
 EXPECT = re.compile(r"(?:#|//)\s*expect:\s*(SPK\d{3}(?:\s*,\s*SPK\d{3})*)")
+# The marker of each language, as the fixture trees write it (`# expect: SPK001` in Python files,
+# `// expect: SPK001` in Scala files).
+MARKERS = {
+    ".py": re.compile(r"#\s*expect:\s*(SPK\d{3}(?:\s*,\s*SPK\d{3})*)"),
+    ".scala": re.compile(r"//\s*expect:\s*(SPK\d{3}(?:\s*,\s*SPK\d{3})*)"),
+}
+
+
+def project_markers(root: Path, suffixes: tuple[str, ...] = (".py", ".scala")) -> set[tuple[str, int, str]]:
+    """(path, line, rule) for each expect marker in the files of a project tree on disk."""
+    found = set()
+    for path in sorted(root.rglob("*")):
+        pattern = MARKERS.get(path.suffix) if path.suffix in suffixes else None
+        if pattern is None or not path.is_file():
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            match = pattern.search(line)
+            if match:
+                found |= {(path.relative_to(root).as_posix(), number, code.strip()) for code in match.group(1).split(",")}
+    return found
 
 
 # The story fixture's SPK001 chain, hop by hop: (path, line) from the `__main__` block to the write.

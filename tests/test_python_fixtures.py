@@ -6,25 +6,12 @@ The story's chains are spelled out hop by hop, as fixtures/story_py/README.md de
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT, STORY_PY_CHAIN, run_cli
+from conftest import REPO_ROOT, STORY_PY_CHAIN, project_markers, run_cli
 
 FIXTURES = REPO_ROOT / "fixtures"
-EXPECT = re.compile(r"#\s*expect:\s*(SPK\d{3}(?:\s*,\s*SPK\d{3})*)")
-
-
-def expected_markers(project: Path) -> set[tuple[str, int, str]]:
-    found = set()
-    for path in sorted(project.rglob("*.py")):
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            match = EXPECT.search(line)
-            if match:
-                for code in match.group(1).split(","):
-                    found.add((path.relative_to(project).as_posix(), number, code.strip()))
-    return found
 
 
 def check_json(project: Path) -> dict:
@@ -38,7 +25,7 @@ def test_fixture_findings_are_exactly_the_marked_lines(name: str) -> None:
     project = FIXTURES / name
     report = check_json(project)
     found = {(f["location"]["path"], f["location"]["line"], f["rule"]) for f in report["findings"]}
-    assert found == expected_markers(project)
+    assert found == project_markers(project, (".py",))
 
 
 def test_fixed_twin_is_silent_and_exits_zero() -> None:

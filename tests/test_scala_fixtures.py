@@ -4,19 +4,17 @@ the `// expect: SPKnnn` markers, chains compared with the Python twin's shape.""
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import pyspark_jars
+from conftest import project_markers, pyspark_jars
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = REPO_ROOT / "fixtures"
 SPARKLINT = Path(sys.executable).with_name("sparklint")
-EXPECT = re.compile(r"//\s*expect:\s*(SPK\d{3}(?:\s*,\s*SPK\d{3})*)")
 STORY = "src/main/scala/com/acme/sitevisits"
 
 
@@ -30,14 +28,7 @@ def check(*args: str | Path, cwd: Path | None = None) -> tuple[int, dict]:
 
 
 def expected_markers(root: Path) -> set[tuple[str, str, int]]:
-    expected = set()
-    for path in sorted(root.rglob("*.scala")):
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            match = EXPECT.search(line)
-            if match:
-                for code in re.split(r"\s*,\s*", match.group(1)):
-                    expected.add((code, path.relative_to(root).as_posix(), number))
-    return expected
+    return {(code, path, line) for path, line, code in project_markers(root, (".scala",))}
 
 
 def found(document: dict) -> set[tuple[str, str, int]]:

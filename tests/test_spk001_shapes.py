@@ -8,40 +8,21 @@ fixtures' READMEs."""
 
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT, pyspark_jars, run_cli
+from conftest import REPO_ROOT, project_markers, pyspark_jars, run_cli
 
 FIXTURES = REPO_ROOT / "fixtures"
 SCALA = "src/main/scala/com/shapeshop"
-MARKERS = {
-    ".py": re.compile(r"#\s*expect:\s*(SPK\d{3}(?:\s*,\s*SPK\d{3})*)"),
-    ".scala": re.compile(r"//\s*expect:\s*(SPK\d{3}(?:\s*,\s*SPK\d{3})*)"),
-}
 
 
 def _check(project: Path, *options: str) -> dict:
     run = run_cli("check", "--output-format", "json", "--exit-zero", "--no-cache", *options, str(project))
     assert run.exit_code == 0, run.stderr
     return run.json()
-
-
-def _markers(project: Path) -> set[tuple[str, int, str]]:
-    found = set()
-    for path in sorted(project.rglob("*")):
-        pattern = MARKERS.get(path.suffix)
-        if pattern is None or not path.is_file():
-            continue
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            match = pattern.search(line)
-            if match:
-                for code in match.group(1).split(","):
-                    found.add((path.relative_to(project).as_posix(), number, code.strip()))
-    return found
 
 
 def _by_line(report: dict) -> dict[tuple[str, int], dict]:
@@ -53,7 +34,7 @@ def test_findings_are_exactly_the_marked_lines(name: str) -> None:
     project = FIXTURES / name
     report = _check(project)
     found = {(f["location"]["path"], f["location"]["line"], f["rule"]) for f in report["findings"]}
-    assert found == _markers(project)
+    assert found == project_markers(project)
     assert report["warnings"] == []
 
 
