@@ -3,24 +3,23 @@
 from __future__ import annotations
 
 import gc
+import os
 import re
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Mapping, Sequence
 
 from sparklint import model as m
+from sparklint.analysis import GroupResult, Job, affected, group_roots, merged, run_groups
 from sparklint.checks import CHECKS
-from sparklint.deepstack import run_deep
 from sparklint.checks.common import CheckContext
 from sparklint.findings import CheckResult, FileTiming, Finding, Location, NoqaSpan, RootTiming, Timings
-from sparklint.graph.events import Event
-from sparklint.graph.facts import event_facts
 from sparklint.graph.index import ProjectIndex
-from sparklint.graph.interp import Interpreter, code_label
 from sparklint.graph.roots import analysis_roots
 from sparklint.graph.sparkconf import project_conf
+from sparklint.graph.units import call_counts, changed_units
 from sparklint.incremental import ResultStore, StoredResult, digest, outline, project_key, same_code
 from sparklint.frontends import SOURCE_SUFFIXES
 from sparklint.project import (
@@ -86,21 +85,27 @@ def _run_check(paths: Sequence[str | Path], settings: Settings, progress: Progre
     conf_digests = tuple((rel, digest(body.encode("utf-8", "surrogateescape"))) for rel, body in conf_texts)
     key = project_key([*file_digests, *conf_digests], settings_key)
     stored = store.load_latest() if store is not None else None
-    fresh: dict[str, m.Module] = {}  # files lowered while looking for an early cutoff
-    reused = _reuse(stored, key, texts, conf_digests, root, settings, fresh) if stored is not None else None
-    if reused is not None:  # nothing the analysis reads changed since the last run
-        modules = reused
+    edit = _edit(stored, key, texts, conf_digests, root, settings) if stored is not None else Edit()
+    if edit.modules is not None:  # nothing the analysis reads changed since the last run
+        modules = edit.modules
         lowering_seconds = time.perf_counter() - lowering_started
-        analysis = Analysis(list(stored.findings), list(stored.operations), stored.notes, (), 0.0, 0, reused=True)
+        analysis = Analysis(list(stored.findings), list(stored.operations), stored.notes, (), 0.0, 0, reused=True,
+                            groups=stored.groups, conf=stored.spark_conf, call_counts=stored.call_counts)
     else:
-        modules = [fresh.get(module.path, module) for module in lower_sources(texts, root, settings)]
+        modules = [edit.fresh.get(module.path, module) for module in lower_sources(texts, root, settings)]
         lowering_seconds = time.perf_counter() - lowering_started
         if progress:
             progress(f"analysing {len(modules)} module{'s' if len(modules) != 1 else ''}")
-        analysis = analyse(modules, settings, collect_operations=collect_operations, conf_texts=conf_texts)
+        previous = None
+        if edit.changed_units is not None and stored is not None and stored.groups:
+            previous = Previous({group.path: group for group in stored.groups}, edit.changed_units,
+                                stored.spark_conf, stored.call_counts)
+        analysis = analyse(modules, settings, collect_operations=collect_operations, conf_texts=conf_texts,
+                           previous=previous)
     if store is not None and (stored is None or stored.key != key):
         store.save(StoredResult(key, tuple(analysis.findings), tuple(analysis.operations), analysis.notes,
-                                tuple(outline(module) for module in modules), file_digests, conf_digests, store.basis))
+                                tuple(outline(module) for module in modules), file_digests, conf_digests, store.basis,
+                                analysis.groups, analysis.conf, analysis.call_counts))
     findings = apply_suppressions(analysis.findings, modules, settings)
     findings = [f for f in findings if _touches(f, requested, root)]
     findings.sort(key=Finding.sort_key)
@@ -123,30 +128,48 @@ def _run_check(paths: Sequence[str | Path], settings: Settings, progress: Progre
     )
 
 
-def _reuse(stored: StoredResult, key: str, texts: list[SourceText], conf_digests: tuple[tuple[str, str], ...],
-           root: Path, settings: Settings, fresh: dict[str, m.Module]) -> list[m.Module] | None:
-    """The modules to report the stored result with, when the analysis would find exactly what it
-    found: no file changed at all (outlines only), or the files that changed lowered again to the
-    same code as before (early cutoff: a comment or a `noqa` edit). None when it must run; the
-    files lowered to find out are left in `fresh`."""
+@dataclass(slots=True)
+class Edit:
+    """What changed since the stored result. `modules`: report the stored result with these (no
+    code changed); otherwise `changed_units`, when known, are the only code units that changed
+    (every edited module kept its interface), and `fresh` the edited files already lowered."""
+
+    modules: list[m.Module] | None = None
+    changed_units: frozenset[str] | None = None
+    fresh: dict[str, m.Module] = field(default_factory=dict)
+
+
+def _edit(stored: StoredResult, key: str, texts: list[SourceText], conf_digests: tuple[tuple[str, str], ...],
+          root: Path, settings: Settings) -> Edit:
+    """Compare the files with the stored result's: unchanged, changed only where the analysis
+    never reads (early cutoff: a comment or a `noqa` edit), changed in some code units, or
+    changed in a way that needs the whole analysis."""
     if stored.key == key:
-        return list(stored.outlines)
+        return Edit(modules=list(stored.outlines))
     before = dict(stored.files)
     if stored.conf != conf_digests or set(before) != {text.source.rel for text in texts}:
-        return None
+        return Edit()
     changed = [text for text in texts if before[text.source.rel] != text.digest]
     if len(changed) > MAX_CUTOFF_FILES:
-        return None
+        return Edit()
     cache = module_cache(root, settings)
     previous = [cache.get(SourceText(text.source, b"", before[text.source.rel])) for text in changed]
     if any(module is None for module in previous):
-        return None
+        return Edit()
     lowered = lower_sources(changed, root, settings, prune=False)
-    fresh.update((module.path, module) for module in lowered)
-    if len(lowered) != len(changed) or not all(map(same_code, previous, lowered)):
-        return None
-    replaced = {module.path: module for module in lowered}
-    return [replaced.get(module.path, module) for module in stored.outlines]
+    edit = Edit(fresh={module.path: module for module in lowered})
+    if len(lowered) != len(changed):
+        return edit
+    if all(map(same_code, previous, lowered)):
+        return Edit(modules=[edit.fresh.get(module.path, module) for module in stored.outlines])
+    units: set[str] = set()
+    for old, new in zip(previous, lowered):
+        changed_here = changed_units(old, new)
+        if changed_here is None:
+            return edit
+        units |= changed_here
+    edit.changed_units = frozenset(units)
+    return edit
 
 
 def run_timings(modules: list[m.Module], analysis: "Analysis", lowering_seconds: float, total_seconds: float) -> Timings:
@@ -160,7 +183,7 @@ def run_timings(modules: list[m.Module], analysis: "Analysis", lowering_seconds:
     phases = (("lowering", lowering_seconds), ("analysis", analysis.seconds), ("total", total_seconds))
     slowest = tuple(sorted(analysis.roots, key=lambda root: -root.seconds)[:MAX_TIMED_ROOTS])
     lowered = sum(1 for module in modules if not module.extra.get("cached"))
-    return Timings(phases, files, slowest, lowered, analysis.reused)
+    return Timings(phases, files, slowest, lowered, analysis.reused, len(analysis.groups), analysis.analysed_groups)
 
 
 def _relative_overlays(overlays: Mapping[str | Path, str | bytes], root: Path) -> dict[str, bytes]:
@@ -202,56 +225,67 @@ class Analysis:
     seconds: float
     evaluations: int  # (function, calling context) pairs analysed
     reused: bool = False  # taken from the last run: no file and no setting changed
+    groups: tuple[GroupResult, ...] = ()  # by file, for the next run to reuse what an edit left alone
+    conf: str = ""  # the Spark configuration the rules were given, as the groups saw it
+    call_counts: tuple = ()  # `units.call_counts` of the project analysed
+    analysed_groups: int = 0  # groups analysed in this run (the others were reused)
+
+
+@dataclass(frozen=True, slots=True)
+class Previous:
+    """What a re-check may reuse: the last run's groups, and the code units edited since."""
+
+    groups: Mapping[str, GroupResult]
+    changed_units: frozenset[str]
+    conf: str
+    call_counts: tuple
 
 
 def analyse(modules: list[m.Module], settings: Settings, collect_operations: bool = True,
-            conf_texts: list[tuple[str, str]] = ()) -> Analysis:
+            conf_texts: list[tuple[str, str]] = (), previous: Previous | None = None) -> Analysis:
     """Findings of the enabled rules, and (for run-profile matching) every Spark operation seen.
-    `conf_texts` are the project's `spark-defaults.conf` files and scripts (path, text)."""
+    `conf_texts` are the project's `spark-defaults.conf` files and scripts (path, text).
+    With `previous`, the groups that read no changed unit are taken from it."""
     started = time.perf_counter()
     modules = sorted(modules, key=lambda module: module.path)  # the same results whatever the discovery order
     index = ProjectIndex.build(modules)
     context = CheckContext(settings, project_conf(modules, settings.spark_conf, list(conf_texts)))
-    enabled = [check for check in CHECKS if settings.rule_enabled(check.RULE.code)]
-    findings: dict[tuple, Finding] = {}
-    operations: dict[tuple, dict] = {}
-    roots: list[RootTiming] = []
+    conf = repr(context.spark_conf)
+    enabled = tuple(check for check in CHECKS if settings.rule_enabled(check.RULE.code))
+    order = list(analysis_roots(modules, index))
+    groups = group_roots(order)
+    reused: dict[str, GroupResult] = {}
+    counts = call_counts(index)
+    if (previous is not None and previous.conf == conf and previous.call_counts == counts
+            and set(previous.groups) == set(groups)):
+        stale = affected(previous.groups, previous.changed_units)
+        reused = {path: group for path, group in previous.groups.items() if path not in stale}
+    pending = {path: roots for path, roots in groups.items() if path not in reused}
+    lines = {module.path: module.line_count for module in modules}
+    before = previous.groups if previous is not None else {}
 
-    def on_event(event: Event) -> None:
-        if collect_operations:
-            kind = type(event).__name__
-            if (kind, event.location) not in operations:
-                operations[(kind, event.location)] = event_facts(event)
-        for check in enabled:
-            for finding in check.check(event, context):
-                findings.setdefault((finding.rule, finding.location), finding)
+    def cost(path: str) -> float:
+        return before[path].seconds if path in before else lines.get(path, 0) / 10_000
 
-    interpreter = Interpreter(index, on_event)
-
-    def run_roots() -> None:
-        for kind, target in analysis_roots(modules, index):
-            root_started = time.perf_counter()
-            try:
-                if kind == "module":
-                    interpreter.run_module_body(target)
-                else:
-                    interpreter.run_function(target)
-            except RecursionError:
-                # an expression nested deeper than even the big stack allows: the rest of this root is skipped
-                interpreter.note_degraded(*_root_place(kind, target), "nested too deeply to follow")
-            path, label = _root_place(kind, target)
-            roots.append(RootTiming(path, label, time.perf_counter() - root_started))
-
-    run_deep(run_roots)
+    job = Job(index, context, enabled, collect_operations)
+    analysed = run_groups(job, pending, settings.jobs or os.cpu_count() or 1,
+                          sum(lines[path] for path in pending), cost)
+    results = {path: reused.get(path) or analysed[path] for path in groups}
+    findings_list, operations, degraded, roots = merged(order, results)
+    findings = {(finding.rule, finding.location): finding for finding in findings_list}
     if settings.rule_enabled(PARSE_ERROR.code):
         for module in modules:
             for error in module.parse_errors:
                 finding = parse_error_finding(module, error)
                 findings.setdefault((finding.rule, finding.location), finding)
     notes = tuple(f"{path}: {what} was {why}; findings through it may be missing"
-                  for (path, what), why in sorted(interpreter.degraded.items()))
-    return Analysis(list(findings.values()), list(operations.values()), notes, tuple(roots),
-                    time.perf_counter() - started, interpreter.evaluations)
+                  for (path, what), why in sorted(degraded.items()))
+    timings = tuple(RootTiming(root.path, root.label, root.seconds) for root in roots
+                    if root.path not in reused)
+    return Analysis(list(findings.values()), operations, notes, timings, time.perf_counter() - started,
+                    sum(group.evaluations for group in analysed.values()),
+                    groups=tuple(results.values()), conf=conf, call_counts=counts,
+                    analysed_groups=len(analysed))
 
 
 def _settings_key(settings: Settings, collect_operations: bool) -> str:
@@ -259,12 +293,6 @@ def _settings_key(settings: Settings, collect_operations: bool) -> str:
     enabled = sorted(check.RULE.code for check in CHECKS if settings.rule_enabled(check.RULE.code))
     options = sorted((code, sorted(values.items())) for code, values in settings.rule_options.items())
     return repr((enabled, options, collect_operations, sorted(settings.spark_conf.items()), tuple(settings.test_paths)))
-
-
-def _root_place(kind: str, target) -> tuple[str, str]:
-    if kind == "module":
-        return target.path, "module code"
-    return target.module.path, code_label(target)
 
 
 def parse_error_finding(module: m.Module, error: m.ParseError) -> Finding:

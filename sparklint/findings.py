@@ -232,6 +232,8 @@ class Timings:
     slowest_roots: tuple[RootTiming, ...]
     lowered_files: int = 0  # files lowered in this run; the others came from the cache
     analysis_reused: bool = False  # the last run's analysis, since no file and no setting changed
+    groups: int = 0  # groups of roots (one per file with code to analyse)
+    groups_analysed: int = 0  # of them, analysed in this run; the others' results were reused
 
 
 @dataclass(frozen=True, slots=True)

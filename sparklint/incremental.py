@@ -12,10 +12,12 @@ that reuses it need not load the lowered modules at all.
 An edit that leaves every edited module's code as it was (a comment, a `noqa`, blank lines at
 the end: only positions the analysis never reads, if any) is cut off early: the edited files are
 lowered again, compared with their last lowering, and the last result is reported with their new
-outlines. Any other edit analyses every root again (only the edited files are lowered again, see
-project.py): the interpreter shares what it learns about a call between roots, so one root's
-findings can depend on what earlier roots analysed, and reusing single roots' results would not
-be exactly what a full run reports.
+outlines. An edit that changes code but keeps every edited module's interface (`graph.units`:
+a function body, a constant) analyses again only the groups of roots (`analysis.py`) that read
+an edited unit, and takes the others from the last result: a group's findings depend on nothing
+but the code it read, so the result is the one a full run gives. Any other edit (a new function,
+an import, a file added or removed, other Spark configuration) analyses everything again; only
+the edited files are lowered again (project.py).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from sparklint import __version__
 from sparklint import model as m
 from sparklint.findings import Finding
 
-RESULT_FORMAT = 4  # bump when StoredResult's shape changes
+RESULT_FORMAT = 5  # bump when StoredResult's shape changes
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +48,9 @@ class StoredResult:
     files: tuple[tuple[str, str], ...] = ()  # (path, digest of path and bytes) of every source file
     conf: tuple[tuple[str, str], ...] = ()  # the same of every Spark configuration file read
     basis: str = ""  # the settings and sparklint's own code it was found with (`analysis_basis`)
+    groups: tuple = ()  # the analysis by group (`analysis.GroupResult`), for re-checks after an edit
+    spark_conf: str = ""  # the Spark configuration its rules saw (`Analysis.conf`)
+    call_counts: tuple = ()  # `units.call_counts` of the project it analysed
 
 
 def digest(data: bytes) -> str:

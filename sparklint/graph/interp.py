@@ -27,6 +27,7 @@ from sparklint.graph.values import (
     SchemaV, TextV, WindowV, WriterV, concatenated, int_of, str_of, text_of,
 )
 from sparklint.graph import sql
+from sparklint.graph.units import class_unit, function_unit, module_unit
 
 MAX_DEPTH = 24
 MAX_LOOP_UNROLL = 4
@@ -74,6 +75,8 @@ class Interpreter:
         self._root_evaluations = 0
         self._loop_nesting = 0
         self.evaluations = 0
+        # The code units (`graph.units`) this interpreter read: what its findings depend on.
+        self.reads: set[str] = set()
         # Where a brake was reached, in the order met: (path, what, why). The run summary says so.
         self.degraded: dict[tuple[str, str], str] = {}
 
@@ -87,6 +90,8 @@ class Interpreter:
         function = symbol.function
         assert function is not None and symbol.module is not None
         self_value: Value | None = None
+        if symbol.owner is not None:
+            self.reads.add(class_unit(symbol.owner.qualname))
         if symbol.owner is not None and symbol.owner.kind == "object":
             self_value = self.object_instance(symbol.owner.qualname)
         elif symbol.owner is not None and symbol.owner.extension and symbol.owner.init_params:
@@ -98,6 +103,7 @@ class Interpreter:
 
     def run_module_body(self, module: m.Module) -> None:
         self.start_root()
+        self.reads.add(module_unit(module.path))
         scope = Scope(module, "module")
         self.exec_block(module.body, scope)
 
@@ -361,6 +367,7 @@ class Interpreter:
         """A field defined outside any function body (a Scala top-level or class `val` read
         statically), evaluated where it is defined, once: fields that read other fields would
         otherwise be evaluated again at every reference, a tree of evaluations."""
+        self.reads.add(_defining_unit(symbol))
         known = self._field_values.get(symbol.qualname)
         if known is not None:
             return known
@@ -376,6 +383,7 @@ class Interpreter:
 
     def module_globals(self, module: m.Module) -> dict[str, Value]:
         """The values of a Python module's top-level names (constants, session, ...)."""
+        self.reads.add(module_unit(module.path))
         cached = self._globals.get(module.name)
         if cached is not None:
             return cached
@@ -508,6 +516,7 @@ class Interpreter:
         if symbol.kind == "function":
             return BoundMethodV(instance, symbol.qualname)
         if symbol.kind == "field" and symbol.module is not None:
+            self.reads.add(_defining_unit(symbol))
             key = (instance.class_qualname, attr)
             if key in self._object_fields_in_progress:
                 return UNKNOWN
@@ -699,6 +708,8 @@ class Interpreter:
         if symbol.function.extension_receiver:
             return self.call_function(symbol, args, kwargs, None, scope, call, extra_locals={symbol.function.extension_receiver: receiver})
         owner = symbol.owner
+        if owner is not None:
+            self.reads.add(class_unit(owner.qualname))
         field_name = owner.init_params[0].name if owner and owner.init_params else "self"
         instance = InstanceV(owner.qualname if owner else "", {field_name: receiver})
         return self.call_function(symbol, args, kwargs, instance, scope, call)
@@ -708,6 +719,7 @@ class Interpreter:
         symbol = self.index.symbols.get(qualname)
         if klass is None or symbol is None or symbol.module is None:
             return UNKNOWN
+        self.reads.add(class_unit(qualname))
         if klass.kind == "object":
             apply = self.class_member(qualname, "apply")
             if apply is not None and apply.kind == "function":
@@ -761,6 +773,7 @@ class Interpreter:
         module = symbol.module
         if function is None or module is None:
             return UNKNOWN
+        self.reads.add(function_unit(function.qualname))
         if self_value is None and function.self_name and symbol.owner is not None and symbol.owner.kind == "object":
             self_value = self.object_instance(symbol.owner.qualname)
         stack: Stack = ()
@@ -1049,6 +1062,7 @@ class Interpreter:
         klass = self.index.class_of(reference.qualname) if isinstance(reference, ClassRef) else None
         if klass is None or not klass.init_params:
             return None
+        self.reads.add(class_unit(klass.qualname))
         fields = tuple((param.name, coltypes.jvm_type_name(param.annotation)) for param in klass.init_params)
         return SchemaV(fields, f"case class `{klass.name}`")
 
@@ -1060,6 +1074,7 @@ class Interpreter:
         klass = self.index.class_of(classes.pop())
         if klass is None or not klass.init_params or not any(param.annotation for param in klass.init_params):
             return ()
+        self.reads.add(class_unit(klass.qualname))
         fields = tuple((param.name, coltypes.jvm_type_name(param.annotation)) for param in klass.init_params)
         return (("schema", SchemaV(fields, f"case class `{klass.name}`")),)
 
@@ -1093,6 +1108,13 @@ def _local_relation(scope: Scope) -> tuple[tuple[str, Value], ...]:
     """Rows written in Scala code become a LocalRelation, which Spark sizes (and broadcasts when
     small); PySpark sends a local list through an RDD, which Spark cannot size."""
     return (("relation", ConstV("local")),) if scope.module.language == "scala" else ()
+
+
+def _defining_unit(symbol: Symbol) -> str:
+    """The unit holding a field's expression: its class, or its module's top-level code."""
+    if symbol.owner is not None:
+        return class_unit(symbol.owner.qualname)
+    return module_unit(symbol.module.path) if symbol.module is not None else ""
 
 
 def _named(value: Value, name: str, module: m.Module) -> Value:

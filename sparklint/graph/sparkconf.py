@@ -37,6 +37,9 @@ class SparkConf:
     def settings_of(self, key: str) -> list[ConfSetting]:
         return self._by_key.get(key, [])
 
+    def __repr__(self) -> str:  # by content: a re-check compares the configuration its rules saw
+        return f"SparkConf({sorted(self._by_key.items())!r})"
+
 
 def project_conf(modules: list[m.Module], configured: dict[str, str],
                  files: list[tuple[str, str]] = ()) -> SparkConf:

@@ -17,7 +17,13 @@ SHOWN = 10
 
 def render(timings: Timings, shown: int = SHOWN) -> str:
     lines = ["timings: " + ", ".join(f"{name} {seconds:.2f}s" for name, seconds in timings.phases)]
-    analysis = "reused from the last run (no code it reads changed)" if timings.analysis_reused else "run anew"
+    if timings.analysis_reused:
+        analysis = "reused from the last run (no code it reads changed)"
+    elif timings.groups_analysed < timings.groups:
+        analysis = (f"run anew for {timings.groups_analysed} of {timings.groups} files' roots "
+                    "(the others read no edited code)")
+    else:
+        analysis = "run anew"
     lines.append(f"cache: lowered {timings.lowered_files} of {len(timings.files)} files (the rest read from the cache); "
                  f"analysis {analysis}")
     files = sorted(timings.files, key=lambda file: (-(file.lower_seconds + file.analyse_seconds), file.path))

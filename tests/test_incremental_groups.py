@@ -1,0 +1,175 @@
+"""Re-checks after an edit analyse again only the groups of roots that read edited code, and
+report exactly what a run without the cache reports.
+
+Every fixture is edited the way a developer edits: a number or a string inside a function body
+changes (the file keeps its interface), or a function is added (it does not). After each edit
+the warm report must equal the `--no-cache` report byte for byte, and the body edits must have
+reused the groups that never read the edited code.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import REPO_ROOT, run_cli, write_project
+
+from sparklint.graph.units import changed_units
+from sparklint.project import load_modules, discover
+from sparklint.settings import Settings
+
+FIXTURES = sorted(path for path in (REPO_ROOT / "fixtures").iterdir() if path.is_dir())
+NUMBER_IN_CALL = re.compile(r"(?<=\()(\d+)(?=[,)])")
+STRING = re.compile(r"\"([a-z_]{2,})\"")
+
+
+def check(project: Path, *args: str) -> tuple[str, str]:
+    """The `cache:` line of `--timings`, and the JSON report without its run time."""
+    run = run_cli("check", str(project), "--output-format", "json", "--exit-zero", "--timings", *args)
+    assert run.exit_code == 0, run.stderr
+    cache_line = next(line for line in run.stderr.splitlines() if line.startswith("cache: "))
+    document = json.loads(run.stdout)
+    document["summary"].pop("seconds")
+    return cache_line, json.dumps(document, sort_keys=True)
+
+
+def copied(fixture: Path, tmp_path: Path) -> Path:
+    project = tmp_path / fixture.name
+    shutil.copytree(fixture, project, ignore=shutil.ignore_patterns(".sparklint_cache"))
+    return project
+
+
+def sources(project: Path) -> list[Path]:
+    return sorted(path for path in project.rglob("*") if path.suffix in (".py", ".scala"))
+
+
+def body_edits(project: Path) -> list[tuple[Path, str]]:
+    """Up to three edits inside indented code (function bodies), in different files: the first
+    number passed to a call made larger, or the first string literal renamed."""
+    edits: list[tuple[Path, str]] = []
+    for path in sources(project):
+        text = path.read_text()
+        lines = text.splitlines(keepends=True)
+        for number, line in enumerate(lines):
+            if not line.startswith((" ", "\t")) or line.lstrip().startswith(("def ", "class ", "object ", "#", "//")):
+                continue
+            edited = NUMBER_IN_CALL.sub(lambda match: str(int(match.group(1)) + 7), line, count=1)
+            if edited == line:
+                edited = STRING.sub(lambda match: f'"{match.group(1)}_v2"', line, count=1)
+            if edited != line:
+                edits.append((path, "".join([*lines[:number], edited, *lines[number + 1:]])))
+                break
+        if len(edits) == 3:
+            break
+    return edits
+
+
+@pytest.mark.parametrize("fixture", FIXTURES, ids=lambda path: path.name)
+def test_a_re_check_after_a_body_edit_equals_a_full_run(fixture: Path, tmp_path: Path) -> None:
+    project = copied(fixture, tmp_path)
+    check(project)
+    edits = body_edits(project)
+    assert edits, "every fixture has code to edit"
+    partial = 0
+    for path, text in edits:
+        path.write_text(text)
+        line, warm = check(project)
+        assert warm == check(project, "--no-cache")[1], (path, line)
+        partial += "analysis run anew for " in line
+    # a fixture's files call each other, but no edit reaches every file's roots
+    assert partial >= 1, fixture.name
+
+
+def test_adding_a_function_analyses_everything_again(tmp_path: Path) -> None:
+    project = copied(REPO_ROOT / "fixtures" / "story_py", tmp_path)
+    check(project)
+    iceberg = project / "sitevisits" / "lake" / "iceberg.py"
+    iceberg.write_text(iceberg.read_text() + "\n\ndef added_later(df):\n    return df.coalesce(1)\n")
+    line, warm = check(project)
+    assert line.endswith("analysis run anew")
+    assert warm == check(project, "--no-cache")[1]
+
+
+def test_only_the_groups_that_read_the_edit_are_analysed_again(tmp_path: Path) -> None:
+    project = write_project(tmp_path / "p", {
+        "lake/writer.py": """
+            def write_table(df, table):
+                df.coalesce(2).write.partitionBy("dt").saveAsTable(table)
+
+
+            def unused_here(df):
+                return df.limit(10)
+        """,
+        "jobs/daily.py": """
+            from lake.writer import write_table
+
+
+            def main(spark):
+                write_table(spark.read.table("raw.daily"), "lake.daily")
+        """,
+        "jobs/report.py": """
+            def main(spark):
+                spark.read.table("lake.daily").groupBy("dt").count().write.parquet("s3://r")
+        """,
+    })
+    _, cold = check(project)
+    assert '"rule": "SPK001"' in cold
+    writer = project / "lake" / "writer.py"
+    writer.write_text(writer.read_text().replace("coalesce(2)", "coalesce(300)"))
+    line, warm = check(project)
+    # lake/writer.py's own roots and jobs/daily.py's main() read write_table; jobs/report.py does not
+    assert line.endswith("analysis run anew for 2 of 3 files' roots (the others read no edited code)")
+    assert warm == check(project, "--no-cache")[1]
+    assert '"rule": "SPK001"' not in warm  # 300 tasks write in parallel enough
+
+    writer.write_text(writer.read_text().replace("limit(10)", "limit(20)"))
+    line, _ = check(project)
+    assert line.endswith("analysis run anew for 1 of 3 files' roots (the others read no edited code)")
+
+
+def test_changed_units_name_the_edited_function_and_only_it(tmp_path: Path) -> None:
+    project = write_project(tmp_path / "p", {"m.py": "N = 4\n\ndef f(df):\n    return df.coalesce(N)\n\ndef g(df):\n    return df\n"})
+    settings = Settings(use_cache=False)
+    [before], _ = load_modules(discover(project, settings), project, settings)
+    (project / "m.py").write_text("N = 4\n\ndef f(df):\n    return df.coalesce(N + 1)\n\ndef g(df):\n    return df\n")
+    [after], _ = load_modules(discover(project, settings), project, settings)
+    assert changed_units(before, after) == {"f:m.f"}
+    (project / "m.py").write_text("N = 5\n\ndef f(df):\n    return df.coalesce(N + 1)\n\ndef g(df):\n    return df\n")
+    [constant], _ = load_modules(discover(project, settings), project, settings)
+    assert changed_units(after, constant) == {"g:m.py"}
+    (project / "m.py").write_text("N = 5\n\ndef f(df, n):\n    return df.coalesce(n)\n\ndef g(df):\n    return df\n")
+    [signature], _ = load_modules(discover(project, settings), project, settings)
+    assert changed_units(constant, signature) is None  # a new parameter: callers may be affected
+
+
+def test_parallel_analysis_reports_what_one_process_reports(tmp_path: Path) -> None:
+    """The groups analysed in two forked worker processes, against one process."""
+    out = tmp_path / "mixed"
+    subprocess.run([sys.executable, str(REPO_ROOT / "benchmarks" / "generate_project.py"), "--lines", "6000",
+                    "--language", "both", "--out", str(out)], check=True, capture_output=True)
+
+    def report(jobs: int) -> dict:
+        # A process of its own: a test worker has threads, and the analysis forks only without them.
+        code = (
+            "import json, sys\n"
+            "from sparklint import analysis, engine\n"
+            "from sparklint.report import json as json_report\n"
+            "from sparklint.settings import Settings\n"
+            "analysis.PARALLEL_MIN_LINES = 0\n"
+            "result = engine.run_check([sys.argv[1]], Settings(use_cache=False, jobs=int(sys.argv[2])))\n"
+            "print(json.dumps(json_report.document(result)))\n"
+        )
+        run = subprocess.run([sys.executable, "-c", code, str(out), str(jobs)],
+                             capture_output=True, text=True, check=True, cwd=tmp_path)
+        document = json.loads(run.stdout)
+        document["summary"].pop("seconds")
+        return document
+
+    one = report(1)
+    assert one["summary"]["findings"] > 0
+    assert report(2) == one
