@@ -197,6 +197,7 @@ class Interpreter:
                 # widened to unknown: otherwise each new value is a new calling context.
                 value = UNKNOWN
             fields[attribute] = value
+            self._keys.fields_changed()
 
     # ------------------------------------------------------------ expressions
 
@@ -533,6 +534,7 @@ class Interpreter:
             owner = self.index.class_of(instance.class_qualname)
             if owner is not None and owner.kind == "object":
                 instance.fields[attr] = value
+                self._keys.fields_changed()
             return value
         return self.symbol_value(symbol)
 
@@ -741,6 +743,7 @@ class Interpreter:
             self.bind_params(klass.init_params, args, kwargs, init_scope, symbol.module, instance)
             for field_name, expr in klass.fields:
                 instance.fields[field_name] = self.eval(expr, init_scope)
+                self._keys.fields_changed()
         finally:
             self._in_progress.discard(key)
         self._constructed[key] = dict(instance.fields)
@@ -787,6 +790,8 @@ class Interpreter:
                tuple((k, keys.of(v)) for k, v in (extra_locals or {}).items()))
         known = self._memo.get(key)
         if known is not None:
+            if known.field_changes:
+                keys.fields_changed()
             return known.replay(self_value)
         if key in self._in_progress or not self._admit(
             function.qualname, function.name, module.path, code_label(symbol), "called in"

@@ -25,7 +25,7 @@ class ContextKeys:
     """Keys for one analysis run. Interned keys are small ints, so a DataFrame with a history
     thousands of operations long is keyed in constant time once its head is known."""
 
-    __slots__ = ("_serials", "_interned", "_ops", "_columns", "_singletons")
+    __slots__ = ("_serials", "_interned", "_ops", "_columns", "_singletons", "_instances", "_generation")
 
     def __init__(self) -> None:
         # Identity-keyed tables hold their objects, so an object's entry can never be inherited
@@ -35,6 +35,13 @@ class ContextKeys:
         self._ops: dict[Op, int] = {}
         self._columns: dict[ColumnV, int] = {}
         self._singletons: set[InstanceV] = set()
+        # An instance's key by content, kept until any instance's fields change (`fields_changed`):
+        # a test suite's `this` holds a hundred fields, and is keyed at every call of its methods.
+        self._instances: dict[tuple[InstanceV, int], tuple[int, tuple]] = {}
+        self._generation = 0
+
+    def fields_changed(self) -> None:
+        self._generation += 1
 
     def singleton(self, instance: InstanceV) -> None:
         """A Scala `object`: there is one of it, so its name is its key (the fields it caches
@@ -63,8 +70,13 @@ class ContextKeys:
         if kind is InstanceV:
             if value in self._singletons:
                 return ("o", value.class_qualname)
+            known = self._instances.get((value, depth))  # by depth: MAX_KEY_DEPTH cuts deeper keys shorter
+            if known is not None and known[0] == self._generation:
+                return known[1]
             fields = tuple((name, self.of(field, depth + 1)) for name, field in sorted(value.fields.items()))
-            return ("i", value.class_qualname, fields)
+            key = ("i", value.class_qualname, fields)
+            self._instances[(value, depth)] = (self._generation, key)
+            return key
         if kind is BoundMethodV:
             return ("b", value.qualname, self.of(value.self_value, depth + 1))
         if kind is GroupedV:
