@@ -20,7 +20,9 @@ from sparklint.graph.index import ProjectIndex
 from sparklint.graph.roots import analysis_roots
 from sparklint.graph.sparkconf import project_conf
 from sparklint.graph.units import call_counts, changed_units
-from sparklint.incremental import ResultStore, StoredResult, digest, outline, project_key, same_code
+from sparklint.incremental import (
+    Memory, ResultStore, StoredResult, analysis_basis, digest, outline, project_key, same_code,
+)
 from sparklint.frontends import SOURCE_SUFFIXES
 from sparklint.project import (
     SourceFile, SourceText, cache_directory, discover, find_root, lower_sources, module_cache, read_conf_files,
@@ -37,12 +39,14 @@ MAX_CUTOFF_FILES = 50  # more edited files than this (a checkout, a rebase): ana
 
 
 def run_check(paths: Sequence[str | Path], settings: Settings, progress: Progress | None = None,
-              overlays: Mapping[str | Path, str | bytes] | None = None) -> CheckResult:
+              overlays: Mapping[str | Path, str | bytes] | None = None, memory: Memory | None = None) -> CheckResult:
     """Check the project of `paths`. `overlays` are unsaved contents (an editor's buffers) by
     path, absolute or relative to the project root: they are checked instead of what is on disk,
-    and a path that is not on disk yet is checked too."""
+    and a path that is not on disk yet is checked too. `memory` is kept by a process that checks
+    the same project again and again (the language server): the next run starts from it instead
+    of the cache on disk."""
     with paused_garbage_collection():
-        return _run_check(paths, settings, progress, overlays or {})
+        return _run_check(paths, settings, progress, overlays or {}, memory)
 
 
 @contextmanager
@@ -60,7 +64,7 @@ def paused_garbage_collection() -> Iterator[None]:
 
 
 def _run_check(paths: Sequence[str | Path], settings: Settings, progress: Progress | None,
-               overlays: Mapping[str | Path, str | bytes]) -> CheckResult:
+               overlays: Mapping[str | Path, str | bytes], memory: Memory | None) -> CheckResult:
     started = time.perf_counter()
     requested = [resolved(Path(p)) for p in (paths or ["."])]
     warnings: list[str] = []
@@ -84,15 +88,20 @@ def _run_check(paths: Sequence[str | Path], settings: Settings, progress: Progre
     file_digests = tuple((text.source.rel, text.digest) for text in texts)
     conf_digests = tuple((rel, digest(body.encode("utf-8", "surrogateescape"))) for rel, body in conf_texts)
     key = project_key([*file_digests, *conf_digests], settings_key)
-    stored = store.load_latest() if store is not None else None
-    edit = _edit(stored, key, texts, conf_digests, root, settings) if stored is not None else Edit()
+    basis = analysis_basis(settings_key)
+    if memory is not None and memory.stored is not None and memory.stored.basis == basis:
+        stored = memory.stored
+    else:
+        stored = store.load_latest() if store is not None else None
+    known = memory.modules if memory is not None else {}
+    edit = _edit(stored, key, texts, conf_digests, root, settings, known) if stored is not None else Edit()
     if edit.modules is not None:  # nothing the analysis reads changed since the last run
         modules = edit.modules
         lowering_seconds = time.perf_counter() - lowering_started
         analysis = Analysis(list(stored.findings), list(stored.operations), stored.notes, (), 0.0, 0, reused=True,
                             groups=stored.groups, conf=stored.spark_conf, call_counts=stored.call_counts)
     else:
-        modules = [edit.fresh.get(module.path, module) for module in lower_sources(texts, root, settings)]
+        modules = [edit.fresh.get(module.path, module) for module in lower_sources(texts, root, settings, known=known)]
         lowering_seconds = time.perf_counter() - lowering_started
         if progress:
             progress(f"analysing {len(modules)} module{'s' if len(modules) != 1 else ''}")
@@ -102,10 +111,15 @@ def _run_check(paths: Sequence[str | Path], settings: Settings, progress: Progre
                                 stored.spark_conf, stored.call_counts)
         analysis = analyse(modules, settings, collect_operations=collect_operations, conf_texts=conf_texts,
                            previous=previous)
-    if store is not None and (stored is None or stored.key != key):
-        store.save(StoredResult(key, tuple(analysis.findings), tuple(analysis.operations), analysis.notes,
-                                tuple(outline(module) for module in modules), file_digests, conf_digests, store.basis,
-                                analysis.groups, analysis.conf, analysis.call_counts))
+    if stored is None or stored.key != key:
+        result = StoredResult(key, tuple(analysis.findings), tuple(analysis.operations), analysis.notes,
+                              tuple(outline(module) for module in modules), file_digests, conf_digests, basis,
+                              analysis.groups, analysis.conf, analysis.call_counts)
+        if store is not None:
+            store.save(result)
+        stored = result
+    if memory is not None:
+        memory.remember(stored, texts, modules)
     findings = apply_suppressions(analysis.findings, modules, settings)
     findings = [f for f in findings if _touches(f, requested, root)]
     findings.sort(key=Finding.sort_key)
@@ -140,7 +154,7 @@ class Edit:
 
 
 def _edit(stored: StoredResult, key: str, texts: list[SourceText], conf_digests: tuple[tuple[str, str], ...],
-          root: Path, settings: Settings) -> Edit:
+          root: Path, settings: Settings, known: Mapping[str, m.Module]) -> Edit:
     """Compare the files with the stored result's: unchanged, changed only where the analysis
     never reads (early cutoff: a comment or a `noqa` edit), changed in some code units, or
     changed in a way that needs the whole analysis."""
@@ -153,10 +167,11 @@ def _edit(stored: StoredResult, key: str, texts: list[SourceText], conf_digests:
     if len(changed) > MAX_CUTOFF_FILES:
         return Edit()
     cache = module_cache(root, settings)
-    previous = [cache.get(SourceText(text.source, b"", before[text.source.rel])) for text in changed]
+    previous = [known.get(before[text.source.rel]) or cache.get(SourceText(text.source, b"", before[text.source.rel]))
+                for text in changed]
     if any(module is None for module in previous):
         return Edit()
-    lowered = lower_sources(changed, root, settings, prune=False)
+    lowered = lower_sources(changed, root, settings, prune=False, known=known)
     edit = Edit(fresh={module.path: module for module in lowered})
     if len(lowered) != len(changed):
         return edit

@@ -53,6 +53,29 @@ class StoredResult:
     call_counts: tuple = ()  # `units.call_counts` of the project it analysed
 
 
+class Memory:
+    """What a process that checks one project again and again (the language server) keeps
+    between runs instead of reading it back from the cache: the last result, and every file's
+    lowered module by the digest of its path and contents."""
+
+    def __init__(self) -> None:
+        self.stored: StoredResult | None = None
+        self.modules: dict[str, m.Module] = {}
+
+    def remember(self, stored: StoredResult, texts, modules: list[m.Module]) -> None:
+        """Keep the result of a run over `texts` and the code of its `modules`; a module the
+        run reported from its outline (`outline`) keeps the code remembered for it."""
+        by_path = {module.path: module for module in modules}
+        lowered: dict[str, m.Module] = {}
+        for text in texts:
+            module = by_path.get(text.source.rel)
+            if module is None or module.extra.get("outline"):
+                module = self.modules.get(text.digest)
+            if module is not None:
+                lowered[text.digest] = module
+        self.stored, self.modules = stored, lowered
+
+
 def digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
@@ -97,7 +120,7 @@ def outline(module: m.Module) -> m.Module:
     """The module without its code."""
     return m.Module(module.path, module.language, module.name, module.namespace,
                     suppressions=module.suppressions, parse_errors=module.parse_errors,
-                    line_count=module.line_count, extra={"cached": True, "lower_seconds": 0.0})
+                    line_count=module.line_count, extra={"cached": True, "lower_seconds": 0.0, "outline": True})
 
 
 class ResultStore:

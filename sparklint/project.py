@@ -129,6 +129,10 @@ class ModuleCache:
         self.used.add(name)
         return self.directory / f"{name}.pickle"
 
+    def keep(self, text: SourceText) -> None:
+        """Count `text`'s entry as used by this run (its module came from memory), so pruning keeps it."""
+        self._entry(text)
+
     def get(self, text: SourceText) -> m.Module | None:
         entry = self._entry(text)
         if entry is None:
@@ -262,13 +266,22 @@ def module_cache(root: Path, settings: Settings) -> ModuleCache:
                        engine_fingerprint())
 
 
-def lower_sources(texts: list[SourceText], root: Path, settings: Settings, prune: bool = True) -> list[m.Module]:
-    """The files read by `read_sources` lowered into the model, from the cache where it can.
-    `prune=False` when `texts` are only some of the project's files (the cache keeps the rest)."""
+def lower_sources(texts: list[SourceText], root: Path, settings: Settings, prune: bool = True,
+                  known: Mapping[str, m.Module] | None = None) -> list[m.Module]:
+    """The files read by `read_sources` lowered into the model, from `known` (modules by digest,
+    kept in memory) or the cache where it can. `prune=False` when `texts` are only some of the
+    project's files (the cache keeps the rest)."""
     cache = module_cache(root, settings)
     modules: dict[str, m.Module] = {}
     pending: list[SourceText] = []
     for text in texts:
+        remembered = known.get(text.digest) if known else None
+        if remembered is not None:
+            cache.keep(text)
+            remembered.extra["lower_seconds"] = 0.0
+            remembered.extra["cached"] = True
+            modules[text.source.rel] = remembered
+            continue
         cached = cache.get(text)
         if cached is not None:
             cached.extra["lower_seconds"] = 0.0  # read from the cache, not lowered

@@ -173,3 +173,31 @@ def test_parallel_analysis_reports_what_one_process_reports(tmp_path: Path) -> N
     one = report(1)
     assert one["summary"]["findings"] > 0
     assert report(2) == one
+
+
+def test_a_process_that_remembers_its_last_run_needs_no_cache_on_disk(tmp_path: Path) -> None:
+    """The language server's path: unsaved buffers as overlays, the last run kept in memory."""
+    from sparklint import engine
+    from sparklint.incremental import Memory
+    from sparklint.report import json as json_report
+
+    project = copied(REPO_ROOT / "fixtures" / "story_py", tmp_path)
+    memory, settings = Memory(), Settings(cache_dir=tmp_path / "cache")
+
+    def report(result) -> str:
+        document = json_report.document(result)
+        document["summary"].pop("seconds")
+        return json.dumps(document, sort_keys=True)
+
+    first = engine.run_check([project], settings, memory=memory)
+    shutil.rmtree(tmp_path / "cache")  # what follows comes from memory, or is lowered again
+    iceberg = project / "sitevisits" / "lake" / "iceberg.py"
+    edited = iceberg.read_text().replace(".coalesce(WRITE_PARALLELISM)", ".coalesce(WRITE_PARALLELISM + 2)")
+    second = engine.run_check([project], settings, overlays={iceberg: edited}, memory=memory)
+    assert second.timings.lowered_files == 1  # the edited buffer only
+    assert 0 < second.timings.groups_analysed < second.timings.groups
+    iceberg.write_text(edited)
+    assert report(second) == report(engine.run_check([project], Settings(use_cache=False)))
+    third = engine.run_check([project], settings, overlays={iceberg: iceberg.read_text()}, memory=memory)
+    assert third.timings.lowered_files == 0 and third.timings.analysis_reused
+    assert report(third) == report(second) != report(first)

@@ -352,10 +352,10 @@ FAILING_ENGINE = (
     "-c",
     "import sparklint.engine as engine\n"
     "real = engine.run_check\n"
-    "def run_check(paths, settings, progress=None, overlays=None):\n"
+    "def run_check(paths, settings, progress=None, overlays=None, memory=None):\n"
     "    if any('BOOM' in str(text) for text in (overlays or {}).values()):\n"
     "        raise RuntimeError('boom')\n"
-    "    return real(paths, settings, progress, overlays)\n"
+    "    return real(paths, settings, progress, overlays, memory)\n"
     "engine.run_check = run_check\n"
     "from sparklint.server import serve\n"
     "serve()\n",

@@ -15,6 +15,7 @@ SQL points at the line and column of its token inside the Python or Scala file.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from dataclasses import dataclass
@@ -118,8 +119,11 @@ def strip_margin(text: str, origin, marker: str = "|") -> tuple[str, tuple]:
     return out, tuple(anchors)
 
 
+@functools.lru_cache(maxsize=1024)
 def parse(text: str):
-    """sqlglot's trees of every statement, or None when the text is not SQL sqlglot reads."""
+    """sqlglot's trees of every statement, or None when the text is not SQL sqlglot reads.
+    Kept by text: each group of roots (`analysis.py`) lowers the queries it reaches, and the
+    same query text is read, never changed, by all of them."""
     if not text.strip() or len(text) > MAX_SQL_CHARS:
         return None
     try:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Callable, Mapping
 
 from sparklint.findings import CheckResult, Finding
+from sparklint.incremental import Memory
 from sparklint.project import find_root, resolved
 from sparklint.settings import Settings
 
@@ -36,6 +37,9 @@ class Session:
         self.settings = settings
         self.root = find_root([root_hint], settings.root)
         self._runs = None  # the run profiles, read on first use and kept
+        # The last run's result and lowered modules: a re-check after an edit starts from them
+        # instead of reading the cache from disk (the analysis thread runs one check at a time).
+        self._memory = Memory()
         self._runs_lock = threading.Lock()
 
     def relative(self, path: Path) -> str | None:
@@ -49,7 +53,8 @@ class Session:
         """The project checked with `overlays` (relative path -> unsaved text) instead of disk."""
         from sparklint import engine
 
-        result = engine.run_check([self.root], self.settings, overlays={self.root / rel: text for rel, text in overlays.items()})
+        result = engine.run_check([self.root], self.settings, overlays={self.root / rel: text for rel, text in overlays.items()},
+                                  memory=self._memory)
         if self.settings.profiles:
             result = self._with_evidence(result)
         by_path: dict[str, list[Finding]] = {}
