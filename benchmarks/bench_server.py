@@ -6,8 +6,10 @@
 The server runs as `sparklint server` in a subprocess, driven over stdio by pytest-lsp's client
 (pygls). The benchmark opens the project's most imported file (the module whose name appears in
 the most import lines), waits for its first diagnostics (the cold figure: the parse cache as it
-is), then sends `--edits` one-line incremental changes (a comment line appended and removed in
-turn) and reports, for each, the time until the diagnostics of exactly that version arrive. The
+is), then sends `--edits` one-line incremental changes and reports, for each, the time until the diagnostics of exactly that version arrive. The
+edits are a comment line appended and removed in turn (`--edit comment`: the code is unchanged),
+or a statement inserted at the top of the first function body and removed in turn (`--edit body`:
+code changes and every position below it moves). The
 figures include the server's debounce (printed) and are wall-clock on this machine; the same run
 also times one `sparklint check` of DIR afterwards for comparison. The server writes its parse cache into
 DIR/.sparklint_cache (or the configured cache-dir), as `check` does: point it at a copy of a
@@ -50,7 +52,19 @@ def most_imported(files: list[Path]) -> Path:
     return max(files, key=lambda path: (counts[path.stem], path.stat().st_size, str(path)))
 
 
-async def bench(root: Path, edits: int, timeout: float) -> dict:
+def body_line(text: str, suffix: str) -> tuple[int, str]:
+    """Where to insert a statement at the top of the first function body, and the statement."""
+    lines = text.split("\n")
+    for number, line in enumerate(lines):
+        stripped = line.strip()
+        if stripped.startswith("def ") and stripped.endswith(":" if suffix == ".py" else "{"):
+            indent = line[: len(line) - len(line.lstrip())] + ("    " if suffix == ".py" else "  ")
+            statement = "_bench_edit = 1" if suffix == ".py" else "val benchEdit = 1"
+            return number + 1, f"{indent}{statement}\n"
+    raise SystemExit("bench_server.py: the edited file has no function body to edit")
+
+
+async def bench(root: Path, edits: int, timeout: float, kind: str = "comment") -> dict:
     files = source_files(root)
     target = most_imported(files)
     lines = sum(path.read_text(encoding="utf-8", errors="replace").count("\n") for path in files)
@@ -85,14 +99,16 @@ async def bench(root: Path, edits: int, timeout: float) -> dict:
     await until(1)
     cold = arrived[1] - sent
     timings = []
+    edit_line, statement = body_line(text, target.suffix) if kind == "body" else (last_line, "")
     for number in range(edits):
         version = number + 2
-        at = types.Position(last_line, 0)
+        at = types.Position(edit_line, 0)
         if number % 2 == 0:  # add one line
-            change = types.TextDocumentContentChangePartial(range=types.Range(at, at), text=f"{comment} edit {number}\n")
+            inserted = statement or f"{comment} edit {number}\n"
+            change = types.TextDocumentContentChangePartial(range=types.Range(at, at), text=inserted)
         else:  # and remove it again
             change = types.TextDocumentContentChangePartial(
-                range=types.Range(at, types.Position(last_line + 1, 0)), text="")
+                range=types.Range(at, types.Position(edit_line + 1, 0)), text="")
         sent = time.perf_counter()
         client.text_document_did_change(types.DidChangeTextDocumentParams(
             types.VersionedTextDocumentIdentifier(uri=uri, version=version), [change]))
@@ -116,17 +132,19 @@ def main() -> None:
     parser.add_argument("root", type=Path)
     parser.add_argument("--edits", type=int, default=5)
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for one publication")
+    parser.add_argument("--edit", choices=("comment", "body"), default="comment",
+                        help="what each edit changes (default: a comment line)")
     args = parser.parse_args()
     from sparklint.server.app import DEBOUNCE_SECONDS
 
-    result = asyncio.run(bench(args.root.resolve(), args.edits, args.timeout))
+    result = asyncio.run(bench(args.root.resolve(), args.edits, args.timeout, args.edit))
     check_seconds = time_check(args.root.resolve())
     edits = result["edit_seconds"]
     print(f"project      {result['root']}: {result['files']} files, {result['lines']} lines")
     print(f"edited file  {result['target']} (most imported)")
     print(f"didOpen -> publishDiagnostics          {result['open_seconds']:.3f} s")
     print(f"didChange -> publishDiagnostics        median {statistics.median(edits):.3f} s, "
-          f"min {min(edits):.3f} s, max {max(edits):.3f} s over {len(edits)} one-line edits "
+          f"min {min(edits):.3f} s, max {max(edits):.3f} s over {len(edits)} one-line {args.edit} edits "
           f"(includes the {DEBOUNCE_SECONDS * 1000:.0f} ms debounce)")
     print(f"sparklint check, same run              {check_seconds:.3f} s (with the parse cache the server left)")
 

@@ -19,6 +19,8 @@ from typing import Iterator, Mapping
 from sparklint import __version__
 from sparklint import model as m
 from sparklint.deepstack import run_deep
+from sparklint.graph.index import referenced_names
+from sparklint.graph.sparkconf import conf_in_code
 from sparklint.frontends import SOURCE_SUFFIXES, lower, unparsable
 from sparklint.incremental import engine_fingerprint
 from sparklint.settings import Settings
@@ -98,6 +100,8 @@ class SourceText:
 def _lower(text: SourceText) -> m.Module:
     started = time.perf_counter()
     module = lower(text.source.rel, text.data)
+    referenced_names(module)  # what every run needs of each module, kept with it in the cache
+    conf_in_code(module)
     module.extra["lower_seconds"] = time.perf_counter() - started
     module.extra["cached"] = False
     module.extra["digest"] = text.digest

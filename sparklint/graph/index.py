@@ -205,9 +205,20 @@ def count_referenced_names(modules: list[m.Module]) -> dict[str, int]:
     """How often each simple name occurs as a name or an attribute, in calls or as a value."""
     names: Counter[str] = Counter()
     for module in modules:
+        names.update(referenced_names(module))
+    return dict(names)
+
+
+def referenced_names(module: m.Module) -> dict[str, int]:
+    """One module's share of `count_referenced_names`, computed when it is lowered and kept with
+    it in the cache: a re-check would otherwise walk every expression of the project again."""
+    known = module.extra.get("referenced_names")
+    if known is None:
+        names: Counter[str] = Counter()
         for node in m.expressions_of(module):
             if isinstance(node, m.Name):
                 names[node.id] += 1
             elif isinstance(node, m.Attr):
                 names[node.attr] += 1  # called, or passed as a value: `df.transform(helper)`
-    return dict(names)
+        known = module.extra["referenced_names"] = dict(names)
+    return known

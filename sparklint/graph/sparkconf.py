@@ -46,10 +46,18 @@ def project_conf(modules: list[m.Module], configured: dict[str, str],
     """What the configuration, the code and the files (relative path, text) of a project set."""
     found = [ConfSetting(key, value, "`[tool.sparklint] spark-conf`") for key, value in configured.items()]
     for module in modules:
-        found.extend(_conf_in_code(module))
+        found.extend(conf_in_code(module))
     for shown, text in files:
         found.extend(_conf_in_text(shown, text))
     return SparkConf(found)
+
+
+def conf_in_code(module: m.Module) -> tuple[ConfSetting, ...]:
+    """What a module's code sets, computed when it is lowered and kept with it in the cache."""
+    known = module.extra.get("conf_in_code")
+    if known is None:
+        known = module.extra["conf_in_code"] = tuple(_conf_in_code(module))
+    return known
 
 
 def _conf_in_code(module: m.Module):
