@@ -13,7 +13,7 @@ from __future__ import annotations
 import multiprocessing
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, is_dataclass
 from typing import Callable, Iterable, Mapping, Sequence
 
 from sparklint.checks.common import CheckContext
@@ -23,6 +23,7 @@ from sparklint.graph.events import Event
 from sparklint.graph.facts import event_facts
 from sparklint.graph.index import ProjectIndex
 from sparklint.graph.interp import Interpreter, code_label
+from sparklint.graph.units import LineMap
 
 # Below this many lines the whole analysis takes well under a second: starting processes would cost more.
 PARALLEL_MIN_LINES = 30_000
@@ -124,6 +125,57 @@ def analyse_group(job: Job, path: str, roots: Sequence[Root]) -> GroupResult:
 def affected(previous: Mapping[str, GroupResult], changed_units: frozenset[str]) -> set[str]:
     """The groups of a previous analysis that read a changed unit."""
     return {path for path, group in previous.items() if not group.reads.isdisjoint(changed_units)}
+
+
+def reusable(group: GroupResult, roots: Sequence[Root], lines: Mapping[str, LineMap]) -> GroupResult | None:
+    """A previous group's result for the same roots in the same order, its places in edited
+    files moved to where their code stands now; None when one of them is in edited code."""
+    if tuple(result.key for result in group.roots) != tuple(root_key(root) for root in roots):
+        return None
+    if not lines:
+        return group
+    try:
+        return _relocated(group, lines)
+    except _Unmapped:
+        return None
+
+
+class _Unmapped(Exception):
+    """A place in code that an edit changed: the result holding it cannot be moved."""
+
+
+def _relocated(value, lines: Mapping[str, LineMap]):
+    kind = type(value)
+    if kind is str or kind is int or kind is float or kind is bool or value is None:
+        return value
+    if kind is tuple or kind is list:
+        items = [_relocated(item, lines) for item in value]
+        return items if kind is list else tuple(items)
+    if kind is frozenset:
+        return value
+    if kind is dict:
+        moved = {_relocated(key, lines): _relocated(item, lines) for key, item in value.items()}
+        if isinstance(moved.get("path"), str) and moved["path"] in lines and isinstance(moved.get("line"), int):
+            _move_lines(moved, lines[moved["path"]])
+        return moved
+    if is_dataclass(value):
+        names = [item.name for item in fields(value)]
+        parts = {name: _relocated(getattr(value, name), lines) for name in names}
+        path = parts.get("path")
+        if isinstance(path, str) and path in lines and isinstance(parts.get("line"), int):
+            _move_lines(parts, lines[path])
+        return kind(**parts)
+    return value
+
+
+def _move_lines(parts: dict, line_map: LineMap) -> None:
+    for name in ("line", "end_line"):
+        line = parts.get(name)
+        if isinstance(line, int) and line > 0:
+            moved = line_map.new_line(line)
+            if moved is None:
+                raise _Unmapped(line)
+            parts[name] = moved
 
 
 def run_groups(job: Job, groups: Mapping[str, list[Root]], jobs: int, lines: int,

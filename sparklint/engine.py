@@ -12,14 +12,14 @@ from pathlib import Path
 from typing import Callable, Iterator, Mapping, Sequence
 
 from sparklint import model as m
-from sparklint.analysis import GroupResult, Job, affected, group_roots, merged, run_groups
+from sparklint.analysis import GroupResult, Job, affected, group_roots, merged, reusable, run_groups
 from sparklint.checks import CHECKS
 from sparklint.checks.common import CheckContext
 from sparklint.findings import CheckResult, FileTiming, Finding, Location, NoqaSpan, RootTiming, Timings
 from sparklint.graph.index import ProjectIndex
 from sparklint.graph.roots import analysis_roots
 from sparklint.graph.sparkconf import project_conf
-from sparklint.graph.units import call_counts, changed_units
+from sparklint.graph.units import LineMap, call_counts, unit_diff
 from sparklint.incremental import (
     Memory, ResultStore, StoredResult, analysis_basis, digest, outline, project_key, same_code,
 )
@@ -108,7 +108,7 @@ def _run_check(paths: Sequence[str | Path], settings: Settings, progress: Progre
         previous = None
         if edit.changed_units is not None and stored is not None and stored.groups:
             previous = Previous({group.path: group for group in stored.groups}, edit.changed_units,
-                                stored.spark_conf, stored.call_counts)
+                                stored.spark_conf, stored.call_counts, edit.lines)
         analysis = analyse(modules, settings, collect_operations=collect_operations, conf_texts=conf_texts,
                            previous=previous)
     if stored is None or stored.key != key:
@@ -151,6 +151,7 @@ class Edit:
     modules: list[m.Module] | None = None
     changed_units: frozenset[str] | None = None
     fresh: dict[str, m.Module] = field(default_factory=dict)
+    lines: dict[str, LineMap] = field(default_factory=dict)  # where the edited files' unchanged code stands
 
 
 def _edit(stored: StoredResult, key: str, texts: list[SourceText], conf_digests: tuple[tuple[str, str], ...],
@@ -179,10 +180,12 @@ def _edit(stored: StoredResult, key: str, texts: list[SourceText], conf_digests:
         return Edit(modules=[edit.fresh.get(module.path, module) for module in stored.outlines])
     units: set[str] = set()
     for old, new in zip(previous, lowered):
-        changed_here = changed_units(old, new)
-        if changed_here is None:
+        diff = unit_diff(old, new)
+        if diff is None:
             return edit
-        units |= changed_here
+        units |= diff.changed
+        if any(delta for _, _, delta in diff.lines.pieces):
+            edit.lines[new.path] = diff.lines
     edit.changed_units = frozenset(units)
     return edit
 
@@ -254,6 +257,7 @@ class Previous:
     changed_units: frozenset[str]
     conf: str
     call_counts: tuple
+    lines: Mapping[str, LineMap] = field(default_factory=dict)  # edited files: where unchanged code stands now
 
 
 def analyse(modules: list[m.Module], settings: Settings, collect_operations: bool = True,
@@ -274,7 +278,11 @@ def analyse(modules: list[m.Module], settings: Settings, collect_operations: boo
     if (previous is not None and previous.conf == conf and previous.call_counts == counts
             and set(previous.groups) == set(groups)):
         stale = affected(previous.groups, previous.changed_units)
-        reused = {path: group for path, group in previous.groups.items() if path not in stale}
+        for path, group in previous.groups.items():
+            if path not in stale:
+                kept = reusable(group, groups[path], previous.lines)
+                if kept is not None:
+                    reused[path] = kept
     pending = {path: roots for path, roots in groups.items() if path not in reused}
     lines = {module.path: module.line_count for module in modules}
     before = previous.groups if previous is not None else {}

@@ -85,6 +85,69 @@ def test_a_re_check_after_a_body_edit_equals_a_full_run(fixture: Path, tmp_path:
     assert partial >= 1, fixture.name
 
 
+def line_insertions(project: Path) -> list[tuple[Path, str]]:
+    """Up to three files with a statement inserted at the top of their first function body:
+    every position below it moves down a line."""
+    edits: list[tuple[Path, str]] = []
+    for path in sources(project):
+        lines = path.read_text().splitlines(keepends=True)
+        for number, line in enumerate(lines):
+            stripped = line.strip()
+            if stripped.startswith("def ") and stripped.endswith(":" if path.suffix == ".py" else "{"):
+                indent = line[: len(line) - len(line.lstrip())] + ("    " if path.suffix == ".py" else "  ")
+                statement = "_edited = 1" if path.suffix == ".py" else "val edited = 1"
+                edits.append((path, "".join([*lines[: number + 1], f"{indent}{statement}\n", *lines[number + 1:]])))
+                break
+        if len(edits) == 3:
+            break
+    return edits
+
+
+@pytest.mark.parametrize("fixture", FIXTURES, ids=lambda path: path.name)
+def test_a_re_check_after_lines_move_equals_a_full_run(fixture: Path, tmp_path: Path) -> None:
+    project = copied(fixture, tmp_path)
+    check(project)
+    edits = line_insertions(project)
+    assert edits, "every fixture has a function body"
+    partial = 0
+    for path, text in edits:
+        original = path.read_text()
+        for contents in (text, original):  # the line added, then removed again
+            path.write_text(contents)
+            line, warm = check(project)
+            assert warm == check(project, "--no-cache")[1], (path, line)
+            partial += "analysis run anew for " in line
+    assert partial >= 1, fixture.name
+
+
+def test_moved_code_keeps_its_findings_without_being_analysed_again(tmp_path: Path) -> None:
+    project = write_project(tmp_path / "p", {
+        "lake/writer.py": """
+            def first(df):
+                return df
+
+
+            def write_table(df, table):
+                df.coalesce(2).write.partitionBy("dt").saveAsTable(table)
+        """,
+        "jobs/daily.py": """
+            from lake.writer import write_table
+
+
+            def main(spark):
+                write_table(spark.read.table("raw.daily"), "lake.daily")
+        """,
+    })
+    _, cold = check(project)
+    writer = project / "lake" / "writer.py"
+    writer.write_text(writer.read_text().replace("    return df\n", "    df = df.limit(5)\n    return df\n", 1))
+    line, warm = check(project)
+    # first() changed and only lake/writer.py's roots read it; write_table moved a line down
+    assert line.endswith("analysis run anew for 1 of 2 files' roots (the others read no edited code)")
+    assert warm == check(project, "--no-cache")[1]
+    assert json.loads(warm)["findings"][0]["location"]["line"] == json.loads(cold)["findings"][0]["location"]["line"] + 1
+
+
 def test_adding_a_function_analyses_everything_again(tmp_path: Path) -> None:
     project = copied(REPO_ROOT / "fixtures" / "story_py", tmp_path)
     check(project)

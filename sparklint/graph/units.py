@@ -12,6 +12,7 @@ interface lets the analysis be redone for the units it changed; any other edit r
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass, fields, is_dataclass
 
 from sparklint import model as m
 from sparklint.graph.index import ProjectIndex
@@ -29,18 +30,115 @@ def module_unit(path: str) -> str:
     return "g:" + path
 
 
-def changed_units(old: m.Module, new: m.Module) -> frozenset[str] | None:
-    """The units that differ between two lowerings of one file, or None when its interface
-    differs (then every analysis may be affected)."""
+@dataclass(frozen=True, slots=True)
+class LineMap:
+    """Where the code of one file that an edit left alone now stands: lines `start`..`end` of the
+    old file moved by `delta`, piece by piece (functions, statements, fields)."""
+
+    path: str
+    pieces: tuple[tuple[int, int, int], ...]  # (start, end, delta)
+
+    def new_line(self, line: int) -> int | None:
+        """The new line of an old one, or None when it is not in code the edit left alone."""
+        best: tuple[int, int, int] | None = None
+        for piece in self.pieces:
+            if piece[0] <= line <= piece[1] and (best is None or piece[1] - piece[0] < best[1] - best[0]):
+                best = piece
+        return line + best[2] if best is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class UnitDiff:
+    changed: frozenset[str]  # units whose code changed
+    lines: LineMap  # where the others' code stands now
+
+
+def unit_diff(old: m.Module, new: m.Module) -> UnitDiff | None:
+    """The units that differ between two lowerings of one file, beyond moving up or down as
+    lines are added or removed above them; None when the file's interface differs (then every
+    analysis may be affected)."""
     if interface(old) != interface(new):
         return None
     before = dict(_units(old))
-    return frozenset(unit for unit, code in _units(new) if before.get(unit) != code)
+    changed: set[str] = set()
+    pieces: list[tuple[int, int, int]] = []
+    for unit, code in _units(new):
+        moved = _moved(before.get(unit), code)
+        if moved is None:
+            changed.add(unit)
+        else:
+            pieces.extend(moved)
+    return UnitDiff(frozenset(changed), LineMap(new.path, tuple(pieces)))
+
+
+def changed_units(old: m.Module, new: m.Module) -> frozenset[str] | None:
+    diff = unit_diff(old, new)
+    return diff.changed if diff is not None else None
+
+
+def _moved(old: tuple | None, new: tuple) -> list[tuple[int, int, int]] | None:
+    """The pieces of a unit as (old start, old end, delta) when each is the old one moved by
+    whole lines; None when the code itself changed."""
+    if old is None or len(old) != len(new):
+        return None
+    pieces = []
+    for before, after in zip(old, new):
+        old_span, new_span = _span_of(before), _span_of(after)
+        if old_span is None or new_span is None:
+            if before != after:
+                return None
+            continue
+        delta = new_span.line - old_span.line
+        if (shifted(before, delta) if delta else before) != after:
+            return None
+        first, last = _extent(before)
+        pieces.append((min(first, old_span.line), max(last, old_span.end_line, old_span.line), delta))
+    return pieces
+
+
+def _extent(value, bounds: list[int] | None = None) -> tuple[int, int]:
+    """The first and last line that any position inside a piece of code names."""
+    if bounds is None:
+        bounds = [1 << 30, 0]
+    kind = type(value)
+    if kind is m.Span or kind is m.Anchor:
+        if value.line:
+            bounds[0] = min(bounds[0], value.line)
+            bounds[1] = max(bounds[1], getattr(value, "end_line", 0) or value.line)
+    elif kind is tuple:
+        for item in value:
+            _extent(item, bounds)
+    elif is_dataclass(value) and not isinstance(value, type):
+        for item in fields(value):
+            _extent(getattr(value, item.name), bounds)
+    return bounds[0], bounds[1]
+
+
+def _span_of(piece) -> m.Span | None:
+    span = getattr(piece, "span", None)
+    if span is None and isinstance(piece, tuple) and len(piece) == 2 and isinstance(piece[0], str):
+        span = getattr(piece[1], "span", None)  # a class field: (name, expression)
+    return span if isinstance(span, m.Span) and span.line else None
+
+
+def shifted(value, delta: int):
+    """A model value with every position moved down by `delta` lines."""
+    kind = type(value)
+    if kind is m.Span:
+        return m.Span(value.line + delta, value.col, value.end_line + delta, value.end_col) if value.line else value
+    if kind is m.Anchor:
+        return value._replace(line=value.line + delta)
+    if kind is tuple:
+        return tuple(shifted(item, delta) for item in value)
+    if is_dataclass(value) and not isinstance(value, type):
+        return kind(*(shifted(getattr(value, item.name), delta) for item in fields(value)))
+    return value
 
 
 def interface(module: m.Module) -> tuple:
     return (
-        module.path, module.language, module.name, module.namespace, module.imports,
+        module.path, module.language, module.name, module.namespace,
+        tuple((i.module, i.name, i.alias, i.level) for i in module.imports),  # where they stand is not read
         module.visible_namespaces, module.is_package_init,
         tuple(_signature(function) for function in module.functions),
         tuple(_class_interface(klass) for klass in module.classes),
@@ -48,14 +146,15 @@ def interface(module: m.Module) -> tuple:
     )
 
 
-def _units(module: m.Module) -> Iterator[tuple[str, object]]:
+def _units(module: m.Module) -> Iterator[tuple[str, tuple]]:
+    """Each unit's code as a tuple of pieces that move as wholes when lines are added above them."""
     yield module_unit(module.path), module.body
     for function in module.functions:
-        yield function_unit(function.qualname), function
+        yield function_unit(function.qualname), (function,)
     for klass in module.classes:
-        yield class_unit(klass.qualname), (klass.fields, klass.init_params, klass.span)
+        yield class_unit(klass.qualname), (*klass.fields, klass.init_params)
         for method in klass.methods:
-            yield function_unit(method.qualname), method
+            yield function_unit(method.qualname), (method,)
 
 
 def _signature(function: m.Function) -> tuple:

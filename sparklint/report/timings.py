@@ -19,6 +19,8 @@ def render(timings: Timings, shown: int = SHOWN) -> str:
     lines = ["timings: " + ", ".join(f"{name} {seconds:.2f}s" for name, seconds in timings.phases)]
     if timings.analysis_reused:
         analysis = "reused from the last run (no code it reads changed)"
+    elif timings.groups and not timings.groups_analysed:
+        analysis = "reused from the last run, moved to where the edit left its code"
     elif timings.groups_analysed < timings.groups:
         analysis = (f"run anew for {timings.groups_analysed} of {timings.groups} files' roots "
                     "(the others read no edited code)")
