@@ -64,6 +64,17 @@ def run_cli(*args: str, cwd: Path | None = None) -> CliRun:
     return CliRun(outcome.exit_code, outcome.stdout, outcome.stderr)
 
 
+def cache_line_and_report(project: Path, *args: str) -> tuple[str, str]:
+    """`check --timings` of `project`: its `cache:` line (what was lowered, analysed or reused)
+    and its JSON report without the run time, as one string."""
+    run = run_cli("check", str(project), "--output-format", "json", "--exit-zero", "--timings", *args)
+    assert run.exit_code == 0, run.stderr
+    cache_line = next(line for line in run.stderr.splitlines() if line.startswith("cache: "))
+    document = json.loads(run.stdout)
+    document["summary"].pop("seconds")
+    return cache_line, json.dumps(document, sort_keys=True)
+
+
 def pyspark_jars() -> Path | None:
     """The jars of the installed PySpark, when they hold a Scala compiler (to compile fixtures)."""
     try:

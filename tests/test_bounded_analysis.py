@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT, findings_by_place, run_cli, write_project
+from conftest import REPO_ROOT, cache_line_and_report, findings_by_place, run_cli, write_project
 
 from sparklint import engine
 from sparklint.graph import interp
@@ -206,12 +206,7 @@ def test_timings_name_the_slowest_files_and_roots(tmp_path: Path) -> None:
 
 
 def timings_of(project: Path, *args: str) -> tuple[str, str]:
-    run = run_cli("check", str(project), "--output-format", "json", "--exit-zero", "--timings", *args)
-    assert run.exit_code == 0, run.stderr
-    cache_line = next(line for line in run.stderr.splitlines() if line.startswith("cache: "))
-    document = json.loads(run.stdout)
-    document["summary"].pop("seconds")
-    return cache_line, json.dumps(document, sort_keys=True)
+    return cache_line_and_report(project, *args)
 
 
 def test_a_warm_run_reuses_everything_and_reports_the_same(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT, run_cli, write_project
+from conftest import REPO_ROOT, cache_line_and_report, write_project
 
 from sparklint.graph.units import changed_units
 from sparklint.project import load_modules, discover
@@ -29,13 +29,7 @@ STRING = re.compile(r"\"([a-z_]{2,})\"")
 
 
 def check(project: Path, *args: str) -> tuple[str, str]:
-    """The `cache:` line of `--timings`, and the JSON report without its run time."""
-    run = run_cli("check", str(project), "--output-format", "json", "--exit-zero", "--timings", *args)
-    assert run.exit_code == 0, run.stderr
-    cache_line = next(line for line in run.stderr.splitlines() if line.startswith("cache: "))
-    document = json.loads(run.stdout)
-    document["summary"].pop("seconds")
-    return cache_line, json.dumps(document, sort_keys=True)
+    return cache_line_and_report(project, *args)
 
 
 def copied(fixture: Path, tmp_path: Path) -> Path:
@@ -69,22 +63,6 @@ def body_edits(project: Path) -> list[tuple[Path, str]]:
     return edits
 
 
-@pytest.mark.parametrize("fixture", FIXTURES, ids=lambda path: path.name)
-def test_a_re_check_after_a_body_edit_equals_a_full_run(fixture: Path, tmp_path: Path) -> None:
-    project = copied(fixture, tmp_path)
-    check(project)
-    edits = body_edits(project)
-    assert edits, "every fixture has code to edit"
-    partial = 0
-    for path, text in edits:
-        path.write_text(text)
-        line, warm = check(project)
-        assert warm == check(project, "--no-cache")[1], (path, line)
-        partial += "analysis run anew for " in line
-    # a fixture's files call each other, but no edit reaches every file's roots
-    assert partial >= 1, fixture.name
-
-
 def line_insertions(project: Path) -> list[tuple[Path, str]]:
     """Up to three files with a statement inserted at the top of their first function body:
     every position below it moves down a line."""
@@ -103,20 +81,23 @@ def line_insertions(project: Path) -> list[tuple[Path, str]]:
     return edits
 
 
+@pytest.mark.parametrize("edits", [body_edits, line_insertions], ids=["in-place", "lines-move"])
 @pytest.mark.parametrize("fixture", FIXTURES, ids=lambda path: path.name)
-def test_a_re_check_after_lines_move_equals_a_full_run(fixture: Path, tmp_path: Path) -> None:
+def test_a_re_check_after_an_edit_equals_a_full_run(fixture: Path, edits, tmp_path: Path) -> None:
+    """Each edit is made, checked, undone and checked again; the lines-move edits also undo."""
     project = copied(fixture, tmp_path)
     check(project)
-    edits = line_insertions(project)
-    assert edits, "every fixture has a function body"
+    planned = edits(project)
+    assert planned, "every fixture has code to edit"
     partial = 0
-    for path, text in edits:
+    for path, text in planned:
         original = path.read_text()
-        for contents in (text, original):  # the line added, then removed again
+        for contents in (text, original):
             path.write_text(contents)
             line, warm = check(project)
             assert warm == check(project, "--no-cache")[1], (path, line)
             partial += "analysis run anew for " in line
+    # a fixture's files call each other, but no edit reaches every file's roots
     assert partial >= 1, fixture.name
 
 
