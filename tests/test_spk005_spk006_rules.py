@@ -433,6 +433,17 @@ def test_a_plain_read_is_read_again_but_show_reads_one_batch(measured: dict) -> 
 
 
 @pytest.mark.slow
+def test_two_queries_over_one_repartitioned_dataframe_both_shuffle(measured: dict) -> None:
+    """A repartitioned DataFrame is not reused by another query: `agg(...).head()` and
+    `select(...).head()` over it each read the 800,000 rows and shuffle them (pyspark.ml.connect's
+    classifier expects the repartition's shuffle to be reused: it is not)."""
+    runs = measured["recomputation"]
+    for query in ("agg-head", "select-head"):
+        assert runs[f"repartitioned:{query}"]["rows_read"] == 800_000
+        assert runs[f"repartitioned:{query}"]["shuffle_rows_written"] >= 800_000
+
+
+@pytest.mark.slow
 def test_rdd_jobs_reuse_a_shared_shuffle_but_read_again_before_it(measured: dict) -> None:
     """SPK006 on RDDs: a second job over a reduced RDD skips the map stage (nothing read); a job
     on the RDD before the shuffle reads all 800,000 rows again."""

@@ -67,7 +67,8 @@ def _finding(event: RecomputeEvent) -> Finding:
     if event.loop is not None:
         message = (f"this {noun} is computed by {_describe(second)} once per element of a loop, with no cache: "
                    f"each time Spark {what} again")
-        related = [Related(event.loop, "the loop: the use runs for each element")]
+        related = [Related(second.location, f"computed by {_describe(second)} in the loop"),
+                   Related(event.loop, "the loop: the use runs for each element")]
         step = ChainStep(second.location, f"{_describe(second)} runs once per element of the loop")
     else:
         message = (f"this {noun} is computed by {_describe(first)}, then again by {_describe(second)}, with no cache: "

@@ -118,9 +118,10 @@ class LoopEvent:
 @dataclass(frozen=True, slots=True, eq=False)
 class Use:
     """An action or a write computing a DataFrame: what `RecomputeEvent` compares. `ops` are the
-    operations it computes (up to a `cache`/`persist`/`checkpoint`), newest first, and `keys`
-    their content keys; `location`/`stack` say where it is (for a memoised call used again, the
-    call). `limited`: an action that stops after a few rows (`show`, `take`, `first`...)."""
+    operations it computes (up to a `cache`/`persist`/`checkpoint`), newest first: `ops[0]` is
+    the DataFrame it is called on. `location`/`stack` say where it is (for a memoised call used
+    again, the call). `limited`: an action that stops after a few rows of a read (`show`, `take`,
+    `first`, anything after `limit(n)`) with no shuffle on the way."""
 
     method: str
     rdd: bool  # a job on an RDD (`rdd.collect()`, `saveAsTextFile`), not a DataFrame action
@@ -128,10 +129,12 @@ class Use:
     location: Location
     stack: Stack
     limited: bool
-    head: int  # content key of the DataFrame the action is called on
-    keys: tuple[int, ...]
     ops: tuple[Op, ...]
     serial: int = 0  # uses made before it on this root: which loop iterations it belongs to
+
+    @property
+    def head(self) -> Op:
+        return self.ops[0]
 
 
 @dataclass(frozen=True, slots=True, eq=False)

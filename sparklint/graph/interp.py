@@ -74,7 +74,7 @@ class Interpreter:
         self._contexts: dict[str, int] = {}  # function qualname -> contexts analysed
         self._root_evaluations = 0
         self._loop_nesting = 0
-        self._uses = UseTracker(self._keys)  # actions and writes on the current path (SPK006)
+        self._uses = UseTracker()  # actions and writes on the current path (SPK006)
         self._loops_in_context: set[Location] = set()  # loops run from a caller (SPK005)
         self.evaluations = 0
         # Where a brake was reached, in the order met: (path, what, why). The run summary says so.
@@ -885,7 +885,8 @@ class Interpreter:
         known = self._memo.get(key)
         if known is not None:
             if caller is not None and call is not None:
-                for event in self._uses.replay(key, self.loc(caller, call.span), caller.stack):
+                inputs = _input_frames(args, kwargs, self_value, extra_locals)
+                for event in self._uses.replay(key, inputs, self.loc(caller, call.span), caller.stack):
                     self.emit_event(event)
             return known.replay(self_value)
         if key in self._in_progress or not self._admit(
@@ -894,7 +895,7 @@ class Interpreter:
             return UNKNOWN
         self._in_progress.add(key)
         fields_before = dict(self_value.fields) if isinstance(self_value, InstanceV) else None
-        uses_mark = self._uses.mark()
+        uses_mark, inputs = self._uses.mark(), _input_frames(args, kwargs, self_value, extra_locals)
         try:
             scope = Scope(module, code_label(symbol), self_name=function.self_name, self_value=self_value, stack=stack)
             if extra_locals:
@@ -905,7 +906,7 @@ class Interpreter:
         finally:
             self._in_progress.discard(key)
         outcome = CallResult(result, _field_changes(fields_before, self_value))
-        self._uses.end_call(key, uses_mark)
+        self._uses.end_call(key, uses_mark, inputs)
         self._memo[key] = outcome
         return result
 
@@ -1303,6 +1304,15 @@ def _known_pairs(value: Value) -> list[tuple[str, Value]] | None:
             return None
         pairs.append((str_of(item.items[0]).lower(), item.items[1]))
     return pairs
+
+
+def _input_frames(args, kwargs, self_value, extra_locals) -> list[DataFrameV]:
+    """The DataFrames a call is given, in a fixed order (SPK006 replays a memoised call's uses
+    onto them): arguments, keyword arguments, `self`'s fields, extension receivers."""
+    values = [*args, *(value for _, value in kwargs), *(extra_locals or {}).values()]
+    if isinstance(self_value, InstanceV):
+        values.extend(self_value.fields[name] for name in sorted(self_value.fields))
+    return [value for value in values if isinstance(value, DataFrameV)]
 
 
 def _counts(iterable: m.Expr) -> bool:

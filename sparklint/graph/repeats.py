@@ -2,11 +2,12 @@
 (SPK005's `LoopEvent`), and DataFrames that two actions or writes compute along one path of the
 code (SPK006's `RecomputeEvent`).
 
-Uses are compared by content keys (`ContextKeys.op`: an operation and its whole history), never
-by identity, so a memoised call that is used again replays the uses it made under the same keys,
-and results do not depend on object addresses. The state is per root and per path: each arm of a
-branch starts from the uses before it, and afterwards the uses of every arm that falls through
-are known (a write in the `if` and a count in the `else` are one use on each path).
+Uses are compared by operation: the same `Op` objects are the same DataFrame value, while two
+DataFrames the same code builds from arguments it does not state (content keys alike) are two.
+No object address decides an order: the state is read in the order uses were made. The state is
+per root and per path: each arm of a branch starts from the uses before it, and afterwards the
+uses of every arm that falls through are known (a write in the `if` and a count in the `else`
+are one use on each path).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from dataclasses import dataclass, field
 from sparklint.findings import Location
 from sparklint.graph import spark_api as api
 from sparklint.graph.events import RecomputeEvent, Use
-from sparklint.graph.keys import ContextKeys
 from sparklint.graph.values import ColumnV, DataFrameV, Op, SeqV, Stack, Value, WindowV
 
 MAX_LINEAGE_OPS = 2_000
@@ -87,13 +87,16 @@ def _has_window(values, depth: int = 0) -> bool:
 
 @dataclass(slots=True)
 class UseTracker:
-    """The uses of DataFrames made so far on the current path of the current root."""
+    """The uses of DataFrames made so far on the current path of the current root, by operation:
+    the same `Op` objects are the same DataFrame (two DataFrames built alike from arguments the
+    code does not state are not). A memoised call replays its uses onto the DataFrames of the
+    call that reuses it (`calls`: for each operation a use computed, its place in the lineage of
+    one of the call's input DataFrames, or the operation itself when the call built it)."""
 
-    keys: ContextKeys
-    state: dict[int, Use] = field(default_factory=dict)  # operation key -> its latest use
-    log: list[tuple[int, Use | None, Use]] = field(default_factory=list)  # (key, before, after)
-    loops: list[tuple[Location, list[DataFrameV], set[int] | None]] = field(default_factory=list)
-    calls: dict[tuple, tuple[Use, ...]] = field(default_factory=dict)  # memo key -> the uses a call made
+    state: dict[Op, Use] = field(default_factory=dict)  # operation -> its latest use
+    log: list[tuple[Op, Use | None, Use]] = field(default_factory=list)  # (operation, before, after)
+    loops: list[tuple[Location, list[DataFrameV], set[Op] | None]] = field(default_factory=list)
+    calls: dict[tuple, tuple[tuple[Use, tuple], ...]] = field(default_factory=dict)
     # For each loop running, the number of uses made before it started: a DataFrame of unknown
     # origin first used inside the loop may be another one at each element.
     iterations: list[int] = field(default_factory=list)
@@ -120,49 +123,70 @@ class UseTracker:
     # Every change of `state` is logged, so a branch arm is undone in time proportional to what
     # it did (never by copying the state, which grows with the root).
 
-    def _set(self, key: int, use: Use) -> None:
-        self.log.append((key, self.state.get(key), use))
-        self.state[key] = use
+    def _set(self, op: Op, use: Use) -> None:
+        self.log.append((op, self.state.get(op), use))
+        self.state[op] = use
 
     def mark(self) -> int:
         return len(self.log)
 
-    def rollback(self, mark: int) -> dict[int, Use]:
-        """Undo the changes made since `mark`; what they left each key holding."""
-        changes: dict[int, Use] = {}
+    def rollback(self, mark: int) -> dict[Op, Use]:
+        """Undo the changes made since `mark`; what they left each operation holding."""
+        changes: dict[Op, Use] = {}
         while len(self.log) > mark:
-            key, previous, use = self.log.pop()
-            changes.setdefault(key, use)  # the latest change of the key is undone first
+            op, previous, use = self.log.pop()
+            changes.setdefault(op, use)  # the latest change of an operation is undone first
             if previous is None:
-                self.state.pop(key, None)
+                self.state.pop(op, None)
             else:
-                self.state[key] = previous
-        return changes
+                self.state[op] = previous
+        return dict(reversed(changes.items()))  # in the order made
 
-    def merge(self, outcomes: list[dict[int, Use]]) -> None:
+    def merge(self, outcomes: list[dict[Op, Use]]) -> None:
         """After a branch: a use on any path that falls through was made (the first arm's wins)."""
-        done: set[int] = set()
+        done: set[Op] = set()
         for changes in outcomes:
-            for key, use in changes.items():
-                if key not in done:
-                    done.add(key)
-                    self._set(key, use)
+            for op, use in changes.items():
+                if op not in done:
+                    done.add(op)
+                    self._set(op, use)
 
     # ------------------------------------------------ memoised calls
 
-    def end_call(self, key: tuple, mark: int) -> None:
-        """What a call used, on the paths that return from it (logged since `mark`): replayed
-        when the call is reused."""
+    def end_call(self, key: tuple, mark: int, inputs: list[DataFrameV]) -> None:
+        """What a call used, on the paths that return from it (logged since `mark`), each
+        operation placed in the lineage of one of the call's input DataFrames when it is there."""
         made: dict[int, Use] = {}
         for _, _, use in self.log[mark:]:
             made.setdefault(id(use), use)  # objects alive in the log: no id reused
-        self.calls[key] = tuple(made.values())  # in the order made: the analysis order
+        if not made:
+            self.calls[key] = ()
+            return
+        places: dict[Op, tuple[int, int]] = {}
+        for number, df in enumerate(inputs):
+            for position, op in enumerate(lineage(df.head)):
+                places.setdefault(op, (number, position))
+        self.calls[key] = tuple((use, tuple(places.get(op) for op in use.ops)) for use in made.values())
 
-    def replay(self, key: tuple, location: Location, stack: Stack) -> list[RecomputeEvent]:
-        """A memoised call reused here makes its uses again, seen from the call."""
+    def replay(self, key: tuple, inputs: list[DataFrameV], location: Location, stack: Stack) -> list[RecomputeEvent]:
+        """A memoised call reused here makes its uses again, on this call's DataFrames, seen
+        from the call."""
         events = []
-        for use in self.calls.get(key, ()):
-            again = Use(use.method, use.rdd, use.write, location, stack, use.limited, use.head, use.keys, use.ops, self.made)
+        recorded = self.calls.get(key, ())
+        lineages: dict[int, list[Op]] = {}
+        for use, places in recorded:
+            ops = []
+            for op, place in zip(use.ops, places):
+                if place is not None:
+                    number, position = place
+                    if number < len(inputs) and number not in lineages:
+                        lineages[number] = lineage(inputs[number].head)
+                    here = lineages.get(number, [])
+                    mapped = here[position] if position < len(here) else None
+                    if mapped is not None and mapped.name == op.name and mapped.location == op.location:
+                        op = mapped
+                ops.append(op)
+            again = Use(use.method, use.rdd, use.write, location, stack, use.limited, tuple(ops), self.made)
             event = self._record(again)
             if event is not None:
                 events.append(event)
@@ -178,10 +202,10 @@ class UseTracker:
     def exit_loop(self) -> None:
         self.loops.pop()
 
-    def _outer_keys(self, index: int) -> set[int]:
+    def _outer_ops(self, index: int) -> set[Op]:
         location, outer, known = self.loops[index]
         if known is None:
-            known = {self.keys.op(op) for df in outer for op in lineage(df.head)}
+            known = {op for df in outer for op in lineage(df.head)}
             self.loops[index] = (location, outer, known)
         return known
 
@@ -191,31 +215,29 @@ class UseTracker:
         ops = tuple(lineage(df.head))
         if not ops:
             return None  # the DataFrame is cached
-        keys = tuple(self.keys.op(op) for op in ops)
-        use = Use(method, df.is_rdd, write, location, stack, not write and _reads_few(df.head, method),
-                  self.keys.op(df.head), keys, ops, self.made)
+        use = Use(method, df.is_rdd, write, location, stack, not write and _reads_few(df.head, method), ops, self.made)
         return self._record(use)
 
     def _record(self, use: Use) -> RecomputeEvent | None:
         self.made += 1
         event = None
-        for position, key in enumerate(use.keys):
-            first = self.state.get(key)
+        for op in use.ops:
+            first = self.state.get(op)
             if first is not None:
-                event = self._event(use.ops[position], first, use, None)
+                event = self._event(op, first, use, None)
                 break
         if event is None:
             event = self._in_loop(use)
-        for key in use.keys:
-            self._set(key, use)
+        for op in use.ops:
+            self._set(op, use)
         return event
 
     def _in_loop(self, use: Use) -> RecomputeEvent | None:
         for index in range(len(self.loops) - 1, -1, -1):
-            outer = self._outer_keys(index)
-            for position, key in enumerate(use.keys):
-                if key in outer:
-                    return self._event(use.ops[position], use, use, self.loops[index][0])
+            outer = self._outer_ops(index)
+            for op in use.ops:
+                if op in outer:
+                    return self._event(op, use, use, self.loops[index][0])
         return None
 
     def _event(self, shared: Op, first: Use, second: Use, loop: Location | None) -> RecomputeEvent | None:
@@ -229,20 +251,19 @@ class UseTracker:
             # be another DataFrame at each element (`for df in [a, b]` analysed with unknown a, b)
             return None
         if self.counting and self.counting[-1] and first.serial >= self.iterations[-1] \
-                and first.location == second.location and first.head == second.head:
+                and first.location == second.location and first.head is second.head:
             # `for attempt in range(3): try: df.write...; break`: the same call on the same
             # DataFrame again in a counted loop is a retry (the model has no `break`)
             return None
         shuffled = () if rdd else tuple(op for op in computed if shuffles(op))
         reads = tuple(op for op in computed if op.name == "source" and op.detail in STORAGE_SOURCES)
-        shared_key = self.keys.op(shared)
-        whole = rdd or first.head == second.head == shared_key  # an RDD has no pruning
+        whole = rdd or first.head is second.head is shared  # an RDD has no pruning
         if not shuffled and (not reads or first.limited or second.limited or not whole):
             # a plain read: only two uses of the very same DataFrame surely read the same data
             # twice; uses that select or filter differently may each read other columns or
             # files (pruning, pushed filters), which a cache of the whole would not save
             return None
-        if shuffled and first.head == second.head == shared_key and not first.write and not second.write and {
+        if shuffled and first.head is second.head is shared and not first.write and not second.write and {
                 first.method, second.method} <= SAME_PLAN_ACTIONS:
             return None  # the same physical plan run again: its shuffle files are reused
         location = shared.location or second.location

@@ -69,6 +69,11 @@ def recomputation(spark, work: Path) -> dict:
         ("count", lambda df: df.count()), ("write", write("w2")), ("collect", lambda df: df.collect())])
     run("read-only", spark.read.parquet(table).where("k < 500"), [
         show, ("count", lambda df: df.count()), ("write", write("w3"))])
+    # pyspark.ml.connect's classifier counts on "the shuffling result from the repartition" being
+    # reused by a second query over the repartitioned DataFrame: two `head()` queries over it
+    run("repartitioned", spark.read.parquet(table).select("id", "k").repartition(4), [
+        ("agg-head", lambda df: df.agg(F.count(F.lit(1)), F.countDistinct("k")).head()),
+        ("select-head", lambda df: df.select("id").head())])
     # RDD jobs: a second job on an RDD that shares a shuffled RDD skips its map stage; a second
     # job on the RDD before the shuffle reads the input again.
     pairs = spark.read.parquet(table).rdd.map(lambda row: (row.k, 1))
