@@ -123,10 +123,11 @@ CASES = {
             }
         """,
     },
-    "spk006: an aggregate used twice, through a helper called twice": {
+    "spk006: an aggregate used twice, through helpers called twice (one of them memoised)": {
         "jobs/main.py": """
             import pyspark.sql.functions as F
-            from lib.sinks import publish
+            from pyspark.sql import Window
+            from lib.sinks import publish, report
 
             def main(spark):
                 orders = spark.read.parquet("s3://orders")
@@ -139,6 +140,9 @@ CASES = {
                 ranked = orders.withColumn("rank", F.row_number().over(Window.partitionBy("day").orderBy("amount")))  # expect: SPK006
                 ranked.show()
                 ranked.write.parquet("s3://ranked")
+                distinct = orders.select("client_id").distinct()  # expect: SPK006
+                report(distinct)
+                report(distinct)
 
             if __name__ == "__main__":
                 main(None)
@@ -146,6 +150,9 @@ CASES = {
         "lib/sinks.py": """
             def publish(df, path):
                 df.write.mode("overwrite").parquet(path)
+
+            def report(df):
+                print(df.count())
         """,
     },
     "spk006: one use per path, cached, literal, plan reuse and limited actions are silent": {
@@ -235,6 +242,27 @@ CASES = {
                 print(words.count())
         """,
     },
+    "spk006: two tables read through one helper are two DataFrames, even built alike": {
+        "jobs/copy.py": """
+            from lib.jdbc import read_table, write_table
+
+            def main(spark, url):
+                dbs = read_table(spark, url, "DBS")
+                tbls = read_table(spark, url, "TBLS")
+                write_table(dbs, url, "DBS")
+                write_table(tbls, url, "TBLS")
+                joined = dbs.join(tbls, "DB_ID")  # expect: SPK006
+                write_table(joined, url, "JOINED")
+                write_table(joined, url, "JOINED_COPY")
+        """,
+        "lib/jdbc.py": """
+            def read_table(spark, url, name):
+                return spark.read.format("jdbc").option("url", url).option("dbtable", "%s.%s" % ("hive", name)).load()
+
+            def write_table(df, url, name):
+                df.write.jdbc(url=url, table=name)
+        """,
+    },
     "spk006: a retry loop writes once": {
         "job.py": """
             import time
@@ -322,13 +350,17 @@ def test_the_literal_size_threshold_is_an_option(tmp_path: Path) -> None:
 
 
 def test_messages_say_what_runs_again(tmp_path: Path) -> None:
-    report = check_files(tmp_path / "project", CASES["spk006: an aggregate used twice, through a helper called twice"],
+    report = check_files(tmp_path / "project", CASES["spk006: an aggregate used twice, through helpers called twice (one of them memoised)"],
                          *SELECT)
     messages = {f["location"]["line"]: f["message"] for f in report["findings"]}
-    assert messages[6] == ("this DataFrame is computed by `count()`, then again by the write `parquet(...)`, with no "
+    related = {f["location"]["line"]: [(r["location"]["path"], r["location"]["line"]) for r in f["related"]]
+               for f in report["findings"]}
+    assert messages[7] == ("this DataFrame is computed by `count()`, then again by the write `parquet(...)`, with no "
                            "cache: the second time Spark runs its shuffle (an aggregation) again")
-    assert "the write `parquet(...)`, then again by the write `parquet(...)`" in messages[9]
-    assert "runs its shuffle (a window)" in messages[12]
+    assert "the write `parquet(...)`, then again by the write `parquet(...)`" in messages[10]
+    assert "runs its shuffle (a window)" in messages[13]
+    # the memoised second `report(distinct)` is a use seen from its call
+    assert related[16] == [("lib/sinks.py", 5), ("jobs/main.py", 18)]
 
 
 TEST_CODE = {
