@@ -253,7 +253,7 @@ def test_noqa_on_a_statement_and_unused_noqa(tmp_path: Path) -> None:
     files = {
         "job.py": """
             def main(spark):
-                df = spark.table("raw.events")
+                df = spark.table("raw.events")  # expect: SPK006
                 (df.coalesce(1)
                    .write.csv("s3://single"))  # noqa: SPK001
                 df.write.parquet("s3://x")  # noqa: SPK001  # expect: SPK100

@@ -66,7 +66,7 @@ CASES = {
             from lib.gates import gate
 
             def main(spark):
-                df = spark.read.parquet("s3://x")
+                df = spark.read.parquet("s3://x")  # expect: SPK006
                 if df.count() == 0:  # expect: SPK008
                     return
                 while 0 < df.count():  # expect: SPK008
@@ -190,7 +190,7 @@ SCALA_CASES = {
               def main(args: Array[String]): Unit = {
                 val spark = SparkSession.builder().getOrCreate()
                 import spark.implicits._
-                val orders = spark.read.option("inferSchema", "true").csv("s3://orders") // expect: SPK009
+                val orders = spark.read.option("inferSchema", "true").csv("s3://orders") // expect: SPK009, SPK006
                 Helpers.dump(orders)
                 Helpers.gate(orders)
                 val typed = spark.read.schema("id INT").json("s3://events")
@@ -271,7 +271,8 @@ def test_empty_test_paths_reports_test_code_too(tmp_path: Path) -> None:
     write_project(tmp_path / "project", files)
     run = run_cli("check", "--output-format", "json", "--exit-zero", "--no-cache", str(tmp_path / "project"))
     assert _found(run.json()) == {
-        ("tests/test_job.py", 2, "SPK009"), ("tests/test_job.py", 3, "SPK004"), ("tests/test_job.py", 4, "SPK008"),
+        ("tests/test_job.py", 2, "SPK009"), ("tests/test_job.py", 2, "SPK006"), ("tests/test_job.py", 3, "SPK004"),
+        ("tests/test_job.py", 4, "SPK008"),
         ("src/test/scala/JobSpec.scala", 5, "SPK009"), ("src/test/scala/JobSpec.scala", 5, "SPK004"),
         ("src/test/scala/JobSpec.scala", 6, "SPK001"),
     }

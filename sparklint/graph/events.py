@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Union
 
 from sparklint.findings import Location
-from sparklint.graph.values import DataFrameV, Stack, Value, WriterV
+from sparklint.graph.values import DataFrameV, Op, Stack, Value, WriterV
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -99,4 +99,65 @@ class CartesianEvent:
     stack: Stack
 
 
-Event = Union[WriteEvent, JoinEvent, GroupingEvent, ActionEvent, ConditionEvent, ReadEvent, CartesianEvent]
+@dataclass(frozen=True, slots=True, eq=False)
+class LoopEvent:
+    """A DataFrame carried from one element of a collection to the next: a loop that reassigns
+    it (`for c in cols: df = df.withColumn(...)`, Scala `cols.foreach { c => d = ... }`),
+    `functools.reduce(f, cols, df)` or Scala `cols.foldLeft(df)(f)`. `ops` are the operations
+    the elements add, newest first (the body runs once for a collection of unknown or more than
+    a few elements, once per item of a small literal one); `size` is the number of elements when
+    the code states it. `location` is the loop (`for ... in ...`, the `reduce`/`foldLeft` call)."""
+
+    kind: str  # "for", "reduce", "foldLeft"
+    ops: tuple[Op, ...]
+    size: int | None
+    location: Location
+    stack: Stack
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Use:
+    """An action or a write computing a DataFrame: what `RecomputeEvent` compares. `ops` are the
+    operations it computes (up to a `cache`/`persist`/`checkpoint`), newest first: `ops[0]` is
+    the DataFrame it is called on. `location`/`stack` say where it is (for a memoised call used
+    again, the call). `limited`: an action that stops after a few rows of a read (`show`, `take`,
+    `first`, anything after `limit(n)`) with no shuffle on the way."""
+
+    method: str
+    rdd: bool  # a job on an RDD (`rdd.collect()`, `saveAsTextFile`), not a DataFrame action
+    write: bool  # a write (`method` is its sink: `parquet`, `saveAsTable`...), else an action
+    location: Location
+    stack: Stack
+    limited: bool
+    ops: tuple[Op, ...]
+    serial: int = 0  # uses made before it on this root: which loop iterations it belongs to
+
+    @property
+    def head(self) -> Op:
+        return self.ops[0]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class RecomputeEvent:
+    """A second action or write on the same DataFrame (`df`, whose head is the newest operation
+    both compute) along one path of the code, with no cache on the way: `first` is the earlier
+    use, `second` this one. `loop` is set when the second use is the same one, run again for each
+    element of a collection of unknown or more than a few elements (the loop's location).
+    `shuffles` and `reads` are what runs again: the shuffling operations and the storage reads
+    of `df`'s lineage (for two RDD jobs, only what comes after the newest shuffle: an RDD's
+    shuffle files are reused by every later job on it)."""
+
+    df: DataFrameV
+    first: Use
+    second: Use
+    loop: Location | None
+    location: Location
+    stack: Stack
+    shuffles: tuple[Op, ...] = ()
+    reads: tuple[Op, ...] = ()
+
+
+Event = Union[
+    WriteEvent, JoinEvent, GroupingEvent, ActionEvent, ConditionEvent, ReadEvent, CartesianEvent, LoopEvent,
+    RecomputeEvent,
+]

@@ -12,7 +12,10 @@ records them for every event; rules attach the same facts (and their own) to fin
 from __future__ import annotations
 
 from sparklint.findings import ChainStep, Location
-from sparklint.graph.events import ActionEvent, CartesianEvent, ConditionEvent, Event, GroupingEvent, JoinEvent, ReadEvent, WriteEvent
+from sparklint.graph.events import (
+    ActionEvent, CartesianEvent, ConditionEvent, Event, GroupingEvent, JoinEvent, LoopEvent, ReadEvent, RecomputeEvent,
+    WriteEvent,
+)
 from sparklint.graph.values import ColumnV, ConstV, DataFrameV, Op, SeqV, Stack, Value, const_of, str_of
 
 
@@ -29,6 +32,10 @@ def event_facts(event: Event) -> dict:
         facts = {"kind": "condition"}
     elif isinstance(event, CartesianEvent):
         facts = {"kind": "cartesian", "method": event.method}
+    elif isinstance(event, LoopEvent):
+        facts = {"kind": "loop", "loop": event.kind, "size": event.size, "methods": [op.name for op in event.ops]}
+    elif isinstance(event, RecomputeEvent):
+        facts = {"kind": "recompute", "methods": [event.first.method, event.second.method]}
     else:
         facts = grouping_facts(event)
     facts["location"] = location_dict(event.location)

@@ -16,10 +16,11 @@ from sparklint import model as m
 from sparklint.findings import Location
 from sparklint.graph import spark_api as api
 from sparklint.graph.events import (
-    ActionEvent, CartesianEvent, ConditionEvent, Event, GroupingEvent, JoinEvent, ReadEvent, WriteEvent,
+    ActionEvent, CartesianEvent, ConditionEvent, Event, GroupingEvent, JoinEvent, LoopEvent, ReadEvent, WriteEvent,
 )
 from sparklint.graph.index import ProjectIndex, Symbol, display_name
 from sparklint.graph.keys import ContextKeys
+from sparklint.graph.repeats import COMPUTING_ACTIONS, UseTracker, assumed_in, carried_ops, collection_size
 from sparklint.graph import coltypes
 from sparklint.graph.values import (
     UNKNOWN, BoundMethodV, ClassRef, ColumnV, ConstV, DataFrameV, ExternalRef, Frame,
@@ -74,6 +75,8 @@ class Interpreter:
         self._contexts: dict[str, int] = {}  # function qualname -> contexts analysed
         self._root_evaluations = 0
         self._loop_nesting = 0
+        self._uses = UseTracker()  # actions and writes on the current path (SPK006)
+        self._root_is_called = False  # the root function is called in the project (SPK005)
         self.evaluations = 0
         # The code units (`graph.units`) this interpreter read: what its findings depend on.
         self.reads: set[str] = set()
@@ -82,13 +85,15 @@ class Interpreter:
 
     # ------------------------------------------------------------ roots
 
-    def start_root(self) -> None:
+    def start_root(self, called: bool = False) -> None:
         self._root_evaluations = 0
+        self._uses.reset()
+        self._root_is_called = called
 
     def run_function(self, symbol: Symbol) -> None:
-        self.start_root()
         function = symbol.function
         assert function is not None and symbol.module is not None
+        self.start_root(called=not function.is_entry and function.name in self.index.call_sites)
         self_value: Value | None = None
         if symbol.owner is not None:
             self.reads.add(class_unit(symbol.owner.qualname))
@@ -139,11 +144,16 @@ class Interpreter:
             self.exec_condition(branch.test, scope)
         before = scope.locals
         outcomes: list[dict[str, Value]] = [] if branch.exhaustive else [before]
+        uses_mark = self._uses.mark()
+        use_outcomes = []
         for index, arm in enumerate(branch.arms):
             scope.locals = dict(before)
             self.exec_block(arm, scope)
+            arm_uses = self._uses.rollback(uses_mark)
             if index not in branch.terminal:
                 outcomes.append(scope.locals)
+                use_outcomes.append(arm_uses)
+        self._uses.merge(use_outcomes)
         if not outcomes:  # every arm returns or raises: what follows is unreachable from here
             scope.locals = before
             return
@@ -168,11 +178,81 @@ class Interpreter:
         if isinstance(iterable, SeqV) and len(iterable.items) <= MAX_LOOP_UNROLL:
             if not iterable.items or self._loop_nesting < MAX_UNROLLED_LOOP_NESTING:
                 items = iterable.items  # an empty literal collection: the body never runs
+        size = collection_size(iterable)
+        location = self._loop_location(loop, scope)
+        carried = self._carried_dataframes(scope)
+        before_unknown = {name: value for name, value in scope.locals.items() if value is UNKNOWN}
+        many = items == (UNKNOWN,) and (size is None or size > 1)
+        if many:
+            self._uses.enter_loop(location, list(carried.values()))
         self._loop_nesting += 1
+        self._uses.open_loop(_counts(loop.iter))
         try:
             self._run_loop_body(loop, items, scope)
         finally:
             self._loop_nesting -= 1
+            self._uses.close_loop()
+            if many:
+                self._uses.exit_loop()
+        after = self._carried_dataframes(scope)
+        ops = tuple(op for name, df in carried.items() for op in carried_ops(df, after.get(name)))
+        whole = self.loc(scope, loop.span)
+        ops += tuple(op for name, value in scope.locals.items()
+                     if before_unknown.get(name) is UNKNOWN and _reassigned_from_itself(loop.body, name)
+                     for op in assumed_in(value, whole))
+        self.emit_loop(LoopEvent("for", ops, size, location, scope.stack))
+
+    def _loop_location(self, loop: m.For, scope: Scope) -> Location:
+        """`for c in cols`: from the loop's start to the end of its collection."""
+        start, end = loop.span, getattr(loop.iter, "span", None) or loop.span
+        if start.line == 0:
+            return self.loc(scope, end)
+        if (end.end_line, end.end_col) < (start.line, start.col):
+            end = start
+        return Location(scope.module.path, start.line, start.col, end.end_line, end.end_col)
+
+    @staticmethod
+    def _carried_dataframes(scope: Scope) -> dict[str, DataFrameV]:
+        """The DataFrames a loop may carry from one element to the next: locals and `self` fields."""
+        frames = {name: value for name, value in scope.locals.items() if isinstance(value, DataFrameV)}
+        if isinstance(scope.self_value, InstanceV):
+            frames.update((f"{scope.self_name}.{name}", value) for name, value in scope.self_value.fields.items()
+                          if isinstance(value, DataFrameV))
+        return frames
+
+    def emit_loop(self, event: LoopEvent) -> None:
+        """A loop's event, when it carries a DataFrame. A loop over a collection of unknown size
+        in a function analysed on its own (as a root, with unknown arguments) is not reported
+        when the project calls that function and it is no entry point: its callers' analyses
+        say what it iterates, and report it with the chain from them when they do not know."""
+        if not event.stack and event.size is None and self._root_is_called:
+            return
+        if event.ops:
+            self.emit_event(event)
+
+    def fold(self, kind: str, items: Value, initial: Value, function: Value, scope: Scope, span) -> Value:
+        """`functools.reduce(f, items, df)`, Scala `items.foldLeft(df)(f)`: `f(acc, item)` for each
+        item of a small literal collection, or once for an unknown item; the DataFrame built."""
+        values: tuple[Value, ...] = (UNKNOWN,)
+        if isinstance(items, SeqV) and len(items.items) <= MAX_LOOP_UNROLL and (
+            not items.items or self._loop_nesting < MAX_UNROLLED_LOOP_NESTING
+        ):
+            values = items.items
+        if initial is UNKNOWN:  # a parameter: what the function does to it says it is a DataFrame
+            initial = self.assumed_dataframe(scope, span)
+        acc: Value = initial
+        self._loop_nesting += 1
+        self._uses.open_loop()
+        try:
+            for item in values:
+                acc = self.call_value(function, (acc, item), (), scope, None)
+                if not isinstance(acc, DataFrameV):
+                    return UNKNOWN
+        finally:
+            self._loop_nesting -= 1
+            self._uses.close_loop()
+        self.emit_loop(LoopEvent(kind, carried_ops(initial, acc), collection_size(items), self.loc(scope, span), scope.stack))
+        return acc
 
     def _run_loop_body(self, loop: m.For, items: tuple[Value, ...], scope: Scope) -> None:
         for item in items:
@@ -231,8 +311,19 @@ class Interpreter:
         if kind is m.Lambda:
             return LambdaV(expr.params, expr.body, scope)
         if kind is m.Choice:
-            return merge_values([self.eval(option, scope) for option in expr.options], scope.stack)
+            return merge_values(self.eval_options(expr.options, scope), scope.stack)
         return UNKNOWN
+
+    def eval_options(self, options: tuple[m.Expr, ...], scope: Scope) -> list[Value]:
+        """`a if c else b`, a Scala `if`/`match` as a value: one option runs on each path, so an
+        action in one and a write in another are one use each (SPK006)."""
+        uses_mark = self._uses.mark()
+        values, outcomes = [], []
+        for option in options:
+            values.append(self.eval(option, scope))
+            outcomes.append(self._uses.rollback(uses_mark))
+        self._uses.merge(outcomes)
+        return values
 
     def binary(self, expr: m.BinOp, scope: Scope) -> Value:
         left = self.eval(expr.left, scope)
@@ -619,6 +710,9 @@ class Interpreter:
             return WindowV(keys, receiver.location, receiver.stack)
         if isinstance(receiver, SessionV):
             return self.session_method(receiver, name, args, kwargs, scope, name_span)
+        if name == "foldLeft" and len(args) == 2 and (isinstance(args[0], DataFrameV) or (
+                args[0] is UNKNOWN and isinstance(args[1], LambdaV))) and (receiver is UNKNOWN or isinstance(receiver, SeqV)):
+            return self.fold("foldLeft", receiver, args[0], args[1], scope, name_span)
         if isinstance(receiver, SeqV):
             if name in ("toDF", "toDS"):
                 return self.source(scope, name_span, "literal", (receiver, *args),
@@ -682,14 +776,28 @@ class Interpreter:
             values = items.items
             if items.kind == "dict" and name == "$each":  # iterating a dict gives its keys
                 values = tuple(item.items[0] if isinstance(item, SeqV) and item.items else UNKNOWN for item in values)
+        size = collection_size(items)
+        many = values == (UNKNOWN,) and (size is None or size > 1)
+        if many:
+            outer = self._carried_dataframes(function.scope)  # type: ignore[arg-type]
+            self._uses.enter_loop(self._item_loop_location(function), list(outer.values()))
         self._loop_nesting += 1
+        self._uses.open_loop()
         try:
             results = tuple(self.call_lambda(function, self._unpacked(function, item)) for item in values)
         finally:
             self._loop_nesting -= 1
+            self._uses.close_loop()
+            if many:
+                self._uses.exit_loop()
         if name == "foreach" or not isinstance(items, SeqV) or len(values) != len(items.items):
             return UNKNOWN
         return SeqV(results, "list" if name == "$each" else items.kind, items.location)
+
+    def _item_loop_location(self, function: LambdaV) -> Location:
+        """Where a comprehension or `foreach` function is written (the body run per element)."""
+        scope: Scope = function.scope  # type: ignore[assignment]
+        return self.loc(scope, getattr(function.body, "span", None))
 
     @staticmethod
     def _unpacked(function: LambdaV, item: Value) -> tuple[Value, ...]:
@@ -792,6 +900,10 @@ class Interpreter:
         if known is not None:
             if known.field_changes:
                 keys.fields_changed()
+            if caller is not None and call is not None:
+                inputs = _input_frames(args, kwargs, self_value, extra_locals)
+                for event in self._uses.replay(key, inputs, self.loc(caller, call.span), caller.stack):
+                    self.emit_event(event)
             return known.replay(self_value)
         if key in self._in_progress or not self._admit(
             function.qualname, function.name, module.path, code_label(symbol), "called in"
@@ -799,6 +911,7 @@ class Interpreter:
             return UNKNOWN
         self._in_progress.add(key)
         fields_before = dict(self_value.fields) if isinstance(self_value, InstanceV) else None
+        uses_mark, inputs = self._uses.mark(), _input_frames(args, kwargs, self_value, extra_locals)
         try:
             scope = Scope(module, code_label(symbol), self_name=function.self_name, self_value=self_value, stack=stack)
             if extra_locals:
@@ -809,6 +922,7 @@ class Interpreter:
         finally:
             self._in_progress.discard(key)
         outcome = CallResult(result, _field_changes(fields_before, self_value))
+        self._uses.end_call(key, uses_mark, inputs)
         self._memo[key] = outcome
         return result
 
@@ -850,8 +964,13 @@ class Interpreter:
         return self.source(scope, span, "unknown")
 
     def emit_event(self, event: Event) -> None:
-        if not self._quiet:
-            self.emit(event)
+        if self._quiet:
+            return
+        self.emit(event)
+        if isinstance(event, WriteEvent) or (isinstance(event, ActionEvent) and event.method in COMPUTING_ACTIONS):
+            recomputed = self._uses.use(event.df, event.method, isinstance(event, WriteEvent), event.location, event.stack)
+            if recomputed is not None:
+                self.emit(recomputed)
 
     def dataframe_method(self, df: DataFrameV, name: str, args, kwargs, scope: Scope, name_span, span) -> Value:
         location = self.loc(scope, name_span)
@@ -1000,6 +1119,9 @@ class Interpreter:
                 kind = str_of(args[2]) if len(args) > 2 else None
                 return SeqV(result.items, kind, result.location) if isinstance(result, SeqV) and kind else result
             return UNKNOWN
+        if dotted in ("functools.reduce", "reduce") and len(args) == 3 and (isinstance(args[2], DataFrameV) or (
+                args[2] is UNKNOWN and isinstance(args[0], (LambdaV, FunctionRef)))):
+            return self.fold("reduce", args[1], args[2], args[0], scope, span)
         if prefix in api.FUNCTIONS_MODULES:
             return self.spark_function(name, args, scope, location)
         if prefix in coltypes.TYPES_MODULES:
@@ -1207,6 +1329,52 @@ def _known_pairs(value: Value) -> list[tuple[str, Value]] | None:
             return None
         pairs.append((str_of(item.items[0]).lower(), item.items[1]))
     return pairs
+
+
+def _input_frames(args, kwargs, self_value, extra_locals) -> list[DataFrameV]:
+    """The DataFrames a call is given, in a fixed order (SPK006 replays a memoised call's uses
+    onto them): arguments, keyword arguments, `self`'s fields, extension receivers."""
+    values = [*args, *(value for _, value in kwargs), *(extra_locals or {}).values()]
+    if isinstance(self_value, InstanceV):
+        values.extend(self_value.fields[name] for name in sorted(self_value.fields))
+    return [value for value in values if isinstance(value, DataFrameV)]
+
+
+def _counts(iterable: m.Expr) -> bool:
+    """`range(n)`, Scala `1 to n` / `0 until n`: a loop that counts (attempts, pages) rather than
+    walk a collection of things."""
+    if isinstance(iterable, m.Call):
+        func = iterable.func
+        name = func.id if isinstance(func, m.Name) else func.attr if isinstance(func, m.Attr) else ""
+        return name in ("range", "xrange", "to", "until")
+    return isinstance(iterable, m.BinOp) and iterable.op in ("to", "until")
+
+
+def _reassigned_from_itself(body: tuple[m.Stmt, ...], name: str) -> bool:
+    """A loop body that assigns `name` a value computed from `name` (`df = df.withColumn(...)`,
+    `df = add_flag(df, c)`), in the body or a branch of it: the loop carries the value."""
+    pending, seen = list(body), 0
+    while pending and seen < 500:
+        statement = pending.pop()
+        seen += 1
+        if isinstance(statement, m.Assign) and name in statement.targets and _mentions(statement.value, name):
+            return True
+        if isinstance(statement, m.Branch):
+            pending.extend(s for arm in statement.arms for s in arm)
+        elif isinstance(statement, m.For):
+            pending.extend(statement.body)
+    return False
+
+
+def _mentions(expr: m.Expr, name: str) -> bool:
+    pending, seen = [expr], 0
+    while pending and seen < 500:
+        current = pending.pop()
+        seen += 1
+        if isinstance(current, m.Name) and current.id == name:
+            return True
+        pending.extend(m.sub_expressions(current))
+    return False
 
 
 def _counts_rows(test: m.Expr) -> bool:
