@@ -33,6 +33,7 @@ from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, LanguageClient, register_
 from pygls.protocol import default_converter
 
 SKIPPED = {".git", ".sparklint_cache", "__pycache__", "target", "build", ".venv", "venv", "node_modules"}
+NUMBER_IN_CALL = re.compile(r"(?<=\()\d+(?=[,)])")
 IMPORT = re.compile(r"^\s*(?:from\s+([\w.]+)\s+import\s+([\w, ]+)|import\s+([\w.{}, ]+))", re.MULTILINE)
 
 
@@ -52,15 +53,24 @@ def most_imported(files: list[Path]) -> Path:
     return max(files, key=lambda path: (counts[path.stem], path.stat().st_size, str(path)))
 
 
-def body_line(text: str, suffix: str) -> tuple[int, str]:
-    """Where to insert a statement at the top of the first function body, and the statement."""
+def body_edit(text: str, suffix: str) -> tuple[int, str, str]:
+    """A one-line code edit: (line, the line's new text, its old text). A statement inserted at
+    the top of the first function body with braces or a colon (the old text is empty), else the
+    first number passed to a call below a `def` made one larger, in place."""
     lines = text.split("\n")
     for number, line in enumerate(lines):
         stripped = line.strip()
         if stripped.startswith("def ") and stripped.endswith(":" if suffix == ".py" else "{"):
             indent = line[: len(line) - len(line.lstrip())] + ("    " if suffix == ".py" else "  ")
             statement = "_bench_edit = 1" if suffix == ".py" else "val benchEdit = 1"
-            return number + 1, f"{indent}{statement}\n"
+            return number + 1, f"{indent}{statement}\n", ""
+    seen_def = False
+    for number, line in enumerate(lines):
+        seen_def = seen_def or line.strip().startswith("def ")
+        match = NUMBER_IN_CALL.search(line) if seen_def else None
+        if match:
+            edited = line[: match.start()] + str(int(match.group()) + 1) + line[match.end():]
+            return number, edited + "\n", line + "\n"
     raise SystemExit("bench_server.py: the edited file has no function body to edit")
 
 
@@ -99,16 +109,17 @@ async def bench(root: Path, edits: int, timeout: float, kind: str = "comment") -
     await until(1)
     cold = arrived[1] - sent
     timings = []
-    edit_line, statement = body_line(text, target.suffix) if kind == "body" else (last_line, "")
+    if kind == "body":
+        edit_line, edited, original = body_edit(text, target.suffix)
+    else:
+        edit_line, edited, original = last_line, "", ""
     for number in range(edits):
         version = number + 2
         at = types.Position(edit_line, 0)
-        if number % 2 == 0:  # add one line
-            inserted = statement or f"{comment} edit {number}\n"
-            change = types.TextDocumentContentChangePartial(range=types.Range(at, at), text=inserted)
-        else:  # and remove it again
-            change = types.TextDocumentContentChangePartial(
-                range=types.Range(at, types.Position(edit_line + 1, 0)), text="")
+        # the edit, then undone; an inserted line (nothing there before) is removed again
+        new_text = (edited or f"{comment} edit {number}\n") if number % 2 == 0 else original
+        old_end = types.Position(edit_line + 1, 0) if (number % 2 == 1 or original) else at
+        change = types.TextDocumentContentChangePartial(range=types.Range(at, old_end), text=new_text)
         sent = time.perf_counter()
         client.text_document_did_change(types.DidChangeTextDocumentParams(
             types.VersionedTextDocumentIdentifier(uri=uri, version=version), [change]))

@@ -47,6 +47,7 @@ class GroupResult:
     reads: frozenset[str]  # the code units the group's analysis read
     evaluations: int
     seconds: float
+    paths: frozenset[str] = frozenset()  # the files its findings and operations name places in
 
 
 Root = tuple[str, object]  # ("module", m.Module) or ("function", Symbol)
@@ -119,7 +120,7 @@ def analyse_group(job: Job, path: str, roots: Sequence[Root]) -> GroupResult:
         results.append(RootResult(root_key(root), root_path(root), root_label(root), tuple(findings.values()),
                                   tuple(operations.items()), degraded, time.perf_counter() - root_started))
     return GroupResult(path, tuple(results), frozenset(interpreter.reads), interpreter.evaluations,
-                       time.perf_counter() - started)
+                       time.perf_counter() - started, frozenset(_paths_in(results)))
 
 
 def affected(previous: Mapping[str, GroupResult], changed_units: frozenset[str]) -> set[str]:
@@ -132,12 +133,34 @@ def reusable(group: GroupResult, roots: Sequence[Root], lines: Mapping[str, Line
     files moved to where their code stands now; None when one of them is in edited code."""
     if tuple(result.key for result in group.roots) != tuple(root_key(root) for root in roots):
         return None
-    if not lines:
+    if lines.keys().isdisjoint(group.paths):
         return group
     try:
         return _relocated(group, lines)
     except _Unmapped:
         return None
+
+
+def _paths_in(value, found: set[str] | None = None) -> set[str]:
+    """Every `path` a result names: of its locations, and of the places in its facts."""
+    found = set() if found is None else found
+    kind = type(value)
+    if kind is tuple or kind is list:
+        for item in value:
+            _paths_in(item, found)
+    elif kind is dict:
+        if isinstance(value.get("path"), str):
+            found.add(value["path"])
+        for key, item in value.items():
+            _paths_in(key, found)
+            _paths_in(item, found)
+    elif is_dataclass(value) and not isinstance(value, type):
+        path = getattr(value, "path", None)
+        if isinstance(path, str):
+            found.add(path)
+        for item in fields(value):
+            _paths_in(getattr(value, item.name), found)
+    return found
 
 
 class _Unmapped(Exception):

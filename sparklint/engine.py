@@ -115,18 +115,20 @@ def _run_check(paths: Sequence[str | Path], settings: Settings, progress: Progre
         result = StoredResult(key, tuple(analysis.findings), tuple(analysis.operations), analysis.notes,
                               tuple(outline(module) for module in modules), file_digests, conf_digests, basis,
                               analysis.groups, analysis.conf, analysis.call_counts)
-        if store is not None:
-            store.save(result)
+        if store is not None and (memory is None or memory.due_to_save()):
+            store.save(result)  # a process that remembers its runs writes them now and then
         stored = result
     if memory is not None:
         memory.remember(stored, texts, modules)
     findings = apply_suppressions(analysis.findings, modules, settings)
-    findings = [f for f in findings if _touches(f, requested, root)]
+    whole = root in requested
+    if not whole:  # only part of the project was asked for
+        findings = [f for f in findings if _touches(f, requested, root)]
     findings.sort(key=Finding.sort_key)
     return CheckResult(
         findings=tuple(findings),
-        files_checked=sum(1 for mod in modules if _under_any(root / mod.path, requested)),
-        lines_checked=sum(mod.line_count for mod in modules if _under_any(root / mod.path, requested)),
+        files_checked=sum(1 for mod in modules if whole or _under_any(root / mod.path, requested)),
+        lines_checked=sum(mod.line_count for mod in modules if whole or _under_any(root / mod.path, requested)),
         root=str(root),
         warnings=tuple(warnings),
         seconds=time.perf_counter() - started,

@@ -27,6 +27,7 @@ import hashlib
 import os
 import pickle
 import tempfile
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable
@@ -35,7 +36,7 @@ from sparklint import __version__
 from sparklint import model as m
 from sparklint.findings import Finding
 
-RESULT_FORMAT = 5  # bump when StoredResult's shape changes
+RESULT_FORMAT = 6  # bump when StoredResult's shape changes
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,9 +59,19 @@ class Memory:
     between runs instead of reading it back from the cache: the last result, and every file's
     lowered module by the digest of its path and contents."""
 
+    SAVE_EVERY_SECONDS = 30.0  # to disk, for the next process: a keystroke should not wait for it
+
     def __init__(self) -> None:
         self.stored: StoredResult | None = None
         self.modules: dict[str, m.Module] = {}
+        self._saved_at: float | None = None
+
+    def due_to_save(self) -> bool:
+        now = time.monotonic()
+        if self._saved_at is not None and now - self._saved_at < self.SAVE_EVERY_SECONDS:
+            return False
+        self._saved_at = now
+        return True
 
     def remember(self, stored: StoredResult, texts, modules: list[m.Module]) -> None:
         """Keep the result of a run over `texts` and the code of its `modules`; a module the
