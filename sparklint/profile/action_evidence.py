@@ -46,6 +46,10 @@ def parse_size(text: str | None) -> int | None:
     return int(match.group(1)) * _UNITS[match.group(2).lower()]
 
 
+def _share(fraction: float) -> str:
+    return "under 1%" if 0 < fraction < 0.01 else f"{fraction:.0%}"
+
+
 def _count(number: int, noun: str) -> str:
     return f"{number:,} {noun}" + ("" if number == 1 else "s")
 
@@ -77,7 +81,7 @@ def measure_collect(static: dict, run: RunProfile, settings: Settings) -> tuple[
     if limit:
         share = threshold(settings, "collect-max-result-share")
         raise_at = int(limit * share)
-        against = f"{sent / limit:.0%} of {MAX_RESULT_SIZE}={recorded}"
+        against = f"{_share(sent / limit)} of {MAX_RESULT_SIZE}={recorded}"
         rule = f"collect-max-result-share {share:g}"
     else:
         raise_at = threshold(settings, "collect-max-result-bytes")
