@@ -272,14 +272,16 @@ def _stored_inputs(execution: SqlExecutionProfile) -> dict[str, ScanProfile]:
 
 
 def _scan_node(plan: PlanNode | None, scan: ScanProfile) -> PlanNode | None:
+    """The plan leaf of a scan: the only leaf of its operator, else the one naming its path or
+    table (Spark shortens a long location in the plan text, `spark.sql.maxMetadataStringLength`)."""
     if plan is None:
         return None
-    for node in plan.walk():
-        if node.children or node.name.strip() != scan.operator:
-            continue
-        if (scan.path and scan.path in node.description) or (scan.table and scan.table in node.name + node.description):
-            return node
-    return None
+    leaves = [node for node in plan.walk() if not node.children and node.name.strip() == scan.operator]
+    if len(leaves) == 1:
+        return leaves[0]
+    named = [node for node in leaves
+             if (scan.path and scan.path in node.description) or (scan.table and scan.table in node.name + node.description)]
+    return named[0] if len(named) == 1 else None
 
 
 def _metric(node: PlanNode | None, name: str) -> int | None:
