@@ -198,6 +198,7 @@ CASES["joins whose condition never relates the sides, across files"] = {
             a.join(a.where(a.x > 1), a.x > 5).write.parquet("s3://t8")
             a.join(b, a.x > 5, "left_semi").write.parquet("s3://t9")
             a.join(b, a.x > 5, "leftanti").write.parquet("s3://t10")
+            a.join(b, a.x > 5, spark.conf.get("join.type")).write.parquet("s3://t10b")
             # traps: a side known to be small
             a.join(F.broadcast(b), a.x > 5).write.parquet("s3://t11")
             a.join(b.limit(10), a.x > 5).write.parquet("s3://t12")

@@ -86,9 +86,9 @@ def _unrelated(event: JoinEvent) -> str | None:
     """What a join condition reads when it never relates the two sides ("no column", "only
     columns of the left side"); None when it relates them, names columns (`"id"`, `["id"]`), is an
     existence join, or any part of it cannot be told apart."""
-    how = (str_of(event.how) or "inner").lower().replace("_", "")
-    if any(kind in how for kind in _EXISTENCE_JOINS):
-        return None
+    how = str_of(event.how)  # ("inner" when the code gives none)
+    if how is None or any(kind in how.lower() for kind in _EXISTENCE_JOINS):
+        return None  # a join type not known here may be a semi join
     conditions = event.on.items if isinstance(event.on, SeqV) else (event.on,)
     if not conditions or not all(isinstance(item, ColumnV) for item in conditions):
         return None  # no condition, column names (an equi-join) or an unknown value
