@@ -199,6 +199,10 @@ CASES["joins whose condition never relates the sides, across files"] = {
             a.join(b, a.x > 5, "left_semi").write.parquet("s3://t9")
             a.join(b, a.x > 5, "leftanti").write.parquet("s3://t10")
             a.join(b, a.x > 5, spark.conf.get("join.type")).write.parquet("s3://t10b")
+            a.join(b, F.max("x") > 5).write.parquet("s3://t10c")
+            # traps: SQL text (sqlglot reads a join without ON, a LATERAL one too, as ON TRUE)
+            spark.sql("SELECT * FROM db.big JOIN LATERAL explode(arr) t(v)").write.parquet("s3://t10d")
+            spark.sql("SELECT * FROM db.big b JOIN db.other o ON 1 = 1").write.parquet("s3://t10e")
             # traps: a side known to be small
             a.join(F.broadcast(b), a.x > 5).write.parquet("s3://t11")
             a.join(b.limit(10), a.x > 5).write.parquet("s3://t12")
@@ -245,6 +249,7 @@ SCALA_CASES = {
                 a.join(b, Seq("id")).write.parquet("s3://t5")
                 a.join(broadcast(b), a("x") === 1).write.parquet("s3://t6")
                 a.join(b, a("x") === 1, "left_semi").write.parquet("s3://t7")
+                a.join(b, Stream("key"), "left").write.parquet("s3://t8")
               }
 
               def keepBig(left: DataFrame, right: DataFrame): Unit =

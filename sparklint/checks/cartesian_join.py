@@ -17,7 +17,7 @@ from typing import Iterator
 
 from sparklint.checks.common import CheckContext, bounded, chain_to
 from sparklint.checks.missing_broadcast_hint import has_hint, small_evidence
-from sparklint.findings import ChainStep, Finding, Severity
+from sparklint.findings import ChainStep, Finding, Severity, SqlLocation
 from sparklint.graph.events import CartesianEvent, Event, JoinEvent
 from sparklint.graph.facts import chain_dicts, location_dict, operators
 from sparklint.graph.values import ColumnV, ConstV, DataFrameV, SeqV, Value, str_of
@@ -86,6 +86,8 @@ def _unrelated(event: JoinEvent) -> str | None:
     """What a join condition reads when it never relates the two sides ("no column", "only
     columns of the left side"); None when it relates them, names columns (`"id"`, `["id"]`), is an
     existence join, or any part of it cannot be told apart."""
+    if isinstance(event.location, SqlLocation):
+        return None  # SQL text: sqlglot reads a join without ON (a LATERAL one too) as `ON TRUE`
     how = str_of(event.how)  # ("inner" when the code gives none)
     if how is None or any(kind in how.lower() for kind in _EXISTENCE_JOINS):
         return None  # a join type not known here may be a semi join
@@ -137,6 +139,8 @@ def _sides(value: Value, event: JoinEvent, budget: list[int]) -> set[str] | None
             return {side} if side is not None else None
         if value.kind == "func" and value.name == "expr":
             return set() if value.args and _constant_sql(str_of(value.args[0])) else None
+        if value.kind == "func" and any(isinstance(arg, ConstV) and isinstance(arg.value, str) for arg in value.args):
+            return None  # `sum("x")`: a column named by a string, of either side (or not a function: `Stream("k")`)
         if value.kind not in ("func", "method", "op"):
             return None  # a count of rows, a window...: not a column expression of the join
         parts = value.args
