@@ -216,6 +216,28 @@ CASES["joins whose condition never relates the sides, across files"] = {
             return left.join(right, condition).write.parquet("s3://unrelated")  # expect: SPK007
     """,
 }
+CASES["a condition built in one place from different DataFrames is two calling contexts"] = {
+    "job.py": """
+        from lib.pairs import cond, keep
+
+        def main(spark):
+            a = spark.read.parquet("s3://a")
+            b = spark.table("db.b")
+            keep(a, b, cond(spark.table("db.c")))  # a column of neither side: silent
+            keep(a, b, cond(a))  # the same condition, of the left side: not a memoised repeat
+
+        if __name__ == "__main__":
+            main(None)
+    """,
+    "lib/__init__.py": "",
+    "lib/pairs.py": """
+        def cond(df):
+            return df.x > 5
+
+        def keep(left, right, condition):
+            left.join(right, condition).write.parquet("s3://k")  # expect: SPK007
+    """,
+}
 CASES["small N is SPK001's"] = {
     "job.py": """
         def main(spark):
