@@ -2,8 +2,9 @@
 scripts/make_eventlogs.py; the slow test runs the job again now):
 
 - SPK004: the big collect's 2 tasks sent about half of the job's `spark.driver.maxResultSize=8m`
-  to the driver (raised: at or over a quarter of it); the 20-row collect sent 2 KiB (kept);
-  without a recorded limit the absolute `collect-max-result-bytes` decides;
+  to the driver (raised: at or over a quarter of it); the 20-row collect sent 2 KiB (kept); the
+  collect of three times the table failed on the limit (raised); without a recorded limit the
+  absolute `collect-max-result-bytes` decides;
 - SPK010: `repartition(24)` before `partitionBy("day")` made 480 files of about 10 KiB (raised;
   SPK203 does not report the same write again);
 - SPK006: a finding built here (the rule is another branch's) at the aggregate's collect, related
@@ -40,6 +41,7 @@ MIB = 1024 * 1024
 BIG_COLLECT = ("SPK004", "evidence_job.py", 49)
 SMALL_COLLECT = ("SPK004", "evidence_job.py", 50)
 SCATTER = ("SPK010", "evidence_job.py", 52)
+FAILED_COLLECT = ("SPK004", "evidence_job.py", 61)
 PER_DAY_WRITE, PER_DAY_COLLECT = 55, 56
 
 
@@ -59,10 +61,10 @@ def the_run(log: Path):
 
 def assert_collect_and_scatter_evidence(project: Path, log: Path) -> None:
     assert {place: finding["severity"] for place, finding in by_place(check(project)).items()} == {
-        BIG_COLLECT: "warning", SMALL_COLLECT: "warning", SCATTER: "warning"}
+        BIG_COLLECT: "warning", SMALL_COLLECT: "warning", SCATTER: "warning", FAILED_COLLECT: "warning"}
     report = check(project, "--profile", str(log))
     findings = by_place(report)
-    assert set(findings) == {BIG_COLLECT, SMALL_COLLECT, SCATTER}  # no SPK203 at the scattered write
+    assert set(findings) == {BIG_COLLECT, SMALL_COLLECT, SCATTER, FAILED_COLLECT}  # no SPK203 at the scattered write
 
     big = findings[BIG_COLLECT]
     assert big["severity"] == "error"
@@ -84,6 +86,15 @@ def assert_collect_and_scatter_evidence(project: Path, log: Path) -> None:
     (facts,) = small["properties"]["evidence"]["runs"]
     assert (facts["tasks"], facts["rows"]) == (1, 20) and 0 < facts["result_bytes"] < 8192
     assert small["evidence"][1].startswith("that is under 1% of spark.driver.maxResultSize=8m; under the 2.0 MiB")
+
+    failed = findings[FAILED_COLLECT]
+    assert failed["severity"] == "error"
+    (facts,) = failed["properties"]["evidence"]["runs"]
+    assert facts["failed_on_limit"] is True and facts["rows"] is None  # the rows counted were never delivered
+    assert 0 < facts["result_bytes"] <= 8 * MIB
+    assert re.fullmatch(r"the collect failed on spark\.driver\.maxResultSize: Job aborted due to stage failure: Total "
+                        r"size of serialized results of \d+ tasks \([\d.]+ MiB\) is bigger than "
+                        r"spark\.driver\.maxResultSize \(8\.0 MiB\)", failed["evidence"][2]), failed["evidence"]
 
     scatter = findings[SCATTER]
     assert scatter["severity"] == "error" and scatter["properties"]["evidence"]["confirmed"] is True

@@ -74,10 +74,11 @@ def measure_collect(static: dict, run: RunProfile, settings: Settings) -> tuple[
     execution, stages = max(by_execution, key=lambda item: sum(stage.result_bytes for stage in item[1]))
     sent = sum(stage.result_bytes for stage in stages)
     tasks = sum(stage.task_time_ms.count for stage in stages)
-    rows = _top_rows(execution.plan) if execution is not None and execution.plan is not None else None
+    failed = execution is not None and MAX_RESULT_SIZE in execution.error
+    # (an aborted job's operators counted rows it never delivered)
+    rows = _top_rows(execution.plan) if execution is not None and execution.plan is not None and not failed else None
     recorded = run.spark_property(MAX_RESULT_SIZE, execution)
     limit = parse_size(recorded)
-    failed = execution is not None and MAX_RESULT_SIZE in execution.error
     if limit:
         share = threshold(settings, "collect-max-result-share")
         raise_at = int(limit * share)

@@ -5,8 +5,8 @@
   a collect of a 20-row table, whose result is small;
 - `repartition(24)` before `write.partitionBy("day")` (SPK010): 24 tasks each write a file for
   each of the 20 days, 480 small files;
-- an aggregated DataFrame, never cached, written and then collected (SPK006): both executions
-  scan the same input.
+- an aggregated DataFrame, never cached, written and collected (SPK006), both scanning the same
+  input; and a collect of three times the table, which Spark aborts past the limit (SPK004).
 
 The writes go to literal paths under OUT_DIR (the job works there) so a run's write is tied to
 the code by its target. Usage: python evidence_job.py LOG_DIR OUT_DIR
@@ -55,6 +55,12 @@ def run(spark: SparkSession) -> None:
     per_day.write.mode("overwrite").parquet("per_day")
     days = per_day.collect()
     print(len(rows), len(names), len(days))
+
+    tripled = events.unionByName(events).unionByName(events)
+    try:
+        tripled.collect()  # about 12 MiB of results: past the 8m limit, Spark aborts the job
+    except Exception as error:  # Py4J's wrapper of the SparkException
+        print("maxResultSize" in str(error))
 
 
 def main(argv: list[str]) -> int:
