@@ -762,9 +762,11 @@ def _unmatched_note(findings: list[Finding], before: tuple[Finding, ...]) -> lis
     """One summary note for the findings the runs could have measured but did not tie to one
     operation (several places in the code fit the same measured write or join), so a missing
     evidence line is explained instead of silent."""
-    # (a collect is tied by its call site alone, which every run records: nothing to explain)
+    # (a collect is tied by its call site alone, which every run records, and SPK006 by its
+    # actions' executions: nothing to explain)
     static = {(finding.rule, finding.location) for finding in before
-              if isinstance(finding.properties.get("static"), dict) and finding.properties["static"].get("kind") != "action"}
+              if isinstance(finding.properties.get("static"), dict) and finding.rule != RECOMPUTED_CODE
+              and finding.properties["static"].get("kind") != "action"}
     places = [str(finding.location) for finding in findings
               if (finding.rule, finding.location) in static and "evidence" not in finding.properties]
     if not places:
