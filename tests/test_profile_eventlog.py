@@ -372,3 +372,24 @@ def test_expansion_guard_refuses_a_zstd_bomb(tmp_path: Path, monkeypatch: pytest
     (warning,) = warnings
     assert f"decompresses to more than 2000 times its {path.stat().st_size} bytes" in warning
     assert "decompression bomb" in warning
+
+
+def test_stages_keep_the_bytes_their_tasks_sent_to_the_driver() -> None:
+    """`result_bytes` is the task metric "Result Size" summed over a stage's successful tasks,
+    and the run records the `spark.driver.maxResultSize` its environment set."""
+    import zstandard
+
+    log = next((Path(__file__).resolve().parent / "data" / "evidence").glob("*.zstd"))
+    sizes: dict[int, int] = {}
+    with log.open("rb") as handle, zstandard.ZstdDecompressor().stream_reader(handle) as reader:
+        for line in reader.read().splitlines():
+            event = orjson.loads(line)
+            if event["Event"] == "SparkListenerTaskEnd" and event["Task End Reason"]["Reason"] == "Success":
+                sizes[event["Stage ID"]] = sizes.get(event["Stage ID"], 0) + event["Task Metrics"]["Result Size"]
+    (ref,) = discover(str(log), ReadOptions())
+    run = read_run(ref, ReadOptions())
+    assert {stage.stage_id: stage.result_bytes for stage in run.stages} == sizes
+    assert run.spark_property("spark.driver.maxResultSize") == "8m"
+    restored = run_from_dict({**to_dict(run), "stages": [{key: value for key, value in to_dict(stage).items()
+                                                          if key != "result_bytes"} for stage in run.stages]})
+    assert all(stage.result_bytes == 0 for stage in restored.stages)  # a cached profile from before the field

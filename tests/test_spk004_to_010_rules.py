@@ -171,6 +171,73 @@ CASES["joins without a condition, across files"] = {
             return left.crossJoin(right).write.parquet("s3://pairs")  # expect: SPK007
     """,
 }
+CASES["joins whose condition never relates the sides, across files"] = {
+    "jobs/main.py": """
+        from pyspark.sql import functions as F
+        from pyspark.sql.functions import col, expr
+        from lib.pairs import keep_big, unrelated
+
+        def main(spark):
+            a = spark.read.parquet("s3://a")
+            b = spark.table("db.b")
+            a.join(b, a.x > 5).write.parquet("s3://c1")  # expect: SPK007
+            a.join(b, F.lit(True)).write.parquet("s3://c2")  # expect: SPK007
+            a.join(b, b.y == 1).write.parquet("s3://c3")  # expect: SPK007
+            a.join(b, expr("1 = 1"), "left").write.parquet("s3://c4")  # expect: SPK007
+            a.join(b, [a["x"] > 5, b["y"] < 3]).write.parquet("s3://c5")  # expect: SPK007
+            keep_big(a, b)
+            unrelated(a, b, a.x.isNotNull() & (a.x < 9))
+            # traps: the condition relates the sides, or a side cannot be told
+            a.join(b, a.id == b.id).write.parquet("s3://t1")
+            a.join(b, a.id < b.other).write.parquet("s3://t2")
+            a.join(b, (a.x > 5) & (a.id == b.id)).write.parquet("s3://t3")
+            a.join(b, (a.x > 5) | (b.y > 1)).write.parquet("s3://t4")
+            a.join(b, col("x") > 5).write.parquet("s3://t5")
+            a.join(b, expr("x = 1")).write.parquet("s3://t6")
+            a.join(b, F.col("a.x") == F.col("b.x")).write.parquet("s3://t7")
+            a.join(a.where(a.x > 1), a.x > 5).write.parquet("s3://t8")
+            a.join(b, a.x > 5, "left_semi").write.parquet("s3://t9")
+            a.join(b, a.x > 5, "leftanti").write.parquet("s3://t10")
+            a.join(b, a.x > 5, spark.conf.get("join.type")).write.parquet("s3://t10b")
+            a.join(b, F.max("x") > 5).write.parquet("s3://t10c")
+            # traps: SQL text (sqlglot reads a join without ON, a LATERAL one too, as ON TRUE)
+            spark.sql("SELECT * FROM db.big JOIN LATERAL explode(arr) t(v)").write.parquet("s3://t10d")
+            spark.sql("SELECT * FROM db.big b JOIN db.other o ON 1 = 1").write.parquet("s3://t10e")
+            # traps: a side known to be small
+            a.join(F.broadcast(b), a.x > 5).write.parquet("s3://t11")
+            a.join(b.limit(10), a.x > 5).write.parquet("s3://t12")
+            a.join(spark.range(7), a.x > 5).write.parquet("s3://t13")
+    """,
+    "lib/pairs.py": """
+        def keep_big(left, right):
+            return left.join(right, left.amount > 1000).write.parquet("s3://big")  # expect: SPK007
+
+        def unrelated(left, right, condition):
+            return left.join(right, condition).write.parquet("s3://unrelated")  # expect: SPK007
+    """,
+}
+CASES["a condition built in one place from different DataFrames is two calling contexts"] = {
+    "job.py": """
+        from lib.pairs import cond, keep
+
+        def main(spark):
+            a = spark.read.parquet("s3://a")
+            b = spark.table("db.b")
+            keep(a, b, cond(spark.table("db.c")))  # a column of neither side: silent
+            keep(a, b, cond(a))  # the same condition, of the left side: not a memoised repeat
+
+        if __name__ == "__main__":
+            main(None)
+    """,
+    "lib/__init__.py": "",
+    "lib/pairs.py": """
+        def cond(df):
+            return df.x > 5
+
+        def keep(left, right, condition):
+            left.join(right, condition).write.parquet("s3://k")  # expect: SPK007
+    """,
+}
 CASES["small N is SPK001's"] = {
     "job.py": """
         def main(spark):
@@ -179,6 +246,39 @@ CASES["small N is SPK001's"] = {
 }
 
 SCALA_CASES = {
+    "scala: joins whose condition never relates the sides, across files": {
+        "src/main/scala/jobs/Pairs.scala": """
+            package jobs
+
+            import org.apache.spark.sql.{DataFrame, SparkSession}
+            import org.apache.spark.sql.functions._
+
+            object Pairs {
+              def main(args: Array[String]): Unit = {
+                val spark = SparkSession.builder().getOrCreate()
+                import spark.implicits._
+                val a = spark.read.parquet("s3://a")
+                val b = spark.table("db.b")
+                a.join(b, a("x") === 1).write.parquet("s3://c1") // expect: SPK007
+                a.join(b, lit(true)).write.parquet("s3://c2") // expect: SPK007
+                a.join(b, b.col("y") > 3 && b("y") < 9).write.parquet("s3://c3") // expect: SPK007
+                a.join(b, expr("1 = 1"), "left").write.parquet("s3://c4") // expect: SPK007
+                keepBig(a, b)
+                a.join(b, a("id") === b("id")).write.parquet("s3://t1")
+                a.join(b, $"x" === 1).write.parquet("s3://t2")
+                a.join(b, col("x") === 1).write.parquet("s3://t3")
+                a.join(b, a("x") === 1 && a("id") === b("id")).write.parquet("s3://t4")
+                a.join(b, Seq("id")).write.parquet("s3://t5")
+                a.join(broadcast(b), a("x") === 1).write.parquet("s3://t6")
+                a.join(b, a("x") === 1, "left_semi").write.parquet("s3://t7")
+                a.join(b, Stream("key"), "left").write.parquet("s3://t8")
+              }
+
+              def keepBig(left: DataFrame, right: DataFrame): Unit =
+                left.join(right, left("amount") > 1000).write.parquet("s3://big") // expect: SPK007
+            }
+        """,
+    },
     "scala: collect, count and inference across files": {
         "src/main/scala/jobs/Main.scala": """
             package jobs
@@ -363,3 +463,43 @@ def test_a_join_without_a_condition_is_a_cartesian_product(measured: dict) -> No
     (nested loop) under the threshold, a cartesian product without it."""
     assert measured["cartesian"] == {"10485760": ["BroadcastNestedLoopJoin", 1_000_000],
                                      "-1": ["CartesianProduct", 1_000_000]}
+
+
+CONDITIONS_SCRIPT = REPO_ROOT / "tests" / "data" / "new_rules_evidence" / "cartesian_conditions.py"
+
+
+@pytest.fixture(scope="module")
+def condition_plans(tmp_path_factory) -> dict:
+    pytest.importorskip("pyspark")
+    work = tmp_path_factory.mktemp("conditions")
+    run = subprocess.run([sys.executable, str(CONDITIONS_SCRIPT), str(work)], capture_output=True, text=True,
+                         timeout=900)
+    assert run.returncode == 0, run.stderr[-2000:]
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.slow
+def test_a_condition_that_never_relates_the_sides_plans_a_cartesian_product(condition_plans: dict) -> None:
+    """SPK007's new case, with two 1,000-row parquet reads (8 KiB each): a condition on one side
+    only (or none) is pushed into the sides and the join runs as a BroadcastNestedLoopJoin under
+    Spark's broadcast threshold, a CartesianProduct without it (an outer join: a nested loop
+    either way); the rows are every pair that passes the filter. An equi-join is a hash or
+    sort-merge join; a range condition relating the sides is a nested loop too (SPK007 leaves it:
+    it relates the sides)."""
+    plans = condition_plans["plans"]
+    product = {"a.x > 5": 400_000, "lit(True)": 1_000_000, "b.y == 1": 100_000, "expr('1 = 1')": 1_000_000}
+    for name, rows in product.items():
+        assert plans["10485760"][name] == ["BroadcastNestedLoopJoin", rows]
+        assert plans["-1"][name] == ["CartesianProduct", rows]
+    assert plans["10485760"]["a.x > 5, left"] == plans["-1"]["a.x > 5, left"] == ["BroadcastNestedLoopJoin", 400_600]
+    assert plans["10485760"]["a.id == b.other"] == ["BroadcastHashJoin", 1000]
+    assert plans["-1"]["a.id == b.other"] == ["SortMergeJoin", 1000]
+    assert plans["-1"]["a.id < b.other"] == ["CartesianProduct", 499_500]
+
+
+@pytest.mark.slow
+def test_cross_join_enabled_false_refuses_a_condition_that_never_relates_the_sides(condition_plans: dict) -> None:
+    """`spark.sql.crossJoin.enabled` is true by default since Spark 3.0; set to false, Spark
+    refuses such a join ("Detected implicit cartesian product"), and still runs an equi-join."""
+    assert condition_plans["refused_without_crossJoin_enabled"] == {"a.x > 5": True, "lit(True)": True,
+                                                                   "a.id == b.other": False}

@@ -344,7 +344,7 @@ class Interpreter:
         base = self.eval(expr.value, scope)
         index = self.eval(expr.index, scope)
         if isinstance(base, DataFrameV) and str_of(index) is not None:
-            return ColumnV("ref", str_of(index), location=self.loc(scope, expr.span))
+            return ColumnV("ref", str_of(index), location=self.loc(scope, expr.span), origin=base)
         if isinstance(base, SeqV) and int_of(index) is not None:
             position = int_of(index)
             if -len(base.items) <= position < len(base.items):
@@ -646,7 +646,7 @@ class Interpreter:
             return self.dataframe_method(df, attr, (), (), scope, span, span)  # `df.count`, `df.collect`
         if _is_dataframe_method(attr):
             return self.dataframe_method(df, attr, (), (), scope, span, span)
-        return ColumnV("ref", attr, location=self.loc(scope, span))
+        return ColumnV("ref", attr, location=self.loc(scope, span), origin=df)
 
     # ------------------------------------------------------------ calls
 
@@ -674,7 +674,7 @@ class Interpreter:
         if isinstance(callee, LambdaV):
             return self.call_lambda(callee, args)
         if isinstance(callee, DataFrameV) and args and str_of(args[0]) is not None:
-            return ColumnV("ref", str_of(args[0]), location=self.loc(scope, call.span if call else None))
+            return ColumnV("ref", str_of(args[0]), location=self.loc(scope, call.span if call else None), origin=callee)
         return UNKNOWN
 
     def call_lambda(self, function: LambdaV, args) -> Value:
@@ -986,6 +986,8 @@ class Interpreter:
             keys = _flatten(args)
             self.emit_event(GroupingEvent("groupBy", df, keys, location, scope.stack))
             return GroupedV(df, keys, location)
+        if name in ("col", "apply") and len(args) == 1 and str_of(args[0]) is not None and not kwargs:
+            return ColumnV("ref", str_of(args[0]), location=location, origin=df)  # `a.col("x")`, `a.apply("x")`
         if name == "transform" and args:
             result = self.call_value(args[0], (df, *args[1:]), kwargs, scope, None)
             return result if isinstance(result, DataFrameV) else UNKNOWN

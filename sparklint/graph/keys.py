@@ -116,7 +116,9 @@ class ContextKeys:
     def column(self, column: ColumnV, depth: int) -> int:
         known = self._columns.get(column)
         if known is None:
-            parts = (column.kind, column.name, column.location, self._all(column.args, depth))
+            # (the DataFrame a column was taken from tells a join condition's sides apart: SPK007)
+            origin = self.of(column.origin, depth + 1) if column.origin is not None else None
+            parts = (column.kind, column.name, column.location, self._all(column.args, depth), origin)
             known = self._columns[column] = self._intern(parts)
         return known
 

@@ -132,6 +132,9 @@ class ColumnV:
     args: tuple["Value", ...] = ()
     location: Location | None = None
     stack: Stack = ()
+    # a "ref" taken from a DataFrame (`a.x`, `a["x"]`, Scala `a("x")`, `a.col("x")`): that
+    # DataFrame, so a join condition can tell its sides apart; None for `col("x")`, `$"x"`, SQL
+    origin: DataFrameV | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True, eq=False)

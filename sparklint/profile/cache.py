@@ -20,7 +20,7 @@ import orjson
 from sparklint.profile.model import RunProfile, run_from_dict, to_dict
 from sparklint.profile.sources import RunRef
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: stages keep the bytes their tasks sent to the driver
 
 
 def _sparklint_version() -> str:

@@ -124,7 +124,8 @@ MAX_SCAN_COLUMNS = 500
 # sum, max, min, median), then figures only summed, then the peak.
 _DISTRIBUTIONS = ("task_time", "run_time", "memory_spill", "disk_spill", "input_bytes", "output_bytes",
                   "shuffle_read", "shuffle_write")
-_SUMS = ("cpu_time_ns", "gc_time", "input_records", "output_records", "shuffle_read_records", "shuffle_write_records")
+_SUMS = ("cpu_time_ns", "gc_time", "input_records", "output_records", "shuffle_read_records", "shuffle_write_records",
+         "result_bytes")
 _PEAK = len(_DISTRIBUTIONS) + len(_SUMS)  # the column of the peak execution memory
 _ROW_WIDTH = _PEAK + 1
 _FOLD_ROWS = 1024  # rows buffered before they are folded into the totals
@@ -726,6 +727,7 @@ class EventLogParser:
             peak_execution_memory_max=tasks.peak(),
             failed_tasks=stage.failed_tasks,
             killed_tasks=stage.killed_tasks,
+            result_bytes=_clamp(tasks.total("result_bytes")),
         )
 
     def _freeze_executions(self) -> tuple[SqlExecutionProfile, ...]:
@@ -842,7 +844,7 @@ def _task_row(metrics: dict, task_ms: int) -> tuple[int, ...]:
         shuffle_read.get("Local Bytes Read"), shuffle_write.get("Shuffle Bytes Written"),
         metrics.get("Executor CPU Time"), metrics.get("JVM GC Time"), read.get("Records Read"),
         written.get("Records Written"), shuffle_read.get("Total Records Read"),
-        shuffle_write.get("Shuffle Records Written"), metrics.get("Peak Execution Memory"),
+        shuffle_write.get("Shuffle Records Written"), metrics.get("Result Size"), metrics.get("Peak Execution Memory"),
     )
     try:
         plain = type(sum(raw)) is int and min(raw) >= 0 and max(raw) <= LONG_MAX and bool not in map(type, raw)

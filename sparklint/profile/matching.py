@@ -21,7 +21,7 @@ from typing import Any
 
 from sparklint.findings import ChainStep, CheckResult, Finding, Location, NoqaSpan, Severity
 from sparklint.profile.model import (
-    RECORDED_PROPERTIES,
+    BROADCAST_PROPERTIES,
     JoinProfile,
     JoinSide,
     PlanNode,
@@ -44,6 +44,7 @@ from sparklint.settings import Settings
 
 UNUSED_NOQA_CODE = "SPK100"
 MISSING_BROADCAST_CODE = "SPK002"  # the static rule; a profile can also prove a join side small
+RECOMPUTED_CODE = "SPK006"  # recomputed-without-cache: confirmed by executions scanning the same input
 _CALL_SITE = re.compile(r"^\S+ at (?P<file>.+?):(?P<line>\d+)$")
 _FRAME = re.compile(r"\((?P<file>[^():\s]+\.(?:scala|java|kt|py)):(?P<line>\d+)\)")
 _COALESCE_OP = re.compile(r"^coalesce\((\d+)\)$")
@@ -604,11 +605,11 @@ def broadcast_thresholds(run: RunProfile, executions: Iterable[SqlExecutionProfi
     """The broadcast thresholds the run (or a session of it, for these executions) set, as recorded."""
     found: dict[str, str] = {}
     for execution in (*executions, None):
-        for name in RECORDED_PROPERTIES:
+        for name in BROADCAST_PROPERTIES:
             value = run.spark_property(name, execution)
             if value is not None:
                 found.setdefault(name, value)
-    return {name: found[name] for name in RECORDED_PROPERTIES if name in found}
+    return {name: found[name] for name in BROADCAST_PROPERTIES if name in found}
 
 
 def _small_side(runtime: RuntimeJoin, settings: Settings) -> tuple[str, JoinSide] | None:
@@ -761,7 +762,11 @@ def _unmatched_note(findings: list[Finding], before: tuple[Finding, ...]) -> lis
     """One summary note for the findings the runs could have measured but did not tie to one
     operation (several places in the code fit the same measured write or join), so a missing
     evidence line is explained instead of silent."""
-    static = {(finding.rule, finding.location) for finding in before if "static" in finding.properties}
+    # (a collect is tied by its call site alone, which every run records, and SPK006 by its
+    # actions' executions: nothing to explain)
+    static = {(finding.rule, finding.location) for finding in before
+              if isinstance(finding.properties.get("static"), dict) and finding.rule != RECOMPUTED_CODE
+              and finding.properties["static"].get("kind") != "action"}
     places = [str(finding.location) for finding in findings
               if (finding.rule, finding.location) in static and "evidence" not in finding.properties]
     if not places:
@@ -797,11 +802,15 @@ def _with_evidence(finding: Finding, operations: list[dict], runs: tuple[RunProf
                    settings: Settings) -> tuple[Finding | None, set[tuple[str, int]]]:
     """The finding with what the runs measured of its operation, and the stages that explains;
     None when the runs prove it false (SPK003 on columns every run read as numbers)."""
+    if finding.rule == RECOMPUTED_CODE:
+        from sparklint.profile.action_evidence import rescan_evidence
+
+        return rescan_evidence(finding, operations, runs, settings), set()
     static = finding.properties.get("static")
     if not isinstance(static, dict):
         return finding, set()
     kind = static.get("kind")
-    if (finding.rule, kind) not in (("SPK001", "write"), ("SPK002", "join"), ("SPK003", "grouping")):
+    if (finding.rule, kind) not in _MEASURED:
         return finding, set()
     static = _with_chain(static, operations)
     collected: list[RunEvidence] = []
@@ -842,8 +851,19 @@ def _with_chain(static: dict, operations: list[dict]) -> dict:
     return {**static, "chain": same[0].get("chain") or []} if len(chains) == 1 else static
 
 
+# The static rules a run can measure, with the kind of operation their facts describe.
+_MEASURED = frozenset({("SPK001", "write"), ("SPK002", "join"), ("SPK003", "grouping"), ("SPK004", "action"),
+                       ("SPK010", "write")})
+
+
 def _measure(rule: str, static: dict, operations: list[dict], run: RunProfile,
              settings: Settings) -> tuple[RunEvidence, int | None] | None:
+    if rule in ("SPK004", "SPK010"):
+        from sparklint.profile.action_evidence import measure_collect, measure_scatter
+
+        if rule == "SPK004":
+            return measure_collect(static, run, settings)
+        return measure_scatter(static, operations, run, settings)
     if rule == "SPK001":
         runtime = match_write(static, operations, run)
         if runtime is None:

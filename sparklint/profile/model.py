@@ -65,6 +65,9 @@ class StageProfile:
     peak_execution_memory_max: int
     failed_tasks: int
     killed_tasks: int
+    # what the successful tasks sent back to the driver (task metric "Result Size", summed): the
+    # rows of a collect for a result stage, a few KiB of statuses for a shuffle-map stage
+    result_bytes: int = 0
 
     @property
     def wall_ms(self) -> int:
@@ -178,8 +181,10 @@ class SparkProperty:
     value: str
 
 
-# The properties a profile keeps of a run's configuration: what decides Spark's own broadcast choice.
-RECORDED_PROPERTIES = ("spark.sql.autoBroadcastJoinThreshold", "spark.sql.adaptive.autoBroadcastJoinThreshold")
+# The properties a profile keeps of a run's configuration: what decides Spark's own broadcast choice...
+BROADCAST_PROPERTIES = ("spark.sql.autoBroadcastJoinThreshold", "spark.sql.adaptive.autoBroadcastJoinThreshold")
+# ...and the driver's limit on what a collect may bring back (SPK004's evidence).
+RECORDED_PROPERTIES = (*BROADCAST_PROPERTIES, "spark.driver.maxResultSize")
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,7 +290,11 @@ def run_from_dict(data: dict[str, Any]) -> RunProfile:
 def _build(cls: type, data: dict[str, Any]) -> Any:
     hints = _field_types(cls)
     values = {}
+    defaults = {field.name for field in dataclasses.fields(cls)
+                if field.default is not dataclasses.MISSING or field.default_factory is not dataclasses.MISSING}
     for name, kind in hints.items():
+        if name not in data and name in defaults:
+            continue  # a field added since the data was written: its default
         raw = data[name]
         values[name] = _convert(kind, raw)
     return cls(**values)

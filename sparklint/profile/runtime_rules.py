@@ -73,6 +73,14 @@ EVIDENCE_OPTIONS = (
     RuleOption("raise-on-spill", True, bool, "A static finding whose operation spilled is raised."),
     RuleOption("broadcast-max-bytes", 10 * MIB, int,
                "A sort-merge join side measured at or below this is small (Spark's default broadcast threshold)."),
+    RuleOption("collect-max-result-share", 0.25, float,
+               "SPK004 is raised when its tasks sent the driver at least this share of the run's "
+               "`spark.driver.maxResultSize`..."),
+    RuleOption("collect-max-result-bytes", 256 * MIB, int,
+               "...or, when the log records no limit (or 0, none), at least this many bytes "
+               "(a quarter of Spark's default 1g)."),
+    RuleOption("rescan-min-bytes", 64 * MIB, int,
+               "SPK006 is raised when the executions after the first read at least this many bytes of the shared input again."),
 )
 
 RUNTIME_RULES = (SKEWED_SHUFFLE, UNDER_PARALLEL_WRITE, SMALL_FILES, IDLE_CORES)

@@ -46,6 +46,7 @@ FIGURES: dict[str, tuple[Figure, ...]] = {
     "write": (*_STAGE_FIGURES, Figure("core_utilisation", "core utilisation", False, "share")),
     "join": (*_STAGE_FIGURES, Figure("small_side_bytes", "small side", True, "bytes")),
     "grouping": _STAGE_FIGURES,
+    "action": (*_STAGE_FIGURES, Figure("result_bytes", "result sent to the driver", True, "bytes")),
 }
 
 
