@@ -11,9 +11,10 @@ finding at a place winning, so a finding keeps the chain from the entry point th
 from __future__ import annotations
 
 import multiprocessing
+import sys
 import threading
 import time
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import dataclass, fields, is_dataclass, replace
 from typing import Callable, Iterable, Mapping, Sequence
 
 from sparklint.checks.common import CheckContext
@@ -233,7 +234,8 @@ def _run_forked(job: Job, groups: Mapping[str, list[Root]], jobs: int,
             results = dict(pool.imap_unordered(_analyse_forked, paths, chunksize=1))
     finally:
         _FORKED = None
-    return {path: results[path] for path in groups}
+    # Each result came back with its own copies of the unit names: share them again.
+    return {path: replace(results[path], reads=frozenset(map(sys.intern, results[path].reads))) for path in groups}
 
 
 def _analyse_forked(path: str) -> tuple[str, GroupResult]:

@@ -11,6 +11,7 @@ interface lets the analysis be redone for the units it changed; any other edit r
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, fields, is_dataclass
 
@@ -18,16 +19,18 @@ from sparklint import model as m
 from sparklint.graph.index import ProjectIndex
 
 
+# Interned: every group of roots keeps the set of units it read, and the last result on disk
+# holds one copy of each name instead of one per group.
 def function_unit(qualname: str) -> str:
-    return "f:" + qualname
+    return sys.intern("f:" + qualname)
 
 
 def class_unit(qualname: str) -> str:
-    return "c:" + qualname
+    return sys.intern("c:" + qualname)
 
 
 def module_unit(path: str) -> str:
-    return "g:" + path
+    return sys.intern("g:" + path)
 
 
 @dataclass(frozen=True, slots=True)
