@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
+import sys
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,6 +75,16 @@ def cache_line_and_report(project: Path, *args: str) -> tuple[str, str]:
     document = json.loads(run.stdout)
     document["summary"].pop("seconds")
     return cache_line, json.dumps(document, sort_keys=True)
+
+
+def measurement(script: Path, tmp_path_factory) -> dict:
+    """What a measuring PySpark script (tests/data/new_rules_evidence) prints last, as JSON; it
+    works in a fresh directory of its own."""
+    pytest.importorskip("pyspark")
+    work = tmp_path_factory.mktemp("evidence")
+    run = subprocess.run([sys.executable, str(script), str(work)], capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stderr[-2000:]
+    return json.loads(run.stdout.strip().splitlines()[-1])
 
 
 def pyspark_jars() -> Path | None:

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT, assert_marked, check_files, write_project, run_cli
+from conftest import REPO_ROOT, assert_marked, check_files, measurement, run_cli, write_project
 
 from sparklint.checks.common import is_test_path
 from sparklint.settings import DEFAULT_TEST_PATHS
@@ -417,11 +417,7 @@ SCRIPT = REPO_ROOT / "tests" / "data" / "new_rules_evidence" / "measure.py"
 
 @pytest.fixture(scope="module")
 def measured(tmp_path_factory) -> dict:
-    pytest.importorskip("pyspark")
-    work = tmp_path_factory.mktemp("evidence")
-    run = subprocess.run([sys.executable, str(SCRIPT), str(work)], capture_output=True, text=True, timeout=900)
-    assert run.returncode == 0, run.stderr[-2000:]
-    return json.loads(run.stdout.strip().splitlines()[-1])
+    return measurement(SCRIPT, tmp_path_factory)
 
 
 @pytest.mark.slow

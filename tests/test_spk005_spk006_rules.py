@@ -4,13 +4,10 @@ the rules' messages claim."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT, assert_marked, check_files
+from conftest import REPO_ROOT, assert_marked, check_files, measurement
 
 SELECT = ("--select", "SPK005,SPK006")
 
@@ -429,11 +426,7 @@ SCRIPT = REPO_ROOT / "tests" / "data" / "new_rules_evidence" / "measure_spk005_s
 
 @pytest.fixture(scope="module")
 def measured(tmp_path_factory) -> dict:
-    pytest.importorskip("pyspark")
-    work = tmp_path_factory.mktemp("evidence")
-    run = subprocess.run([sys.executable, str(SCRIPT), str(work)], capture_output=True, text=True, timeout=900)
-    assert run.returncode == 0, run.stderr[-2000:]
-    return json.loads(run.stdout.strip().splitlines()[-1])
+    return measurement(SCRIPT, tmp_path_factory)
 
 
 @pytest.mark.slow

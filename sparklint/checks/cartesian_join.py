@@ -12,13 +12,13 @@ broadcast threshold, or for an outer join) and filters the product by the condit
 
 from __future__ import annotations
 
-import logging
 from typing import Iterator
 
 from sparklint.checks.common import CheckContext, bounded, chain_to
 from sparklint.checks.missing_broadcast_hint import has_hint, small_evidence
 from sparklint.findings import ChainStep, Finding, Severity, SqlLocation
 from sparklint.graph.events import CartesianEvent, Event, JoinEvent
+from sparklint.graph import sql
 from sparklint.graph.facts import chain_dicts, location_dict, operators
 from sparklint.graph.values import ColumnV, ConstV, DataFrameV, SeqV, Value, str_of
 from sparklint.rules import Rule
@@ -185,16 +185,12 @@ def _constant_sql(text: str | None) -> bool:
     """`expr("1 = 1")`, `expr("true")`: SQL that names no column (sqlglot's Spark dialect)."""
     if not text or len(text) > MAX_EXPR_CHARS:
         return False
-    try:
-        import sqlglot
-        from sqlglot import exp
-    except ImportError:
+    trees = sql.parse(text)
+    if not trees or len(trees) != 1:
         return False
-    logging.getLogger("sqlglot").setLevel(logging.CRITICAL)
-    try:
-        tree = sqlglot.parse_one(text, read="spark")
-    except Exception:  # noqa: BLE001 - sqlglot raises many kinds on text it cannot read
-        return False
-    if tree is None or isinstance(tree, (exp.Command, exp.Select, exp.Subquery)):
+    from sqlglot import exp  # present: sql.parse read the text
+
+    tree = trees[0]
+    if isinstance(tree, (exp.Command, exp.Select, exp.Subquery)):
         return False
     return not any(isinstance(node, (exp.Column, exp.Star, exp.Subquery, exp.Select)) for node in tree.walk())
