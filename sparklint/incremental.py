@@ -15,7 +15,9 @@ lowered again, compared with their last lowering, and the last result is reporte
 outlines. An edit that changes code but keeps every edited module's interface (`graph.units`:
 a function body, a constant) analyses again only the groups of roots (`analysis.py`) that read
 an edited unit, and takes the others from the last result: a group's findings depend on nothing
-but the code it read, so the result is the one a full run gives. Any other edit (a new function,
+but the code it read, so the result is the one a full run gives. A unit that only moved (lines
+added or removed above it) is not edited: the groups that read it keep their results, moved to
+its new lines (`analysis.reusable`). Any other edit (a new function,
 an import, a file added or removed, other Spark configuration) analyses everything again; only
 the edited files are lowered again (project.py).
 """
