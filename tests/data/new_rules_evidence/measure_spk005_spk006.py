@@ -18,13 +18,7 @@ from pathlib import Path
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-
-def in_group(spark, group: str, action):
-    spark.sparkContext.setJobGroup(group, group)
-    try:
-        return action()
-    finally:
-        spark.sparkContext.setLocalProperty("spark.jobGroup.id", None)
+from measure import in_group  # the sibling script: run as a script, this folder is on sys.path
 
 
 def stages_of(spark, group: str) -> dict:
