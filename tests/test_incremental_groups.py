@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO_ROOT, cache_line_and_report, write_project
 
-from sparklint.graph.units import changed_units
+from sparklint.graph.units import unit_diff
 from sparklint.project import load_modules, discover
 from sparklint.settings import Settings
 
@@ -176,19 +176,19 @@ def test_only_the_groups_that_read_the_edit_are_analysed_again(tmp_path: Path) -
     assert line.endswith("analysis run anew for 1 of 3 files' roots (the others read no edited code)")
 
 
-def test_changed_units_name_the_edited_function_and_only_it(tmp_path: Path) -> None:
+def test_a_unit_diff_names_the_edited_function_and_only_it(tmp_path: Path) -> None:
     project = write_project(tmp_path / "p", {"m.py": "N = 4\n\ndef f(df):\n    return df.coalesce(N)\n\ndef g(df):\n    return df\n"})
     settings = Settings(use_cache=False)
     [before], _ = load_modules(discover(project, settings), project, settings)
     (project / "m.py").write_text("N = 4\n\ndef f(df):\n    return df.coalesce(N + 1)\n\ndef g(df):\n    return df\n")
     [after], _ = load_modules(discover(project, settings), project, settings)
-    assert changed_units(before, after) == {"f:m.f"}
+    assert unit_diff(before, after).changed == {"f:m.f"}
     (project / "m.py").write_text("N = 5\n\ndef f(df):\n    return df.coalesce(N + 1)\n\ndef g(df):\n    return df\n")
     [constant], _ = load_modules(discover(project, settings), project, settings)
-    assert changed_units(after, constant) == {"g:m.py"}
+    assert unit_diff(after, constant).changed == {"g:m.py"}
     (project / "m.py").write_text("N = 5\n\ndef f(df, n):\n    return df.coalesce(n)\n\ndef g(df):\n    return df\n")
     [signature], _ = load_modules(discover(project, settings), project, settings)
-    assert changed_units(constant, signature) is None  # a new parameter: callers may be affected
+    assert unit_diff(constant, signature) is None  # a new parameter: callers may be affected
 
 
 def test_parallel_analysis_reports_what_one_process_reports(tmp_path: Path) -> None:

@@ -74,11 +74,6 @@ def unit_diff(old: m.Module, new: m.Module) -> UnitDiff | None:
     return UnitDiff(frozenset(changed), LineMap(new.path, tuple(pieces)))
 
 
-def changed_units(old: m.Module, new: m.Module) -> frozenset[str] | None:
-    diff = unit_diff(old, new)
-    return diff.changed if diff is not None else None
-
-
 def _moved(old: tuple | None, new: tuple) -> list[tuple[int, int, int]] | None:
     """The pieces of a unit as (old start, old end, delta) when each is the old one moved by
     whole lines; None when the code itself changed."""
