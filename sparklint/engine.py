@@ -101,7 +101,9 @@ def _run_check(paths: Sequence[str | Path], settings: Settings, progress: Progre
         analysis = Analysis(list(stored.findings), list(stored.operations), stored.notes, (), 0.0, 0, reused=True,
                             groups=stored.groups, conf=stored.spark_conf, call_counts=stored.call_counts)
     else:
-        modules = [edit.fresh.get(module.path, module) for module in lower_sources(texts, root, settings, known=known)]
+        # the files the early-cutoff comparison lowered are not read back from the cache
+        lowered = {module.extra["digest"]: module for module in edit.fresh.values() if "digest" in module.extra}
+        modules = lower_sources(texts, root, settings, known=known, lowered=lowered)
         lowering_seconds = time.perf_counter() - lowering_started
         if progress:
             progress(f"analysing {len(modules)} module{'s' if len(modules) != 1 else ''}")

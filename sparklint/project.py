@@ -271,22 +271,24 @@ def module_cache(root: Path, settings: Settings) -> ModuleCache:
 
 
 def lower_sources(texts: list[SourceText], root: Path, settings: Settings, prune: bool = True,
-                  known: Mapping[str, m.Module] | None = None) -> list[m.Module]:
+                  known: Mapping[str, m.Module] | None = None,
+                  lowered: Mapping[str, m.Module] | None = None) -> list[m.Module]:
     """The files read by `read_sources` lowered into the model, from `known` (modules by digest,
-    kept in memory) or the cache where it can. `prune=False` when `texts` are only some of the
-    project's files (the cache keeps the rest)."""
+    kept in memory) or the cache where it can. `lowered` are modules by digest this run lowered
+    already: taken as they are. `prune=False` when `texts` are only some of the project's files
+    (the cache keeps the rest)."""
     cache = module_cache(root, settings)
     modules: dict[str, m.Module] = {}
     pending: list[SourceText] = []
     for text in texts:
+        if lowered and text.digest in lowered:
+            cache.keep(text)
+            modules[text.source.rel] = lowered[text.digest]
+            continue
         remembered = known.get(text.digest) if known else None
         if remembered is not None:
             cache.keep(text)
-            remembered.extra["lower_seconds"] = 0.0
-            remembered.extra["cached"] = True
-            modules[text.source.rel] = remembered
-            continue
-        cached = cache.get(text)
+        cached = remembered if remembered is not None else cache.get(text)
         if cached is not None:
             cached.extra["lower_seconds"] = 0.0  # read from the cache, not lowered
             cached.extra["cached"] = True
