@@ -192,7 +192,7 @@ def check(paths: tuple[Path, ...], output_format: str, output_file: Path | None,
     else:
         result = full_check(list(paths), settings, baseline_entries, quiet)
     if output_format in ("json", "sarif"):
-        result = with_fix_changes(result)
+        result = with_fix_changes(result, settings)
     if not quiet:
         for message in result.warnings:
             warn(message)
@@ -294,16 +294,22 @@ def fix_and_check(paths: list[Path], settings: Any, baseline_entries: Any, quiet
     return dataclasses.replace(result, fixed=fixed)
 
 
-def with_fix_changes(result: Any) -> Any:
-    """Each fix with the text it writes, for the reports that show it (JSON, SARIF)."""
+def with_fix_changes(result: Any, settings: Any = None) -> Any:
+    """Each fix with the text it writes, for the reports that show it (JSON, SARIF). With the
+    cache on, the texts made for the same files' contents are taken from the last run."""
     from sparklint.fixes import with_changes
+    from sparklint.fixes.store import FixChangesStore
     from sparklint.project import MAX_FILE_BYTES, read_regular_file
 
     def read(path: str) -> bytes | None:
         data = read_regular_file(Path(result.root) / path, MAX_FILE_BYTES)
         return data if isinstance(data, bytes) else None
 
-    result, warnings = with_changes(result, read)
+    store = FixChangesStore.for_project(Path(result.root), settings) if settings is not None else None
+    memo = store.load() if store is not None else None
+    result, warnings = with_changes(result, read, memo)
+    if store is not None and memo is not None:
+        store.save(memo)
     return dataclasses.replace(result, warnings=(*result.warnings, *warnings))
 
 

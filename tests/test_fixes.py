@@ -264,6 +264,39 @@ def test_sarif_fixes_replayed_give_the_fixed_files(story: str, tmp_path: Path) -
     assert sources(project) == sources(fixed)
 
 
+@pytest.mark.parametrize("story", STORIES)
+def test_fix_texts_kept_by_the_cache_are_those_a_cold_run_makes(story: str, tmp_path: Path) -> None:
+    """A warm run takes each fix's text from the last run when the files it edits are unchanged;
+    after an edit that moves the code, the texts are made again for the new contents."""
+    project = copy_story(story, tmp_path)
+
+    def reports(*args: str) -> list[dict]:
+        run = run_cli("check", "--output-format", "json", "--exit-zero", *args, str(project))
+        assert run.exit_code == 0, run.stderr
+        return run.json()["findings"]
+
+    cold = reports("--no-cache")
+    assert any(finding["autofix"] and finding["autofix"]["edits"] for finding in cold)
+    assert reports() == cold  # fills the cache
+    assert (project / ".sparklint_cache" / "fix-changes.pickle").is_file()
+    assert reports() == cold  # from the cache
+    for path in {finding["location"]["path"] for finding in cold if finding["autofix"]}:
+        edited = project / path
+        comment = b"// moved\n" if path.endswith(".scala") else b"# moved\n"
+        edited.write_bytes(comment + edited.read_bytes())
+    moved = reports()
+    assert moved == reports("--no-cache")
+    assert moved != cold
+
+
+def test_checking_needs_no_fixer_until_a_fix_is_made() -> None:
+    """libcst's codemod and matchers take a second to import: a check that makes no fix text
+    (a text report, or a warm run whose fixes are known) does not load them."""
+    code = "import sys, sparklint.cli, sparklint.fixes; print('libcst.codemod' in sys.modules, 'libcst.matchers' in sys.modules)"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.split() == ["False", "False"]
+
+
 def replayed(text: str, replacements: list[dict]) -> str:
     """SARIF replacements (1-based lines and code-point columns) applied from the last to the first."""
     lines = text.splitlines(keepends=True)

@@ -3,29 +3,42 @@ they are, turned into text by the language's fixer, and combined per file withou
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import hashlib
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from sparklint.checks import coalesce_before_write
 from sparklint.checks.common import unused_noqa_fix
 from sparklint.deepstack import run_deep
 from sparklint.findings import Applicability, CheckResult, Edit, Finding, Fix, SqlLocation, edit_path
 from sparklint.fixes.errors import FixError
-from sparklint.fixes.python import PythonFile
-from sparklint.fixes.scala import ScalaFile
 from sparklint.fixes.text import text_changes
 from sparklint.rules import UNUSED_NOQA
 from sparklint.settings import Settings
 
-FileFixer = PythonFile | ScalaFile
+if TYPE_CHECKING:
+    from sparklint.fixes.python import PythonFile
+    from sparklint.fixes.scala import ScalaFile
+
+    FileFixer = PythonFile | ScalaFile
 Range = tuple[int, int]
 Reader = Callable[[str], bytes | None]
+# What a fix writes into one file, by (path, digest of the file's bytes, the fix's edits there):
+# the changes, or why they cannot be made.
+KnownChanges = MutableMapping[tuple, "tuple | str"]
 
 
 def fixer_for(path: str, data: bytes) -> FileFixer:
+    # Imported here: libcst's codemod and matcher modules take a second to import, and a check
+    # whose fixes are all known (`with_changes`) needs neither.
     if path.endswith(".py"):
+        from sparklint.fixes.python import PythonFile
+
         return PythonFile(data)
     if path.endswith(".scala"):
+        from sparklint.fixes.scala import ScalaFile
+
         return ScalaFile(data)
     raise FixError("sparklint fixes only Python and Scala files")
 
@@ -76,20 +89,22 @@ def fix_enabled(finding: Finding, settings: Settings, unsafe: bool) -> bool:
 # ---------------------------------------------------------------- one fix on its own
 
 
-def with_changes(result: CheckResult, read: Reader) -> tuple[CheckResult, list[str]]:
+def with_changes(result: CheckResult, read: Reader, known: KnownChanges | None = None) -> tuple[CheckResult, list[str]]:
     """Each fix with the text it writes (what SARIF and JSON show); a fix that cannot be made on
-    the file as it is now is dropped with a warning."""
-    return run_deep(lambda: _with_changes(result, read))
+    the file as it is now is dropped with a warning. `known` holds the changes made before, by
+    the files' contents: a fix found there is not made again (a warm check need not parse the
+    files its fixes edit); the changes made now are added to it."""
+    return run_deep(lambda: _with_changes(result, read, {} if known is None else known))
 
 
-def _with_changes(result: CheckResult, read: Reader) -> tuple[CheckResult, list[str]]:
-    fixers: dict[str, FileFixer | FixError] = {}
+def _with_changes(result: CheckResult, read: Reader, known: KnownChanges) -> tuple[CheckResult, list[str]]:
+    files = _Files(read)
     warnings: list[str] = []
     findings = []
     for finding in result.findings:
         if finding.autofix is not None:
             try:
-                finding = replace(finding, autofix=replace(finding.autofix, changes=_changes(finding.autofix, read, fixers)))
+                finding = replace(finding, autofix=replace(finding.autofix, changes=_changes(finding.autofix, files, known)))
             except FixError as error:
                 warnings.append(not_fixed(finding, str(error)))
                 finding = replace(finding, autofix=None)
@@ -97,11 +112,61 @@ def _with_changes(result: CheckResult, read: Reader) -> tuple[CheckResult, list[
     return replace(result, findings=tuple(findings)), warnings
 
 
-def _changes(fix: Fix, read: Reader, fixers: dict[str, FileFixer | FixError]):
+class _Files:
+    """The files fixes edit, each read once, with its digest and (made when first needed) its fixer."""
+
+    def __init__(self, read: Reader) -> None:
+        self.read = read
+        self.contents: dict[str, tuple[bytes, str] | None] = {}
+        self.fixers: dict[str, FileFixer | FixError] = {}
+
+    def content(self, path: str) -> tuple[bytes, str] | None:
+        if path not in self.contents:
+            data = self.read(path)
+            self.contents[path] = None if data is None else (data, hashlib.blake2b(data, digest_size=16).hexdigest())
+        return self.contents[path]
+
+    def fixer(self, path: str) -> FileFixer:
+        return _fixer(path, lambda _path: (self.content(path) or (None,))[0], self.fixers)
+
+
+class ChangesMemo:
+    """The `known` of `with_changes` for a run: the changes an earlier run made (`earlier`) and
+    the ones this run used, which are all a store keeps for the next run."""
+
+    def __init__(self, earlier: Mapping[tuple, tuple | str] | None = None) -> None:
+        self.earlier = earlier or {}
+        self.used: dict[tuple, tuple | str] = {}
+
+    def get(self, key: tuple) -> tuple | str | None:
+        made = self.used.get(key)
+        if made is None:
+            made = self.earlier.get(key)
+            if made is not None:
+                self.used[key] = made
+        return made
+
+    def __setitem__(self, key: tuple, made: tuple | str) -> None:
+        self.used[key] = made
+
+
+def _changes(fix: Fix, files: _Files, known: KnownChanges):
     changes = []
     for path, edits in edits_by_path(fix.edits).items():
-        fixer = _fixer(path, read, fixers)
-        changes += text_changes(path, _source(fixer), fixer.apply(edits))
+        content = files.content(path)
+        key = None if content is None else (path, content[1], tuple(edits))
+        made = known.get(key) if key is not None else None
+        if made is None:
+            try:
+                fixer = files.fixer(path)
+                made = tuple(text_changes(path, _source(fixer), fixer.apply(edits)))
+            except FixError as error:
+                made = str(error)
+            if key is not None:
+                known[key] = made
+        if isinstance(made, str):
+            raise FixError(made)
+        changes += made
     return tuple(changes)
 
 

@@ -32,7 +32,7 @@ def check_document(paths: Sequence[str], base: Path, *, select: list[str] | None
     settings = check_settings(checked, select=select or None, ignore=ignore or None, profiles=sources,
                               profile_required=bool(sources), app_name=app_name, last=last)
     with ENGINE_LOCK:
-        result = with_fix_changes(full_check(checked, settings, load_baseline(settings), quiet=True))
+        result = with_fix_changes(full_check(checked, settings, load_baseline(settings), quiet=True), settings)
     text = json_report.render(result, settings)
     return text, json.loads(text)
 
