@@ -19,7 +19,7 @@ from sparklint.findings import CheckResult, FileTiming, Finding, Location, NoqaS
 from sparklint.graph.index import ProjectIndex
 from sparklint.graph.roots import analysis_roots
 from sparklint.graph.sparkconf import project_conf
-from sparklint.graph.units import LineMap, call_counts, unit_diff
+from sparklint.graph.units import LineMap, call_counts, interface, unit_diff
 from sparklint.incremental import (
     Memory, ResultStore, StoredResult, analysis_basis, digest, outline, project_key, same_code,
 )
@@ -53,12 +53,17 @@ def run_check(paths: Sequence[str | Path], settings: Settings, progress: Progres
 def paused_garbage_collection() -> Iterator[None]:
     """The model and the interpreter's values are millions of small objects that live until the
     run ends; the cyclic collector would rescan them again and again (a third of the run time)
-    to find next to nothing. One short process: collect once at the end instead."""
+    to find next to nothing. So it is paused during the run, and what the run leaves alive is
+    moved out of its reach afterwards (`gc.freeze`): otherwise the first collection after the
+    run scans all of it, which in a process that checks again and again (the language server)
+    is a pause of seconds after every re-check. Freed objects are still freed (by their
+    reference counts); a run leaves next to no cycles behind."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        gc.freeze()
         if was_enabled:
             gc.enable()
 
@@ -112,7 +117,7 @@ def _run_check(paths: Sequence[str | Path], settings: Settings, progress: Progre
             previous = Previous({group.path: group for group in stored.groups}, edit.changed_units,
                                 stored.spark_conf, stored.call_counts, edit.lines)
         analysis = analyse(modules, settings, collect_operations=collect_operations, conf_texts=conf_texts,
-                           previous=previous)
+                           previous=previous, last_index=memory.index if memory is not None else None)
     if stored is None or stored.key != key:
         result = StoredResult(key, tuple(analysis.findings), tuple(analysis.operations), analysis.notes,
                               tuple(outline(module) for module in modules), file_digests, conf_digests, basis,
@@ -121,7 +126,7 @@ def _run_check(paths: Sequence[str | Path], settings: Settings, progress: Progre
             store.save(result)  # a process that remembers its runs writes them now and then
         stored = result
     if memory is not None:
-        memory.remember(stored, texts, modules)
+        memory.remember(stored, texts, modules, analysis.index)
     findings = apply_suppressions(analysis.findings, modules, settings)
     whole = root in requested
     if not whole:  # only part of the project was asked for
@@ -226,10 +231,13 @@ def _relative_overlays(overlays: Mapping[str | Path, str | bytes], root: Path) -
 def _with_requested_files(files, requested: list[Path], root: Path):
     """Files named on the command line are checked even when an exclude pattern matches them
     (pre-commit passes exactly the files it wants checked)."""
+    named = [path for path in requested if path.name.endswith(SOURCE_SUFFIXES) and path.is_file()]
+    if not named:
+        return files
     known = {resolved(source.path) for source in files}
     extra = []
-    for path in requested:
-        if path.is_file() and path.name.endswith(SOURCE_SUFFIXES) and path not in known:
+    for path in named:
+        if path not in known:
             try:
                 rel = path.relative_to(root).as_posix()
             except ValueError:
@@ -251,6 +259,7 @@ class Analysis:
     conf: str = ""  # the Spark configuration the rules were given, as the groups saw it
     call_counts: tuple = ()  # `units.call_counts` of the project analysed
     analysed_groups: int = 0  # groups analysed in this run (the others were reused)
+    index: ProjectIndex | None = None  # the project index it was found with
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,13 +274,15 @@ class Previous:
 
 
 def analyse(modules: list[m.Module], settings: Settings, collect_operations: bool = True,
-            conf_texts: list[tuple[str, str]] = (), previous: Previous | None = None) -> Analysis:
+            conf_texts: list[tuple[str, str]] = (), previous: Previous | None = None,
+            last_index: ProjectIndex | None = None) -> Analysis:
     """Findings of the enabled rules, and (for run-profile matching) every Spark operation seen.
     `conf_texts` are the project's `spark-defaults.conf` files and scripts (path, text).
-    With `previous`, the groups that read no changed unit are taken from it."""
+    With `previous`, the groups that read no changed unit are taken from it; `last_index`, the
+    index of the last run, is reused when every module that changed since kept its interface."""
     started = time.perf_counter()
     modules = sorted(modules, key=lambda module: module.path)  # the same results whatever the discovery order
-    index = ProjectIndex.build(modules)
+    index = _index(modules, last_index)
     context = CheckContext(settings, project_conf(modules, settings.spark_conf, list(conf_texts)))
     conf = repr(context.spark_conf)
     enabled = tuple(check for check in CHECKS if settings.rule_enabled(check.RULE.code))
@@ -312,7 +323,21 @@ def analyse(modules: list[m.Module], settings: Settings, collect_operations: boo
     return Analysis(list(findings.values()), operations, notes, timings, time.perf_counter() - started,
                     sum(group.evaluations for group in analysed.values()),
                     groups=tuple(results.values()), conf=conf, call_counts=counts,
-                    analysed_groups=len(analysed))
+                    analysed_groups=len(analysed), index=index)
+
+
+MAX_PATCHED_MODULES = 50  # beyond this many changed modules, building the index again is as quick
+
+
+def _index(modules: list[m.Module], last: ProjectIndex | None) -> ProjectIndex:
+    """The project index: the last one with the changed modules' code replaced when they all
+    kept their interface, else built anew."""
+    if last is not None and len(last.sources) == len(modules):
+        pairs = [(old, new) for old, new in zip(last.sources, modules) if old is not new]
+        if (len(pairs) <= MAX_PATCHED_MODULES and all(old.path == new.path for old, new in pairs)
+                and all(interface(old) == interface(new) for old, new in pairs)):
+            return last.with_code_of(pairs)
+    return ProjectIndex.build(modules)
 
 
 def _settings_key(settings: Settings, collect_operations: bool) -> str:

@@ -66,6 +66,7 @@ class Memory:
     def __init__(self) -> None:
         self.stored: StoredResult | None = None
         self.modules: dict[str, m.Module] = {}
+        self.index = None  # the last analysis's `ProjectIndex`, patched when only code changes
         self._saved_at: float | None = None
 
     def due_to_save(self) -> bool:
@@ -75,9 +76,13 @@ class Memory:
         self._saved_at = now
         return True
 
-    def remember(self, stored: StoredResult, texts, modules: list[m.Module]) -> None:
+    def remember(self, stored: StoredResult, texts, modules: list[m.Module], index=None) -> None:
         """Keep the result of a run over `texts` and the code of its `modules`; a module the
-        run reported from its outline (`outline`) keeps the code remembered for it."""
+        run reported from its outline (`outline`) keeps the code remembered for it. `index` is
+        the run's project index, if it analysed (a run that reported its last result keeps the
+        index it had)."""
+        if index is not None:
+            self.index = index
         by_path = {module.path: module for module in modules}
         lowered: dict[str, m.Module] = {}
         for text in texts:

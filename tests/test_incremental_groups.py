@@ -101,6 +101,45 @@ def test_a_re_check_after_an_edit_equals_a_full_run(fixture: Path, edits, tmp_pa
     assert partial >= 1, fixture.name
 
 
+@pytest.mark.parametrize("edits", [body_edits, line_insertions], ids=["in-place", "lines-move"])
+@pytest.mark.parametrize("fixture", FIXTURES, ids=lambda path: path.name)
+def test_a_process_that_remembers_its_runs_reports_what_a_full_run_reports(fixture: Path, edits, tmp_path: Path) -> None:
+    """The language server's path (unsaved buffers, the last run and its project index kept in
+    memory) after each edit and its undo: the report of a run without any cache."""
+    from sparklint import engine
+    from sparklint.graph.index import ProjectIndex
+    from sparklint.incremental import Memory
+    from sparklint.report import json as json_report
+
+    project = copied(fixture, tmp_path)
+    memory, settings = Memory(), Settings(cache_dir=tmp_path / "cache")
+
+    def report(result) -> str:
+        document = json_report.document(result)
+        document["summary"].pop("seconds")
+        return json.dumps(document, sort_keys=True)
+
+    engine.run_check([project], settings, memory=memory)
+    patched = 0
+    for path, text in edits(project):
+        for contents in (text, path.read_text()):
+            members = memory.index.members
+            remembered = engine.run_check([project], settings, overlays={path: contents}, memory=memory)
+            patched += memory.index.members is members  # the index was patched, not built again
+            saved = path.read_text()
+            path.write_text(contents)  # the report reads the lines its fingerprints hash
+            assert report(remembered) == report(engine.run_check([project], Settings(use_cache=False))), path
+            path.write_text(saved)
+            assert _same_index(memory.index, ProjectIndex.build(list(memory.index.sources)))
+    assert patched >= 1, fixture.name
+
+
+def _same_index(patched, built) -> bool:
+    return all(getattr(patched, name) == getattr(built, name) for name in
+               ("modules", "symbols", "members", "module_aliases", "extension_methods", "packages_with_init",
+                "call_sites", "sources"))
+
+
 def test_moved_code_keeps_its_findings_without_being_analysed_again(tmp_path: Path) -> None:
     project = write_project(tmp_path / "p", {
         "lake/writer.py": """
@@ -245,3 +284,21 @@ def test_a_process_that_remembers_its_last_run_needs_no_cache_on_disk(tmp_path: 
     third = engine.run_check([project], settings, overlays={iceberg: iceberg.read_text()}, memory=memory)
     assert third.timings.lowered_files == 0 and third.timings.analysis_reused
     assert report(third) == report(second) != report(first)
+
+
+def test_what_a_run_leaves_alive_is_not_rescanned_by_the_collector(tmp_path: Path) -> None:
+    """A re-check in a long-lived process must not be followed by a collection that scans
+    everything the run left alive (seconds on a large project): the run's survivors are frozen."""
+    import gc
+
+    from sparklint import engine
+    from sparklint.incremental import Memory
+
+    project = copied(REPO_ROOT / "fixtures" / "story_scala", tmp_path)
+    memory = Memory()
+    engine.run_check([project], Settings(cache_dir=tmp_path / "cache"), memory=memory)
+    tracked = {id(value) for value in gc.get_objects()}
+    kept = [memory.stored, *memory.modules.values()]
+    assert kept and not any(id(value) in tracked for value in kept)
+    assert gc.isenabled()
+    gc.unfreeze()  # so that this test leaves the collector as it found it

@@ -38,6 +38,7 @@ class ProjectIndex:
     # How often each simple name is called or referenced in the project: `f(...)`, `x.f(...)`,
     # `transform(f)`. An upper bound of a function's call sites, which scales its context budget.
     call_sites: dict[str, int] = field(default_factory=dict)
+    sources: tuple[m.Module, ...] = ()  # the modules it was built from, in order
     _module_symbol_cache: dict[str, Symbol | None] = field(default_factory=dict)
     _enclosing_cache: dict[tuple[str, str], Symbol | None] = field(default_factory=dict)
 
@@ -55,6 +56,35 @@ class ProjectIndex:
             if module.language == "python":
                 index._add_import_aliases(module)
         index.call_sites = count_referenced_names(modules)
+        index.sources = tuple(modules)
+        return index
+
+    def with_code_of(self, replacements: list[tuple[m.Module, m.Module]]) -> "ProjectIndex":
+        """The index `build` gives when each (old, new) module of `replacements` takes the old
+        one's place, for modules whose interface the edit kept (`units.interface`: the same
+        names, signatures and imports, in the same order): only what the names denote and how
+        often names are referenced change, so the rest is shared instead of built again."""
+        new_of = {id(old): new for old, new in replacements}
+        index = ProjectIndex(dict(self.modules), dict(self.symbols), self.members, self.module_aliases,
+                             self.extension_methods, self.packages_with_init, dict(self.call_sites),
+                             tuple(new_of.get(id(module), module) for module in self.sources))
+        for old, new in replacements:
+            alone = ProjectIndex()
+            alone._add_module(new)
+            for qualname, symbol in alone.symbols.items():
+                current = index.symbols.get(qualname)
+                if current is not None and current.module is old:
+                    index.symbols[qualname] = symbol
+            if index.modules.get(new.name) is old:
+                index.modules[new.name] = new
+            for name, count in referenced_names(old).items():
+                left = index.call_sites[name] - count
+                if left:
+                    index.call_sites[name] = left
+                else:
+                    del index.call_sites[name]
+            for name, count in referenced_names(new).items():
+                index.call_sites[name] = index.call_sites.get(name, 0) + count
         return index
 
     def _member(self, namespace: str, name: str, qualname: str) -> None:
