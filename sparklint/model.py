@@ -20,6 +20,7 @@ Conventions shared by all front ends:
 
 from __future__ import annotations
 
+import pickle
 from dataclasses import dataclass, field
 from typing import NamedTuple, Union
 
@@ -375,6 +376,66 @@ class Module:
     line_count: int = 0
     is_package_init: bool = False  # Python `__init__.py`
     extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+
+# ---------------------------------------------------------------- code loaded when first read
+
+
+class LazyCode:
+    """A function's body as it was cached, unpickled when the analysis first reads it: a re-check
+    after an edit needs every module's names and signatures, but only the code that its analysed
+    groups run. It behaves as the tuple of statements it stands for (iteration, length, indexing,
+    equality and hash), and pickles as that tuple."""
+
+    __slots__ = ("_bodies", "_index")
+
+    def __init__(self, bodies: "CachedBodies", index: int) -> None:
+        self._bodies = bodies
+        self._index = index
+
+    @property
+    def code(self) -> tuple:
+        return self._bodies.load()[self._index]
+
+    def __iter__(self):
+        return iter(self.code)
+
+    def __len__(self) -> int:
+        return len(self.code)
+
+    def __bool__(self) -> bool:
+        return bool(self.code)
+
+    def __getitem__(self, item):
+        return self.code[item]
+
+    def __eq__(self, other) -> bool:
+        return self.code == (other.code if type(other) is LazyCode else other)
+
+    def __hash__(self) -> int:
+        return hash(self.code)
+
+    def __repr__(self) -> str:
+        return repr(self.code)
+
+    def __reduce__(self):
+        return tuple, (self.code,)
+
+
+class CachedBodies:
+    """The bodies of one cached module's functions and methods, as one pickle read on first use."""
+
+    __slots__ = ("_data", "_bodies")
+
+    def __init__(self, data: bytes) -> None:
+        self._data: bytes | None = data
+        self._bodies: tuple | None = None
+
+    def load(self) -> tuple:
+        if self._bodies is None:
+            self._bodies = pickle.loads(self._data)
+            self._data = None
+        return self._bodies
 
 
 def _reduce_by_fields(self):

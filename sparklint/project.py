@@ -10,9 +10,10 @@ import os
 import pickle
 import stat
 import tempfile
+import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterator, Mapping
 
@@ -143,7 +144,7 @@ class ModuleCache:
             return None
         try:
             with entry.open("rb") as handle:
-                module = pickle.load(handle)
+                module = load_module(handle)
         except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError, ValueError):
             return None
         return module if isinstance(module, m.Module) and module.path == text.source.rel else None
@@ -156,7 +157,7 @@ class ModuleCache:
         try:
             handle, temporary = tempfile.mkstemp(dir=entry.parent, prefix=".", suffix=".tmp")
             with os.fdopen(handle, "wb") as out:
-                pickle.dump(module, out, protocol=pickle.HIGHEST_PROTOCOL)
+                dump_module(module, out)
             os.replace(temporary, entry)
         except (OSError, pickle.PickleError, RecursionError):
             if temporary is not None:
@@ -179,6 +180,54 @@ class ModuleCache:
                 entry.unlink(missing_ok=True)
         except OSError:
             pass
+
+
+# A cached module is two pickles: its functions' and methods' bodies as one blob, then the module
+# with each body replaced by a reference into the blob. Loading it reads the blob as bytes only;
+# the bodies are unpickled when the analysis first reads one (`model.LazyCode`), so a re-check
+# that analyses a few groups does not rebuild the code of every module in the project.
+
+
+class _BodyReference:
+    __slots__ = ("index",)
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+
+    def __reduce__(self):
+        return _loaded_body, (self.index,)
+
+
+_LOADING = threading.local()  # the bodies of the module being unpickled on this thread
+
+
+def _loaded_body(index: int) -> m.LazyCode:
+    return m.LazyCode(_LOADING.bodies, index)
+
+
+def dump_module(module: m.Module, out) -> None:
+    bodies: list = []
+
+    def referenced(function: m.Function) -> m.Function:
+        bodies.append(function.body)
+        return replace(function, body=_BodyReference(len(bodies) - 1))
+
+    header = replace(module, functions=tuple(map(referenced, module.functions)),
+                     classes=tuple(replace(klass, methods=tuple(map(referenced, klass.methods)))
+                                   for klass in module.classes))
+    pickle.dump(pickle.dumps(tuple(bodies), protocol=pickle.HIGHEST_PROTOCOL), out, protocol=pickle.HIGHEST_PROTOCOL)
+    pickle.dump(header, out, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def load_module(handle) -> object:
+    bodies = pickle.load(handle)
+    if not isinstance(bodies, bytes):
+        raise ValueError("not a cached module")
+    _LOADING.bodies = m.CachedBodies(bodies)
+    try:
+        return pickle.load(handle)
+    finally:
+        del _LOADING.bodies
 
 
 def cache_directory(root: Path, settings: Settings) -> Path:

@@ -103,7 +103,7 @@ def _extent(value, bounds: list[int] | None = None) -> tuple[int, int]:
         if value.line:
             bounds[0] = min(bounds[0], value.line)
             bounds[1] = max(bounds[1], getattr(value, "end_line", 0) or value.line)
-    elif kind is tuple:
+    elif kind is tuple or kind is m.LazyCode:
         for item in value:
             _extent(item, bounds)
     elif is_dataclass(value) and not isinstance(value, type):
@@ -126,7 +126,7 @@ def shifted(value, delta: int):
         return m.Span(value.line + delta, value.col, value.end_line + delta, value.end_col) if value.line else value
     if kind is m.Anchor:
         return value._replace(line=value.line + delta)
-    if kind is tuple:
+    if kind is tuple or kind is m.LazyCode:
         return tuple(shifted(item, delta) for item in value)
     if is_dataclass(value) and not isinstance(value, type):
         return kind(*(shifted(getattr(value, item.name), delta) for item in fields(value)))

@@ -1,0 +1,60 @@
+"""Cached modules load their names and signatures at once and their code when it is first read."""
+
+from __future__ import annotations
+
+import io
+import pickle
+from pathlib import Path
+
+from conftest import REPO_ROOT
+
+from sparklint import model as m
+from sparklint.project import SourceFile, dump_module, load_module, read_source, lower_sources
+from sparklint.settings import Settings
+
+STORY = REPO_ROOT / "fixtures" / "story_scala"
+
+
+def lowered(path: Path) -> m.Module:
+    text = read_source(SourceFile(path, path.relative_to(STORY).as_posix()), {})
+    return lower_sources([text], STORY, Settings(use_cache=False), prune=False)[0]
+
+
+def reloaded(module: m.Module) -> m.Module:
+    out = io.BytesIO()
+    dump_module(module, out)
+    out.seek(0)
+    return load_module(out)
+
+
+def functions(module: m.Module) -> list[m.Function]:
+    return [*module.functions, *(method for klass in module.classes for method in klass.methods)]
+
+
+def test_a_cached_module_equals_the_lowered_one_and_reads_its_code_on_first_use() -> None:
+    checked = 0
+    for path in sorted(STORY.rglob("*.scala")):
+        module = lowered(path)
+        cached = reloaded(module)
+        bodies = [function.body for function in functions(cached)]
+        checked += len(bodies)
+        assert all(type(body) is m.LazyCode for body in bodies)
+        assert all(body._bodies._bodies is None for body in bodies)  # nothing unpickled yet
+        assert cached == module and hash(cached.functions) == hash(module.functions)
+        for old, new in zip(functions(module), functions(cached)):
+            assert tuple(new.body) == old.body and len(new.body) == len(old.body)
+            assert bool(new.body) == bool(old.body) and new.body == old.body and old.body == new.body
+            assert pickle.loads(pickle.dumps(new)) == old  # a loaded body pickles as the plain tuple
+            assert type(pickle.loads(pickle.dumps(new)).body) is tuple
+    assert checked >= 5
+
+
+def test_a_cache_entry_of_another_layout_is_not_read() -> None:
+    out = io.BytesIO()
+    pickle.dump(lowered(next(STORY.rglob("*.scala"))), out)
+    out.seek(0)
+    try:
+        load_module(out)
+    except ValueError:
+        return
+    raise AssertionError("an entry in the old layout was read")
