@@ -25,6 +25,7 @@ from sparklint.graph.facts import event_facts
 from sparklint.graph.index import ProjectIndex
 from sparklint.graph.interp import Interpreter, code_label
 from sparklint.graph.units import LineMap
+from sparklint.pickling import by_fields
 
 # Below this many lines the whole analysis takes well under a second: starting processes would cost more.
 PARALLEL_MIN_LINES = 30_000
@@ -50,6 +51,8 @@ class GroupResult:
     seconds: float
     paths: frozenset[str] = frozenset()  # the files its findings and operations name places in
 
+
+by_fields(RootResult, GroupResult)  # the last result on disk holds one per root
 
 Root = tuple[str, object]  # ("module", m.Module) or ("function", Symbol)
 

@@ -6,6 +6,8 @@ import enum
 from dataclasses import dataclass, field, replace
 from typing import Union
 
+from sparklint.pickling import by_fields
+
 
 class Severity(enum.IntEnum):
     NOTE = 1
@@ -267,3 +269,8 @@ class CheckResult:
     timings: Timings | None = None
     fixed: tuple[Finding, ...] = ()  # findings whose fixes `--fix` applied (as they were before)
     baseline: BaselineSummary | None = None  # set when `--baseline` hid findings
+
+
+# A stored result holds thousands of these.
+by_fields(Location, SqlLocation, Related, ChainStep, CallSite, Operand, RenameCall, ReplaceArgument, WrapInFunction,
+          RemoveNoqaCode, TextChange, Fix, Finding)

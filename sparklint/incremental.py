@@ -37,6 +37,7 @@ from typing import Iterable
 from sparklint import __version__
 from sparklint import model as m
 from sparklint.findings import Finding
+from sparklint.pickling import by_fields
 
 RESULT_FORMAT = 6  # bump when StoredResult's shape changes
 
@@ -54,6 +55,9 @@ class StoredResult:
     groups: tuple = ()  # the analysis by group (`analysis.GroupResult`), for re-checks after an edit
     spark_conf: str = ""  # the Spark configuration its rules saw (`Analysis.conf`)
     call_counts: tuple = ()  # `units.call_counts` of the project it analysed
+
+
+by_fields(StoredResult)
 
 
 class Memory:
