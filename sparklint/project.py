@@ -6,6 +6,7 @@ from __future__ import annotations
 import fnmatch
 import gc
 import hashlib
+import io
 import os
 import pickle
 import stat
@@ -149,19 +150,17 @@ class ModuleCache:
             return None
         return module if isinstance(module, m.Module) and module.path == text.source.rel else None
 
+    def entry(self, text: SourceText) -> Path | None:
+        """Where `text`'s module is kept (counted as used by this run), or None without a cache."""
+        return self._entry(text)
+
     def put(self, text: SourceText, module: m.Module) -> None:
         entry = self._entry(text)
-        if entry is None:
-            return
-        temporary: str | None = None
-        try:
-            handle, temporary = tempfile.mkstemp(dir=entry.parent, prefix=".", suffix=".tmp")
-            with os.fdopen(handle, "wb") as out:
-                dump_module(module, out)
-            os.replace(temporary, entry)
-        except (OSError, pickle.PickleError, RecursionError):
-            if temporary is not None:
-                Path(temporary).unlink(missing_ok=True)
+        if entry is not None:
+            try:
+                write_entry(entry, encoded(module))
+            except (pickle.PickleError, RecursionError):
+                pass
 
     def prune(self) -> None:
         """Drop the entries this run did not use once they outnumber the ones it did, oldest
@@ -217,6 +216,25 @@ def dump_module(module: m.Module, out) -> None:
                                    for klass in module.classes))
     pickle.dump(pickle.dumps(tuple(bodies), protocol=pickle.HIGHEST_PROTOCOL), out, protocol=pickle.HIGHEST_PROTOCOL)
     pickle.dump(header, out, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def encoded(module: m.Module) -> bytes:
+    out = io.BytesIO()
+    dump_module(module, out)
+    return out.getvalue()
+
+
+def write_entry(entry: Path, data: bytes) -> None:
+    """Replace the cache entry atomically: a run sharing the cache never reads half of one."""
+    temporary: str | None = None
+    try:
+        handle, temporary = tempfile.mkstemp(dir=entry.parent, prefix=".", suffix=".tmp")
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(temporary, entry)
+    except OSError:
+        if temporary is not None:
+            Path(temporary).unlink(missing_ok=True)  # costs the next run time, never this run's result
 
 
 def load_module(handle) -> object:
@@ -345,25 +363,48 @@ def lower_sources(texts: list[SourceText], root: Path, settings: Settings, prune
             modules[text.source.rel] = cached
         else:
             pending.append(text)
-    for text, module in zip(pending, _lower_all(pending, settings)):
+    for text, (module, stored) in zip(pending, _lower_all(pending, settings, cache)):
         modules[text.source.rel] = module
-        if not module.extra.get("worker_failed"):  # a deadline missed on a busy machine may be met next time
+        if not stored and not module.extra.get("worker_failed"):  # a deadline missed on a busy machine may be met next time
             cache.put(text, module)
     if prune:
         cache.prune()
     return [modules[text.source.rel] for text in texts if text.source.rel in modules]
 
 
-def _lower_all(pending: list[SourceText], settings: Settings) -> list[m.Module]:
+def _lower_all(pending: list[SourceText], settings: Settings, cache: ModuleCache) -> list[tuple[m.Module, bool]]:
+    """Each file's module, and whether it is in the cache already: worker processes write their
+    own entries, and hand the module over in the same encoding (its code then loads lazily)."""
     if not pending:
         return []
     jobs = settings.jobs or os.cpu_count() or 1
     try:
-        results = run_isolated(_lower_collected, pending, jobs)
+        results = run_isolated(_lower_and_keep, [(text, cache.entry(text)) for text in pending], jobs)
     except OSError:  # no worker processes here (a sandbox): lower in this process, screened only
-        return _lower_batch(pending)
-    return [result if isinstance(result, m.Module) else _not_lowered(text, result.reason)
-            for text, result in zip(pending, results)]
+        return [(module, False) for module in _lower_batch(pending)]
+    lowered: list[tuple[m.Module, bool]] = []
+    for text, result in zip(pending, results):
+        if isinstance(result, tuple):
+            data, stored = result
+            lowered.append((load_module(io.BytesIO(data)), stored))
+        elif isinstance(result, m.Module):  # too deeply nested to encode for the cache
+            lowered.append((result, False))
+        else:
+            lowered.append((_not_lowered(text, result.reason), False))
+    return lowered
+
+
+def _lower_and_keep(job: tuple[SourceText, Path | None]) -> tuple[bytes, bool] | m.Module:
+    """In a worker: the file lowered and encoded as a cache entry, written to `entry` if given."""
+    text, entry = job
+    module = _lower_collected(text)
+    try:
+        data = encoded(module)
+    except (pickle.PickleError, RecursionError):
+        return module
+    if entry is not None:
+        write_entry(entry, data)
+    return data, entry is not None
 
 
 def _lower_collected(text: SourceText) -> m.Module:
