@@ -77,14 +77,14 @@ def _run_check(paths: Sequence[str | Path], settings: Settings, progress: Progre
         if not path.exists():
             warnings.append(f"{path}: no such file or directory")
     root = find_root([p for p in requested if p.exists()] or [Path.cwd()], settings.root)
-    files = discover(root, settings)
+    files = discover(root, settings, memory.files if memory is not None else None)
     files = _with_requested_files(files, requested, root)
     unsaved = _relative_overlays(overlays, root)
     files = files + [SourceFile(root / rel, rel) for rel in sorted(set(unsaved) - {source.rel for source in files})]
     if progress:
         progress(f"parsing {len(files)} file{'s' if len(files) != 1 else ''}")
     lowering_started = time.perf_counter()
-    texts, read_warnings = read_sources(files, unsaved)
+    texts, read_warnings = read_sources(files, unsaved, memory.files if memory is not None else None)
     warnings.extend(read_warnings)
     collect_operations = bool(settings.profiles)
     settings_key = _settings_key(settings, collect_operations)

@@ -71,6 +71,9 @@ class Memory:
         self.stored: StoredResult | None = None
         self.modules: dict[str, m.Module] = {}
         self.index = None  # the last analysis's `ProjectIndex`, patched when only code changes
+        from sparklint.project import FileMemory  # project.py imports this module
+
+        self.files = FileMemory()  # the last listing and the files' bytes, while unchanged on disk
         self._saved_at: float | None = None
 
     def due_to_save(self) -> bool:

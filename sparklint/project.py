@@ -80,14 +80,56 @@ def _walk(root: Path, settings: Settings):
         yield directory, rel_dir, sorted(filenames)
 
 
-def discover(root: Path, settings: Settings) -> list[SourceFile]:
+def discover(root: Path, settings: Settings, known: "FileMemory | None" = None) -> list[SourceFile]:
+    """The project's source files. With `known` (kept by a process that checks again and again),
+    the last listing is reused while no directory it walked has changed."""
     patterns = (*settings.exclude, *settings.extend_exclude)
+    key = (str(root), patterns)
+    if known is not None and known.listing is not None and known.listing[0] == key and _unchanged(known.listing[1]):
+        return known.listing[2]
+    started = time.time()
     found: list[SourceFile] = []
+    directories: list[tuple[str, tuple | None]] = []
     for directory, rel_dir, filenames in _walk(root, settings):
+        directories.append((directory, _signature(directory)))
         for filename in filenames:
             if filename.endswith(SOURCE_SUFFIXES) and not _excluded(rel_dir + filename, patterns):
                 found.append(SourceFile(Path(directory) / filename, rel_dir + filename))
+    if known is not None:
+        settled = all(signature is not None and _settled(signature, started) for _, signature in directories)
+        known.listing = (key, tuple(directories), found) if settled else None
     return found
+
+
+class FileMemory:
+    """What a long-lived process knows of the project's files from its last run: the directory
+    listing, and each file's bytes and digest with the file's status when it was read. A file
+    or directory whose status (modification and change times, size, inode) is the same is taken
+    as unchanged; one changed within the last seconds before it was read is always read again,
+    since a second change in the same clock tick would leave its times as they were."""
+
+    def __init__(self) -> None:
+        self.listing: tuple | None = None
+        self.texts: dict[str, tuple[tuple, SourceText]] = {}
+
+
+SETTLED_SECONDS = 2.0
+
+
+def _signature(path: str | Path) -> tuple | None:
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return (status.st_mtime_ns, status.st_ctime_ns, status.st_size, status.st_ino, status.st_dev, status.st_mode)
+
+
+def _settled(signature: tuple, read_at: float) -> bool:
+    return max(signature[0], signature[1]) / 1e9 < read_at - SETTLED_SECONDS
+
+
+def _unchanged(directories: tuple) -> bool:
+    return all(_signature(directory) == signature for directory, signature in directories)
 
 
 @dataclass(frozen=True, slots=True)
@@ -311,16 +353,36 @@ def _too_large(size: int, limit: int) -> str:
     return f"skipped, {size // 1024 // 1024} MiB is over the {limit // 1024 // 1024} MiB limit for one file"
 
 
-def read_sources(files: list[SourceFile], overlays: Mapping[str, bytes] | None = None) -> tuple[list[SourceText], list[str]]:
-    """Every file's bytes and digest, plus warnings for files that could not be read."""
+def read_sources(files: list[SourceFile], overlays: Mapping[str, bytes] | None = None,
+                 known: FileMemory | None = None) -> tuple[list[SourceText], list[str]]:
+    """Every file's bytes and digest, plus warnings for files that could not be read. With
+    `known`, a file on disk whose status is as it was when last read is not read again."""
     texts: list[SourceText] = []
     warnings: list[str] = []
+    overlays = overlays or {}
+    remembered: dict[str, tuple[tuple, SourceText]] = {}
     for source in files:
-        text = read_source(source, overlays or {})
+        text: SourceText | str | None = None
+        signature = None
+        if known is not None and source.rel not in overlays:
+            signature = _signature(source.path)
+            last = known.texts.get(source.rel)
+            if last is not None and signature is not None and last[0] == signature and last[1].source == source:
+                text = last[1]
+        if text is None:
+            started = time.time()
+            text = read_source(source, overlays)
+            if signature is not None and not isinstance(text, str) and _settled(signature, started) \
+                    and signature == _signature(source.path):
+                remembered[source.rel] = (signature, text)
+        elif signature is not None:
+            remembered[source.rel] = (signature, text)
         if isinstance(text, str):
             warnings.append(text)
         else:
             texts.append(text)
+    if known is not None:
+        known.texts = remembered
     return texts, warnings
 
 
