@@ -49,6 +49,28 @@ def run_check(paths: Sequence[str | Path], settings: Settings, progress: Progres
         return _run_check(paths, settings, progress, overlays or {}, memory)
 
 
+def prepare(paths: Sequence[str | Path], settings: Settings, memory: Memory,
+            overlays: Mapping[str | Path, str | bytes] | None = None) -> None:
+    """Load into `memory` what a re-check after an edit reads, ahead of the edit: every module
+    (from the cache, their code still loaded lazily) and the project index. A process that
+    waits for edits (the language server) calls it while idle, after a run that reported its
+    last result without loading the modules."""
+    with paused_garbage_collection():
+        if memory.stored is None:
+            return
+        root = find_root([resolved(Path(p)) for p in (paths or ["."])], settings.root)
+        unsaved = _relative_overlays(overlays or {}, root)
+        files = discover(root, settings, memory.files)
+        files = files + [SourceFile(root / rel, rel) for rel in sorted(set(unsaved) - {source.rel for source in files})]
+        texts, _ = read_sources(files, unsaved, memory.files)
+        if all(text.digest in memory.modules for text in texts) and memory.index is not None:
+            return
+        modules = lower_sources(texts, root, settings, known=memory.modules)
+        by_path = {module.path: module for module in modules}
+        memory.modules = {text.digest: by_path[text.source.rel] for text in texts if text.source.rel in by_path}
+        memory.index = ProjectIndex.build(sorted(modules, key=lambda module: module.path))
+
+
 @contextmanager
 def paused_garbage_collection() -> Iterator[None]:
     """The model and the interpreter's values are millions of small objects that live until the
@@ -421,4 +443,4 @@ def _touches(finding: Finding, requested: list[Path], root: Path) -> bool:
     return any(_under_any(root / place.path, requested) for place in places)
 
 
-__all__ = ["run_check", "analyse"]
+__all__ = ["run_check", "analyse", "prepare"]

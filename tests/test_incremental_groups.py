@@ -302,3 +302,36 @@ def test_what_a_run_leaves_alive_is_not_rescanned_by_the_collector(tmp_path: Pat
     assert kept and not any(id(value) in tracked for value in kept)
     assert gc.isenabled()
     gc.unfreeze()  # so that this test leaves the collector as it found it
+
+
+def test_prepare_loads_what_the_next_edit_reads_after_a_run_from_the_last_result(tmp_path: Path) -> None:
+    """A server opened on a project its cache knows reports the last result without loading a
+    module; `prepare` then loads them and the index while idle, so the first edit only lowers
+    the edited buffer, and reports what a full run reports."""
+    from sparklint import engine
+    from sparklint.incremental import Memory
+
+    project = copied(REPO_ROOT / "fixtures" / "story_scala", tmp_path)
+    settings = Settings(cache_dir=tmp_path / "cache")
+    engine.run_check([project], settings)  # fills the cache
+    memory = Memory()
+    opened = engine.run_check([project], settings, memory=memory)
+    assert opened.timings.analysis_reused and not memory.modules and memory.index is None
+    engine.prepare([project], settings, memory)
+    assert len(memory.modules) == opened.files_checked and memory.index is not None
+    prepared = memory.index
+    engine.prepare([project], settings, memory)
+    assert memory.index is prepared  # nothing to load the second time
+    path, text = body_edits(project)[0]
+    edited = engine.run_check([project], settings, overlays={path: text}, memory=memory)
+    assert edited.timings.lowered_files == 1 and memory.index.members is prepared.members
+    path.write_text(text)
+    assert _report(edited) == _report(engine.run_check([project], Settings(use_cache=False)))
+
+
+def _report(result) -> str:
+    from sparklint.report import json as json_report
+
+    document = json_report.document(result)
+    document["summary"].pop("seconds")
+    return json.dumps(document, sort_keys=True)

@@ -109,15 +109,22 @@ class SparklintServer(LanguageServer):
                     self._wake.wait(None if self._pending is None else max(self._due - time.monotonic(), 0.0))
                 snapshot, self._pending = self._pending, None
             try:
-                self._analyse(snapshot)
+                overlays = self._analyse(snapshot)
+                if overlays is not None and self._idle():
+                    self.session.prepare(overlays)  # the first edit after opening need not load the project
             except Exception as error:  # noqa: BLE001 - one failed analysis never ends the server
                 self.log(f"sparklint: internal error in the analysis: {type(error).__name__}: {error}\n"
                          f"{traceback.format_exc()}", types.MessageType.Error)
 
-    def _analyse(self, snapshot: Snapshot) -> None:
+    def _idle(self) -> bool:
+        with self._wake:
+            return self._pending is None and self.session is not None
+
+    def _analyse(self, snapshot: Snapshot) -> dict[str, str] | None:
+        """Analyse and publish; the overlays analysed, or None when there was no session."""
         session = self.session
         if session is None:
-            return
+            return None
         overlays: dict[str, str] = {}
         for uri, text in snapshot.texts.items():
             path = convert.uri_to_path(uri)
@@ -127,9 +134,10 @@ class SparklintServer(LanguageServer):
         started = time.perf_counter()
         analysis = session.analyse(overlays)
         if self.current_generation() != snapshot.generation:
-            return  # a newer edit arrived while this ran: its own run will publish
+            return overlays  # a newer edit arrived while this ran: its own run will publish
         assert self.loop is not None
         self.loop.call_soon_threadsafe(self._publish, snapshot, analysis, overlays, time.perf_counter() - started)
+        return overlays
 
     # ------------------------------------------------------------ back on the LSP loop
 

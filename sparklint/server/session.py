@@ -62,6 +62,13 @@ class Session:
             by_path.setdefault(finding.location.path, []).append(finding)
         return Analysis(result, {path: tuple(items) for path, items in by_path.items()})
 
+    def prepare(self, overlays: Mapping[str, str]) -> None:
+        """While no edit waits: load what the next re-check reads (`engine.prepare`)."""
+        from sparklint import engine
+
+        engine.prepare([self.root], self.settings, self._memory,
+                       overlays={self.root / rel: text for rel, text in overlays.items()})
+
     def _with_evidence(self, result: CheckResult) -> CheckResult:
         """Run-profile evidence, from profiles read once per session (never on each keystroke)."""
         from sparklint.profile.matching import attach_evidence
