@@ -74,9 +74,9 @@ def body_edit(text: str, suffix: str) -> tuple[int, str, str]:
     raise SystemExit("bench_server.py: the edited file has no function body to edit")
 
 
-async def bench(root: Path, edits: int, timeout: float, kind: str = "comment") -> dict:
+async def bench(root: Path, edits: int, timeout: float, kind: str = "comment", edited_file: Path | None = None) -> dict:
     files = source_files(root)
-    target = most_imported(files)
+    target = (root / edited_file).resolve() if edited_file is not None else most_imported(files)
     lines = sum(path.read_text(encoding="utf-8", errors="replace").count("\n") for path in files)
     arrived: dict[int, float] = {}
     signal = asyncio.Event()
@@ -145,14 +145,16 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for one publication")
     parser.add_argument("--edit", choices=("comment", "body"), default="comment",
                         help="what each edit changes (default: a comment line)")
+    parser.add_argument("--file", type=Path, default=None,
+                        help="the file to open and edit, relative to ROOT (default: the most imported one)")
     args = parser.parse_args()
     from sparklint.server.app import DEBOUNCE_SECONDS
 
-    result = asyncio.run(bench(args.root.resolve(), args.edits, args.timeout, args.edit))
+    result = asyncio.run(bench(args.root.resolve(), args.edits, args.timeout, args.edit, args.file))
     check_seconds = time_check(args.root.resolve())
     edits = result["edit_seconds"]
     print(f"project      {result['root']}: {result['files']} files, {result['lines']} lines")
-    print(f"edited file  {result['target']} (most imported)")
+    print(f"edited file  {result['target']}{'' if args.file else ' (most imported)'}")
     print(f"didOpen -> publishDiagnostics          {result['open_seconds']:.3f} s")
     print(f"didChange -> publishDiagnostics        median {statistics.median(edits):.3f} s, "
           f"min {min(edits):.3f} s, max {max(edits):.3f} s over {len(edits)} one-line {args.edit} edits "

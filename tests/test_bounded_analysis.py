@@ -170,8 +170,8 @@ def test_order_of_discovery_and_number_of_workers_change_nothing(generated_proje
         if shuffle_seed is not None:
             real_discover = engine.discover
 
-            def shuffled(root, settings):
-                files = real_discover(root, settings)
+            def shuffled(root, settings, known=None):
+                files = list(real_discover(root, settings, known))
                 random.Random(shuffle_seed).shuffle(files)
                 return files
 

@@ -138,6 +138,10 @@ _KEYWORD_SYMBOL = re.compile(
 _POSTFIX_BEFORE_ELSE = re.compile(
     rb"(?<=[\w)\]}\"'`])[ \t]+(?=(?!//|/\*)[!#%&*+\-/:<=>?@\\^|~]+[ \t]*(?://[^\n]*)?\r?\n"
     rb"(?:[ \t]*(?://[^\n]*)?\r?\n)*[ \t]*else(?![\w$]))")
+# What that needs at the least (an operator character, then the lines up to `else`): three
+# times quicker to rule out, and no file of Spark's Scala sources has the construct.
+_OPERATOR_BEFORE_ELSE = re.compile(
+    rb"[!#%&*+\-/:<=>?@\\^|~][ \t]*(?://[^\n]*)?\r?\n(?:[ \t]*(?://[^\n]*)?\r?\n)*[ \t]*else(?![\w$])")
 
 
 def _neutralised(source: bytes) -> bytes:
@@ -148,7 +152,7 @@ def _neutralised(source: bytes) -> bytes:
     if b"'" in source:
         source = _KEYWORD_SYMBOL.sub(
             lambda match: b"'" + match.group(1)[:1] + b"Q" * (len(match.group(1)) - 1), source)
-    if b"else" in source:
+    if b"else" in source and _OPERATOR_BEFORE_ELSE.search(source):
         source = _POSTFIX_BEFORE_ELSE.sub(
             lambda match: match.group(0)[:-1] + b".", source)
     return source
@@ -512,7 +516,7 @@ class _Lowerer:
         value_node = item.child_by_field_name("value")
         if value_node is None:
             return m.Opaque(self._span(item), "abstract member")
-        return _placeholder_lambda(self._expr(value_node, hoisted))
+        return self._placeholders(self._expr(value_node, hoisted), value_node)
 
     def _modifiers(self, node: tree_sitter.Node) -> set[str]:
         found: set[str] = set()
@@ -682,7 +686,7 @@ class _Lowerer:
             and len(names) == 1
         if single and value.type in ("call_expression", "field_expression"):
             # `val f: DataFrame => DataFrame = _.coalesce(2)` is a function value
-            lowered = _placeholder_lambda(self._expr(value, out))
+            lowered = self._placeholders(self._expr(value, out), value)
             out.append(m.Assign(targets, lowered, self._span(node)))
         elif single:
             self._tail(value, _Sink("assign", targets), out)
@@ -1024,7 +1028,7 @@ class _Lowerer:
             self.scopes.append(_Locals())
             try:
                 self._record_statement(arm_node)
-                value = _placeholder_lambda(self._expr(arm_node, scratch))
+                value = self._placeholders(self._expr(arm_node, scratch), arm_node)
             finally:
                 self.scopes.pop()
             if scratch:
@@ -1172,10 +1176,10 @@ class _Lowerer:
             if child_kind == "assignment_expression":
                 left = child.child_by_field_name("left")
                 if left is not None and left.type == "identifier":
-                    kwargs.append((self._text(left), _placeholder_lambda(
-                        self._expr(child.child_by_field_name("right"), pre))))
+                    right = child.child_by_field_name("right")
+                    kwargs.append((self._text(left), self._placeholders(self._expr(right, pre), right)))
                     continue
-            args.append(_placeholder_lambda(self._expr(child, pre)))
+            args.append(self._placeholders(self._expr(child, pre), child))
         return args, kwargs
 
     def _atom(self, node: tree_sitter.Node, pre: list[m.Stmt]) -> m.Expr:
@@ -1516,10 +1520,17 @@ class _Lowerer:
     def _span(self, node: tree_sitter.Node) -> m.Span:
         start_row, start_col = node.start_point
         end_row, end_col = node.end_point
-        if self.all_ascii:
-            return m.Span(start_row + 1, start_col + 1, end_row + 1, end_col + 1)
+        if self.all_ascii:  # tuple.__new__: a third of the cost of the named tuple's own __new__
+            return _new_tuple(m.Span, (start_row + 1, start_col + 1, end_row + 1, end_col + 1))
         return m.Span(start_row + 1, self._column(start_row, start_col),
                       end_row + 1, self._column(end_row, end_col))
+
+    def _placeholders(self, value: m.Expr, node: tree_sitter.Node | None) -> m.Expr:
+        """`_placeholder_lambda`, skipped where the source has no `_` at all (most arguments):
+        the model walk it saves is repeated at every level of nested calls."""
+        if node is not None and self.source.find(b"_", node.start_byte, node.end_byte) < 0:
+            return value
+        return _placeholder_lambda(value)
 
     def _name_span(self, node: tree_sitter.Node) -> m.Span:
         """The span of the method name of a callee (`coalesce` in `df.coalesce`)."""
@@ -1593,6 +1604,9 @@ class _Lowerer:
 
 
 # ---------------------------------------------------------------- helpers
+
+
+_new_tuple = tuple.__new__
 
 
 def _placeholder_lambda(value: m.Expr) -> m.Expr:

@@ -54,7 +54,17 @@ class ContextKeys:
         kind = type(value)
         if kind is ConstV:
             return ("c", type(value.value).__name__, value.value)
-        if kind in (ModuleRef, FunctionRef, ClassRef, ExternalRef, SchemaV):
+        # Plain tuples rather than the values: a key is hashed at every memo lookup, and a
+        # dataclass hashes through Python code (a test suite's `this` holds a hundred of them).
+        if kind is FunctionRef:
+            return ("f", value.qualname)
+        if kind is ClassRef:
+            return ("C", value.qualname)
+        if kind is ModuleRef:
+            return ("m", value.name)
+        if kind is ExternalRef:
+            return ("x", value.dotted)
+        if kind is SchemaV:
             return value
         if kind is TextV:
             return ("t", value.text)
@@ -74,7 +84,8 @@ class ContextKeys:
             if known is not None and known[0] == self._generation:
                 return known[1]
             fields = tuple((name, self.of(field, depth + 1)) for name, field in sorted(value.fields.items()))
-            key = ("i", value.class_qualname, fields)
+            # Interned: an instance's key goes into the key of every call of its methods.
+            key = ("i", self._intern(("i", value.class_qualname, fields)))
             self._instances[(value, depth)] = (self._generation, key)
             return key
         if kind is BoundMethodV:
