@@ -277,7 +277,7 @@ class Interpreter:
                 # widened to unknown: otherwise each new value is a new calling context.
                 value = UNKNOWN
             fields[attribute] = value
-            self._keys.fields_changed()
+            self._keys.fields_changed(scope.self_value)
 
     # ------------------------------------------------------------ expressions
 
@@ -625,7 +625,7 @@ class Interpreter:
             owner = self.index.class_of(instance.class_qualname)
             if owner is not None and owner.kind == "object":
                 instance.fields[attr] = value
-                self._keys.fields_changed()
+                self._keys.fields_changed(instance)
             return value
         return self.symbol_value(symbol)
 
@@ -851,7 +851,7 @@ class Interpreter:
             self.bind_params(klass.init_params, args, kwargs, init_scope, symbol.module, instance)
             for field_name, expr in klass.fields:
                 instance.fields[field_name] = self.eval(expr, init_scope)
-                self._keys.fields_changed()
+                self._keys.fields_changed(instance)
         finally:
             self._in_progress.discard(key)
         self._constructed[key] = dict(instance.fields)
@@ -898,8 +898,8 @@ class Interpreter:
                tuple((k, keys.of(v)) for k, v in (extra_locals or {}).items()))
         known = self._memo.get(key)
         if known is not None:
-            if known.field_changes:
-                keys.fields_changed()
+            if known.field_changes and isinstance(self_value, InstanceV):
+                keys.fields_changed(self_value)
             if caller is not None and call is not None:
                 inputs = _input_frames(args, kwargs, self_value, extra_locals)
                 for event in self._uses.replay(key, inputs, self.loc(caller, call.span), caller.stack):

@@ -25,7 +25,7 @@ class ContextKeys:
     """Keys for one analysis run. Interned keys are small ints, so a DataFrame with a history
     thousands of operations long is keyed in constant time once its head is known."""
 
-    __slots__ = ("_serials", "_interned", "_ops", "_columns", "_singletons", "_instances", "_generation")
+    __slots__ = ("_serials", "_interned", "_ops", "_columns", "_singletons", "_instances", "_reached")
 
     def __init__(self) -> None:
         # Identity-keyed tables hold their objects, so an object's entry can never be inherited
@@ -35,13 +35,14 @@ class ContextKeys:
         self._ops: dict[Op, int] = {}
         self._columns: dict[ColumnV, int] = {}
         self._singletons: set[InstanceV] = set()
-        # An instance's key by content, kept until any instance's fields change (`fields_changed`):
-        # a test suite's `this` holds a hundred fields, and is keyed at every call of its methods.
-        self._instances: dict[tuple[InstanceV, int], tuple[int, tuple]] = {}
-        self._generation = 0
+        # An instance's key by content, with the instances it was computed from (itself and the
+        # ones in its fields) and their versions: kept until one of them changes. A test suite's
+        # `this` holds a hundred fields, and is keyed at every call of its methods.
+        self._instances: dict[tuple[InstanceV, int], tuple[tuple, tuple]] = {}
+        self._reached: list | None = None  # while an instance key is computed: the instances it reads
 
-    def fields_changed(self) -> None:
-        self._generation += 1
+    def fields_changed(self, instance: InstanceV) -> None:
+        instance.version += 1
 
     def singleton(self, instance: InstanceV) -> None:
         """A Scala `object`: there is one of it, so its name is its key (the fields it caches
@@ -81,12 +82,19 @@ class ContextKeys:
             if value in self._singletons:
                 return ("o", value.class_qualname)
             known = self._instances.get((value, depth))  # by depth: MAX_KEY_DEPTH cuts deeper keys shorter
-            if known is not None and known[0] == self._generation:
-                return known[1]
-            fields = tuple((name, self.of(field, depth + 1)) for name, field in sorted(value.fields.items()))
+            if known is not None and all(instance.version == version for instance, version in known[1]):
+                if self._reached is not None:
+                    self._reached.extend(known[1])
+                return known[0]
+            outer, self._reached = self._reached, [(value, value.version)]
+            try:
+                fields = tuple((name, self.of(field, depth + 1)) for name, field in sorted(value.fields.items()))
+                reached = tuple(self._reached)
+            finally:
+                self._reached = outer if outer is None else outer + self._reached
             # Interned: an instance's key goes into the key of every call of its methods.
             key = ("i", self._intern(("i", value.class_qualname, fields)))
-            self._instances[(value, depth)] = (self._generation, key)
+            self._instances[(value, depth)] = (key, reached)
             return key
         if kind is BoundMethodV:
             return ("b", value.qualname, self.of(value.self_value, depth + 1))

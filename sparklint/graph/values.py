@@ -194,6 +194,7 @@ class ExternalRef:
 class InstanceV:
     class_qualname: str
     fields: dict[str, "Value"] = field(default_factory=dict)
+    version: int = 0  # counts the changes of `fields` (`ContextKeys.fields_changed`)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
