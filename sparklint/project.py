@@ -266,17 +266,20 @@ def encoded(module: m.Module) -> bytes:
     return out.getvalue()
 
 
-def write_entry(entry: Path, data: bytes) -> None:
-    """Replace the cache entry atomically: a run sharing the cache never reads half of one."""
+def write_entry(entry: Path, data: bytes) -> bool:
+    """Replace the cache entry atomically (a run sharing the cache never reads half of one);
+    whether it was written."""
     temporary: str | None = None
     try:
         handle, temporary = tempfile.mkstemp(dir=entry.parent, prefix=".", suffix=".tmp")
         with os.fdopen(handle, "wb") as out:
             out.write(data)
         os.replace(temporary, entry)
+        return True
     except OSError:
         if temporary is not None:
             Path(temporary).unlink(missing_ok=True)  # costs the next run time, never this run's result
+        return False
 
 
 def load_module(handle) -> object:
@@ -464,9 +467,7 @@ def _lower_and_keep(job: tuple[SourceText, Path | None]) -> tuple[bytes, bool] |
         data = encoded(module)
     except (pickle.PickleError, RecursionError):
         return module
-    if entry is not None:
-        write_entry(entry, data)
-    return data, entry is not None
+    return data, entry is not None and write_entry(entry, data)
 
 
 def _lower_collected(text: SourceText) -> m.Module:
