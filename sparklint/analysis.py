@@ -20,6 +20,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 from sparklint.checks.common import CheckContext
 from sparklint.deepstack import run_deep
 from sparklint.findings import Finding
+from sparklint.model import load_code
 from sparklint.graph.events import Event
 from sparklint.graph.facts import event_facts
 from sparklint.graph.index import ProjectIndex
@@ -230,6 +231,8 @@ def _run_forked(job: Job, groups: Mapping[str, list[Root]], jobs: int,
     global _FORKED
     # The costliest groups first, so that no worker is left with a long one at the end.
     paths = sorted(groups, key=lambda path: (-cost(path), path))
+    for module in job.index.sources:  # loaded once here and shared, not once in each worker
+        load_code(module)
     _FORKED = (job, groups)
     try:
         context = multiprocessing.get_context("fork")

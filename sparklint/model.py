@@ -424,6 +424,15 @@ class LazyCode:
         return tuple, (self.code,)
 
 
+def load_code(module: "Module") -> None:
+    """Unpickle the code of a cached module now (`LazyCode`), e.g. before forking workers that
+    would each unpickle it again."""
+    for function in (*module.functions, *(method for klass in module.classes for method in klass.methods)):
+        if type(function.body) is LazyCode:
+            function.body._bodies.load()
+            return  # one blob holds them all
+
+
 class CachedBodies:
     """The bodies of one cached module's functions and methods, as one pickle read on first use."""
 
