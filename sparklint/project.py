@@ -26,7 +26,7 @@ from sparklint.graph.sparkconf import conf_in_code
 from sparklint.frontends import SOURCE_SUFFIXES, lower, unparsable
 from sparklint.incremental import engine_fingerprint
 from sparklint.settings import Settings
-from sparklint.workers import run_isolated
+from sparklint.workers import Failure, run_isolated
 
 ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", "build.sbt", "pom.xml", "build.gradle", ".git")
 MAX_FILE_BYTES = 8 * 1024 * 1024
@@ -444,19 +444,26 @@ def _lower_all(pending: list[SourceText], settings: Settings, cache: ModuleCache
         return []
     jobs = settings.jobs or os.cpu_count() or 1
     try:
-        results = run_isolated(_lower_and_keep, [(text, cache.entry(text)) for text in pending], jobs)
+        results = run_isolated(_lower_and_keep, [(text, cache.entry(text)) for text in pending], jobs,
+                               finish=_decoded)
     except OSError:  # no worker processes here (a sandbox): lower in this process, screened only
         return [(module, False) for module in _lower_batch(pending)]
-    lowered: list[tuple[m.Module, bool]] = []
-    for text, result in zip(pending, results):
-        if isinstance(result, tuple):
-            data, stored = result
-            lowered.append((load_module(io.BytesIO(data)), stored))
-        elif isinstance(result, m.Module):  # too deeply nested to encode for the cache
-            lowered.append((result, False))
-        else:
-            lowered.append((_not_lowered(text, result.reason), False))
-    return lowered
+    return [(result, False) if isinstance(result, m.Module) else result if isinstance(result, tuple)
+            else (_not_lowered(text, result.reason), False) for text, result in zip(pending, results)]
+
+
+def _decoded(result: tuple[bytes, bool] | m.Module) -> tuple[m.Module, bool] | m.Module:
+    """A worker's module decoded in full as it arrives, while the workers lower the next files
+    (a module too deeply nested to encode for the cache arrives as it is)."""
+    if isinstance(result, m.Module):
+        return result
+    data, stored = result
+    try:
+        module = load_module(io.BytesIO(data))
+        m.load_code(module)
+    except (pickle.PickleError, EOFError, AttributeError, ImportError, TypeError, ValueError, RecursionError):
+        return Failure("the parsed file could not be handed over")
+    return module, stored
 
 
 def _lower_and_keep(job: tuple[SourceText, Path | None]) -> tuple[bytes, bool] | m.Module:

@@ -66,31 +66,36 @@ class _Worker:
 
 
 def run_isolated(work: Callable, payloads: list, jobs: int, cpu_seconds: int = CPU_SECONDS_PER_FILE,
-                 seconds_per_job: float = WALL_SECONDS_PER_FILE) -> list:
+                 seconds_per_job: float = WALL_SECONDS_PER_FILE, finish: Callable | None = None) -> list:
     """`work(payload)` for every payload, in worker processes, each running on a deep stack
     (`work` must not start one of its own): the results in order, with a `Failure` where a
     worker died, used more than `cpu_seconds` of CPU or `seconds_per_job` of wall time on one
-    payload. Raises OSError when no worker process can be started here (the caller then works
-    in its own process)."""
+    payload. `finish(result)` is applied to each result that arrives (not to failures) while
+    the workers go on with the next payloads. Raises OSError when no worker process can be
+    started here (the caller then works in its own process)."""
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     results: list = [None] * len(payloads)
     waiting = deque(range(len(payloads)))
     work = functools.partial(_within_cpu_seconds, work, cpu_seconds)
     workers = [_Worker(context, work) for _ in range(max(1, min(jobs, len(payloads))))]
+    received: list[int] = []
     try:
         while waiting or any(worker.job is not None for worker in workers):
             for worker in workers:
                 if worker.job is None and waiting:
                     index = waiting.popleft()
                     worker.give(index, payloads[index])
+            _finished(results, received, finish)
             busy = [worker for worker in workers if worker.job is not None]
+            if not busy:
+                continue
             deadline = min(worker.started for worker in busy) + seconds_per_job
             ready = wait([worker.connection for worker in busy], timeout=max(0.0, deadline - time.monotonic()))
             for position, worker in enumerate(workers):
                 if worker.job is None:
                     continue
                 if worker.connection in ready:
-                    workers[position] = _collect(worker, results, context, work, cpu_seconds)
+                    workers[position] = _collect(worker, results, context, work, cpu_seconds, received)
                 elif time.monotonic() - worker.started > seconds_per_job:
                     results[worker.job] = Failure(f"parsing took more than {seconds_per_job:.0f} s")
                     worker.kill()
@@ -98,14 +103,25 @@ def run_isolated(work: Callable, payloads: list, jobs: int, cpu_seconds: int = C
     finally:
         for worker in workers:
             worker.stop()
+    _finished(results, received, finish)
     return results
 
 
-def _collect(worker: _Worker, results: list, context, work: Callable, cpu_seconds: int) -> _Worker:
+def _finished(results: list, received: list[int], finish: Callable | None) -> None:
+    if finish is not None:
+        for index in received:
+            if not isinstance(results[index], Failure):
+                results[index] = finish(results[index])
+    received.clear()
+
+
+def _collect(worker: _Worker, results: list, context, work: Callable, cpu_seconds: int,
+             received: list[int]) -> _Worker:
     """The finished job's result, or the failure of a worker that died on it."""
     try:
         index, result = worker.connection.recv()
         results[index] = result
+        received.append(index)
         worker.job = None
         return worker
     except (EOFError, OSError):
