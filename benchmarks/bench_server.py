@@ -133,8 +133,10 @@ async def bench(root: Path, edits: int, timeout: float, kind: str = "comment", e
 
 def time_check(root: Path) -> float:
     started = time.perf_counter()
+    # From the project's folder, as the server runs: `python -c` puts the working directory first
+    # on sys.path, and a sparklint checkout there would be imported instead of the one measured.
     subprocess.run([sys.executable, "-c", "from sparklint.cli import main; main()", "check", "--exit-zero", "-q",
-                    "--output-format", "json", str(root)], stdout=subprocess.DEVNULL, check=False)
+                    "--output-format", "json", str(root)], stdout=subprocess.DEVNULL, check=False, cwd=str(root))
     return time.perf_counter() - started
 
 
