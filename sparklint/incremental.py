@@ -28,7 +28,6 @@ import functools
 import hashlib
 import os
 import pickle
-import tempfile
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -36,6 +35,7 @@ from typing import Iterable
 
 from sparklint import __version__
 from sparklint import model as m
+from sparklint.atomic import write_atomically
 from sparklint.findings import Finding
 from sparklint.pickling import by_fields
 
@@ -171,13 +171,9 @@ class ResultStore:
         return stored
 
     def save(self, result: StoredResult) -> None:
-        temporary: str | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".analysis-", suffix=".tmp")
-            with os.fdopen(handle, "wb") as out:
-                pickle.dump(result, out, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(temporary, self.path)
+            data = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
         except (OSError, pickle.PickleError, RecursionError):
-            if temporary is not None:
-                Path(temporary).unlink(missing_ok=True)  # costs the next run time, never this run's result
+            return  # costs the next run time, never this run's result
+        write_atomically(self.path, data, prefix=".analysis-")

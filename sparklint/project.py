@@ -10,7 +10,6 @@ import io
 import os
 import pickle
 import stat
-import tempfile
 import threading
 import time
 from contextlib import contextmanager
@@ -20,6 +19,7 @@ from typing import Iterator, Mapping
 
 from sparklint import __version__
 from sparklint import model as m
+from sparklint.atomic import write_atomically
 from sparklint.deepstack import run_deep
 from sparklint.graph.index import referenced_names
 from sparklint.graph.sparkconf import conf_in_code
@@ -200,7 +200,7 @@ class ModuleCache:
         entry = self._entry(text)
         if entry is not None:
             try:
-                write_entry(entry, encoded(module))
+                write_atomically(entry, encoded(module))
             except (pickle.PickleError, RecursionError):
                 pass
 
@@ -264,22 +264,6 @@ def encoded(module: m.Module) -> bytes:
     out = io.BytesIO()
     dump_module(module, out)
     return out.getvalue()
-
-
-def write_entry(entry: Path, data: bytes) -> bool:
-    """Replace the cache entry atomically (a run sharing the cache never reads half of one);
-    whether it was written."""
-    temporary: str | None = None
-    try:
-        handle, temporary = tempfile.mkstemp(dir=entry.parent, prefix=".", suffix=".tmp")
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.replace(temporary, entry)
-        return True
-    except OSError:
-        if temporary is not None:
-            Path(temporary).unlink(missing_ok=True)  # costs the next run time, never this run's result
-        return False
 
 
 def load_module(handle) -> object:
@@ -474,7 +458,7 @@ def _lower_and_keep(job: tuple[SourceText, Path | None]) -> tuple[bytes, bool] |
         data = encoded(module)
     except (pickle.PickleError, RecursionError):
         return module
-    return data, entry is not None and write_entry(entry, data)
+    return data, entry is not None and write_atomically(entry, data)
 
 
 def _lower_collected(text: SourceText) -> m.Module:

@@ -4,11 +4,10 @@ the file keeps only what the last run used, and is replaced atomically."""
 
 from __future__ import annotations
 
-import os
 import pickle
-import tempfile
 from pathlib import Path
 
+from sparklint.atomic import write_atomically
 from sparklint.fixes.plan import ChangesMemo
 from sparklint.incremental import engine_fingerprint
 from sparklint.project import cache_directory
@@ -34,13 +33,9 @@ class FixChangesStore:
     def save(self, memo: ChangesMemo) -> None:
         if memo.used == memo.earlier:
             return
-        temporary: str | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".fix-changes-", suffix=".tmp")
-            with os.fdopen(handle, "wb") as out:
-                pickle.dump((engine_fingerprint(), memo.used), out, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(temporary, self.path)
+            data = pickle.dumps((engine_fingerprint(), memo.used), protocol=pickle.HIGHEST_PROTOCOL)
         except (OSError, pickle.PickleError, RecursionError):
-            if temporary is not None:
-                Path(temporary).unlink(missing_ok=True)  # costs the next run time, never this run's result
+            return  # costs the next run time, never this run's result
+        write_atomically(self.path, data, prefix=".fix-changes-")

@@ -10,12 +10,12 @@ atomically; an unreadable entry is a miss, never an error.
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
+
+from sparklint.atomic import write_atomically
 
 from sparklint.profile.model import RunProfile, run_from_dict, to_dict
 from sparklint.profile.sources import RunRef
@@ -65,10 +65,6 @@ class ProfileCache:
         key = self.key(ref)
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            payload = orjson.dumps({"key": key, "run": to_dict(run)})
-            handle, temporary = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
-            with os.fdopen(handle, "wb") as out:
-                out.write(payload)
-            os.replace(temporary, self._path(key))
         except OSError:
             return  # a read-only cache directory only costs a re-read next time
+        write_atomically(self._path(key), orjson.dumps({"key": key, "run": to_dict(run)}), prefix="tmp")
