@@ -58,10 +58,8 @@ def prepare(paths: Sequence[str | Path], settings: Settings, memory: Memory,
     with paused_garbage_collection():
         if memory.stored is None:
             return
-        root = find_root([resolved(Path(p)) for p in (paths or ["."])], settings.root)
-        unsaved = _relative_overlays(overlays or {}, root)
-        files = discover(root, settings, memory.files)
-        files = files + [SourceFile(root / rel, rel) for rel in sorted(set(unsaved) - {source.rel for source in files})]
+        requested = [resolved(Path(p)) for p in (paths or ["."])]
+        root, files, unsaved = _project_files(requested, settings, overlays or {}, memory)
         texts, _ = read_sources(files, unsaved, memory.files)
         if all(text.digest in memory.modules for text in texts) and memory.index is not None:
             return
@@ -98,11 +96,7 @@ def _run_check(paths: Sequence[str | Path], settings: Settings, progress: Progre
     for path in requested:
         if not path.exists():
             warnings.append(f"{path}: no such file or directory")
-    root = find_root([p for p in requested if p.exists()] or [Path.cwd()], settings.root)
-    files = discover(root, settings, memory.files if memory is not None else None)
-    files = _with_requested_files(files, requested, root)
-    unsaved = _relative_overlays(overlays, root)
-    files = files + [SourceFile(root / rel, rel) for rel in sorted(set(unsaved) - {source.rel for source in files})]
+    root, files, unsaved = _project_files(requested, settings, overlays, memory)
     if progress:
         progress(f"parsing {len(files)} file{'s' if len(files) != 1 else ''}")
     lowering_started = time.perf_counter()
@@ -248,6 +242,18 @@ def _relative_overlays(overlays: Mapping[str | Path, str | bytes], root: Path) -
         if rel.endswith(SOURCE_SUFFIXES):
             out[rel] = text.encode("utf-8", "surrogateescape") if isinstance(text, str) else text
     return out
+
+
+def _project_files(requested: list[Path], settings: Settings, overlays: Mapping[str | Path, str | bytes],
+                   memory: Memory | None) -> tuple[Path, list[SourceFile], dict[str, bytes]]:
+    """The project's root; its source files, with the files `requested` names and the unsaved
+    buffers not on disk yet; and the buffers by path relative to the root."""
+    root = find_root([p for p in requested if p.exists()] or [Path.cwd()], settings.root)
+    files = discover(root, settings, memory.files if memory is not None else None)
+    files = _with_requested_files(files, requested, root)
+    unsaved = _relative_overlays(overlays, root)
+    files = files + [SourceFile(root / rel, rel) for rel in sorted(set(unsaved) - {source.rel for source in files})]
+    return root, files, unsaved
 
 
 def _with_requested_files(files, requested: list[Path], root: Path):
