@@ -432,8 +432,15 @@ def _lower_all(pending: list[SourceText], settings: Settings, cache: ModuleCache
                                finish=_decoded)
     except OSError:  # no worker processes here (a sandbox): lower in this process, screened only
         return [(module, False) for module in _lower_batch(pending)]
-    return [(result, False) if isinstance(result, m.Module) else result if isinstance(result, tuple)
-            else (_not_lowered(text, result.reason), False) for text, result in zip(pending, results)]
+    lowered: list[tuple[m.Module, bool]] = []
+    for text, result in zip(pending, results):
+        if isinstance(result, tuple):  # decoded by `_decoded`
+            lowered.append(result)
+        elif isinstance(result, m.Module):  # too deeply nested to encode for the cache
+            lowered.append((result, False))
+        else:
+            lowered.append((_not_lowered(text, result.reason), False))
+    return lowered
 
 
 def _decoded(result: tuple[bytes, bool] | m.Module) -> tuple[m.Module, bool] | m.Module:

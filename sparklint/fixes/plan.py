@@ -126,8 +126,12 @@ class _Files:
             self.contents[path] = None if data is None else (data, hashlib.blake2b(data, digest_size=16).hexdigest())
         return self.contents[path]
 
+    def data(self, path: str) -> bytes | None:
+        content = self.content(path)
+        return content[0] if content is not None else None
+
     def fixer(self, path: str) -> FileFixer:
-        return _fixer(path, lambda _path: (self.content(path) or (None,))[0], self.fixers)
+        return _fixer(path, self.data, self.fixers)
 
 
 class ChangesMemo:

@@ -91,7 +91,9 @@ class ContextKeys:
                 fields = tuple((name, self.of(field, depth + 1)) for name, field in sorted(value.fields.items()))
                 reached = tuple(self._reached)
             finally:
-                self._reached = outer if outer is None else outer + self._reached
+                if outer is not None:
+                    outer.extend(self._reached)  # what this key read, the enclosing key read too
+                self._reached = outer
             # Interned: an instance's key goes into the key of every call of its methods.
             key = ("i", self._intern(("i", value.class_qualname, fields)))
             self._instances[(value, depth)] = (key, reached)
