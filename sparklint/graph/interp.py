@@ -157,11 +157,13 @@ class Interpreter:
         if not outcomes:  # every arm returns or raises: what follows is unreachable from here
             scope.locals = before
             return
-        names = set().union(*outcomes)
-        scope.locals = {
-            name: merge_values([outcome.get(name, UNKNOWN) for outcome in outcomes], scope.stack)
-            for name in names
-        }
+        merged: dict[str, Value] = {}
+        for name in set().union(*outcomes):
+            values = [outcome.get(name, UNKNOWN) for outcome in outcomes]
+            first = values[0]
+            # most names keep one value on every path (a class body's fields around each `test`)
+            merged[name] = first if all(value is first for value in values) else merge_values(values, scope.stack)
+        scope.locals = merged
 
     def exec_condition(self, test: m.Expr, scope: Scope) -> None:
         """An `if`/`while` condition: evaluated for what it computes (a `count()` tested for
@@ -198,7 +200,8 @@ class Interpreter:
         ops = tuple(op for name, df in carried.items() for op in carried_ops(df, after.get(name)))
         whole = self.loc(scope, loop.span)
         ops += tuple(op for name, value in scope.locals.items()
-                     if before_unknown.get(name) is UNKNOWN and _reassigned_from_itself(loop.body, name)
+                     if isinstance(value, DataFrameV) and before_unknown.get(name) is UNKNOWN
+                     and _reassigned_from_itself(loop.body, name)
                      for op in assumed_in(value, whole))
         self.emit_loop(LoopEvent("for", ops, size, location, scope.stack))
 
