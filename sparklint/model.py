@@ -389,11 +389,12 @@ class LazyCode:
     groups run. It behaves as the tuple of statements it stands for (iteration, length, indexing,
     equality and hash), and pickles as that tuple."""
 
-    __slots__ = ("_bodies", "_index")
+    __slots__ = ("_bodies", "_index", "names")
 
-    def __init__(self, bodies: "CachedBodies", index: int) -> None:
+    def __init__(self, bodies: "CachedBodies", index: int, names: tuple[str, ...] | None = None) -> None:
         self._bodies = bodies
         self._index = index
+        self.names = names  # a class's fields (name, expression): their names, known without unpickling
 
     @property
     def code(self) -> tuple:
@@ -427,10 +428,28 @@ class LazyCode:
 def load_code(module: "Module") -> None:
     """Unpickle the code of a cached module now (`LazyCode`), e.g. before forking workers that
     would each unpickle it again."""
-    for function in (*module.functions, *(method for klass in module.classes for method in klass.methods)):
-        if type(function.body) is LazyCode:
-            function.body._bodies.load()
+    lazy = (*(function.body for function in module.functions),
+            *(code for klass in module.classes for code in (klass.fields, *(method.body for method in klass.methods))))
+    for code in lazy:
+        if type(code) is LazyCode:
+            code._bodies.load()
             return  # one blob holds them all
+
+
+def field_names(klass: "Class") -> tuple[str, ...]:
+    """The names of a class's fields, without unpickling their expressions when it was cached."""
+    fields = klass.fields
+    if type(fields) is LazyCode and fields.names is not None:
+        return fields.names
+    return tuple(name for name, _ in fields)
+
+
+def field_expression(klass: "Class", name: str) -> "Expr | None":
+    """The expression of the first field of `klass` named `name`."""
+    for field_name, expr in klass.fields:
+        if field_name == name:
+            return expr
+    return None
 
 
 class CachedBodies:

@@ -230,20 +230,21 @@ class ModuleCache:
 
 
 class _BodyReference:
-    __slots__ = ("index",)
+    __slots__ = ("index", "names")
 
-    def __init__(self, index: int) -> None:
+    def __init__(self, index: int, names: tuple[str, ...] | None = None) -> None:
         self.index = index
+        self.names = names
 
     def __reduce__(self):
-        return _loaded_body, (self.index,)
+        return (_loaded_body, (self.index,)) if self.names is None else (_loaded_body, (self.index, self.names))
 
 
 _LOADING = threading.local()  # the bodies of the module being unpickled on this thread
 
 
-def _loaded_body(index: int) -> m.LazyCode:
-    return m.LazyCode(_LOADING.bodies, index)
+def _loaded_body(index: int, names: tuple[str, ...] | None = None) -> m.LazyCode:
+    return m.LazyCode(_LOADING.bodies, index, names)
 
 
 def dump_module(module: m.Module, out) -> None:
@@ -253,8 +254,15 @@ def dump_module(module: m.Module, out) -> None:
         bodies.append(function.body)
         return replace(function, body=_BodyReference(len(bodies) - 1))
 
+    def fields_referenced(fields: tuple) -> tuple | _BodyReference:
+        if not fields:
+            return fields
+        bodies.append(fields)
+        return _BodyReference(len(bodies) - 1, tuple(name for name, _ in fields))
+
     header = replace(module, functions=tuple(map(referenced, module.functions)),
-                     classes=tuple(replace(klass, methods=tuple(map(referenced, klass.methods)))
+                     classes=tuple(replace(klass, methods=tuple(map(referenced, klass.methods)),
+                                           fields=fields_referenced(klass.fields))
                                    for klass in module.classes))
     pickle.dump(pickle.dumps(tuple(bodies), protocol=pickle.HIGHEST_PROTOCOL), out, protocol=pickle.HIGHEST_PROTOCOL)
     pickle.dump(header, out, protocol=pickle.HIGHEST_PROTOCOL)

@@ -58,3 +58,23 @@ def test_a_cache_entry_of_another_layout_is_not_read() -> None:
     except ValueError:
         return
     raise AssertionError("an entry in the old layout was read")
+
+
+def test_a_cached_class_keeps_its_fields_packed_while_the_index_is_built() -> None:
+    from sparklint.graph.index import ProjectIndex, expression_of
+
+    modules = [lowered(path) for path in sorted(STORY.rglob("*.scala"))]
+    cached = [reloaded(module) for module in modules]
+    classes = [(old, new) for module, loaded in zip(modules, cached)
+               for old, new in zip(module.classes, loaded.classes) if old.fields]
+    assert len(classes) >= 3
+    index = ProjectIndex.build(cached)
+    for old, new in classes:
+        assert type(new.fields) is m.LazyCode and new.fields._bodies._bodies is None  # the index read no code
+        assert m.field_names(new) == tuple(name for name, _ in old.fields)
+    for old, new in classes:
+        for name, expr in old.fields:
+            symbol = index.symbols[f"{new.qualname}.{name}"]
+            if symbol.kind == "field" and symbol.owner is new:
+                assert expression_of(symbol) == m.field_expression(old, name)
+        assert new.fields == old.fields and type(pickle.loads(pickle.dumps(new)).fields) is tuple

@@ -18,7 +18,7 @@ from sparklint.graph import spark_api as api
 from sparklint.graph.events import (
     ActionEvent, CartesianEvent, ConditionEvent, Event, GroupingEvent, JoinEvent, LoopEvent, ReadEvent, WriteEvent,
 )
-from sparklint.graph.index import ProjectIndex, Symbol, display_name
+from sparklint.graph.index import ProjectIndex, Symbol, display_name, expression_of
 from sparklint.graph.keys import ContextKeys
 from sparklint.graph.repeats import COMPUTING_ACTIONS, UseTracker, assumed_in, carried_ops, collection_size
 from sparklint.graph import coltypes
@@ -470,7 +470,7 @@ class Interpreter:
             return UNKNOWN  # a field defined through itself
         self._fields_in_progress.add(symbol.qualname)
         try:
-            value = _schema_named(self.eval(symbol.expr, Scope(symbol.module, "module")), symbol.qualname)
+            value = _schema_named(self.eval(expression_of(symbol), Scope(symbol.module, "module")), symbol.qualname)
         finally:
             self._fields_in_progress.discard(symbol.qualname)
         self._field_values[symbol.qualname] = value
@@ -622,7 +622,7 @@ class Interpreter:
                 if owner is not None and owner.kind != "object":
                     # not built here (a method analysed on its own): constructor arguments are unknown
                     scope.locals = {param.name: UNKNOWN for param in owner.init_params}
-                value = _schema_named(self.eval(symbol.expr, scope), symbol.qualname)
+                value = _schema_named(self.eval(expression_of(symbol), scope), symbol.qualname)
             finally:
                 self._object_fields_in_progress.discard(key)
             owner = self.index.class_of(instance.class_qualname)

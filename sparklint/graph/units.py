@@ -163,7 +163,7 @@ def _signature(function: m.Function) -> tuple:
 
 def _class_interface(klass: m.Class) -> tuple:
     return (klass.name, klass.qualname, klass.kind, klass.bases, klass.extension,
-            tuple(name for name, _ in klass.fields), tuple((p.name, p.kind) for p in klass.init_params),
+            m.field_names(klass), tuple((p.name, p.kind) for p in klass.init_params),
             tuple(_signature(method) for method in klass.methods))
 
 
