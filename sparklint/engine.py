@@ -19,7 +19,9 @@ from sparklint.findings import CheckResult, FileTiming, Finding, Location, NoqaS
 from sparklint.graph.index import ProjectIndex
 from sparklint.graph.roots import analysis_roots
 from sparklint.graph.sparkconf import project_conf
-from sparklint.graph.units import LineMap, call_counts, interface, unit_diff
+from sparklint.graph.units import (
+    LineMap, call_counts, changed_names, code_diff, counts_changed, implicit, interface, unit_diff, units_mentioning,
+)
 from sparklint.incremental import (
     Memory, ResultStore, StoredResult, analysis_basis, digest, outline, project_key, same_code,
 )
@@ -131,7 +133,7 @@ def _run_check(paths: Sequence[str | Path], settings: Settings, progress: Progre
         previous = None
         if edit.changed_units is not None and stored is not None and stored.groups:
             previous = Previous({group.path: group for group in stored.groups}, edit.changed_units,
-                                stored.spark_conf, stored.call_counts, edit.lines)
+                                stored.spark_conf, stored.call_counts, edit.lines, edit.changed_names)
         analysis = analyse(modules, settings, collect_operations=collect_operations, conf_texts=conf_texts,
                            previous=previous, last_index=memory.index if memory is not None else None)
     if stored is None or stored.key != key:
@@ -175,6 +177,7 @@ class Edit:
 
     modules: list[m.Module] | None = None
     changed_units: frozenset[str] | None = None
+    changed_names: frozenset[str] = frozenset()  # names defined or imported differently (`units.changed_names`)
     fresh: dict[str, m.Module] = field(default_factory=dict)
     lines: dict[str, LineMap] = field(default_factory=dict)  # where the edited files' unchanged code stands
 
@@ -204,14 +207,20 @@ def _edit(stored: StoredResult, key: str, texts: list[SourceText], conf_digests:
     if all(map(same_code, previous, lowered)):
         return Edit(modules=[edit.fresh.get(module.path, module) for module in stored.outlines])
     units: set[str] = set()
+    names: set[str] = set()
     for old, new in zip(previous, lowered):
         diff = unit_diff(old, new)
-        if diff is None:
-            return edit
+        if diff is None:  # a name added, removed or defined anew: what never spells it is unaffected
+            renamed = changed_names(old, new)
+            if renamed is None:
+                return edit
+            names |= renamed
+            diff = code_diff(old, new)
         units |= diff.changed
         if any(delta for _, _, delta in diff.lines.pieces):
             edit.lines[new.path] = diff.lines
     edit.changed_units = frozenset(units)
+    edit.changed_names = frozenset(names)
     return edit
 
 
@@ -299,6 +308,7 @@ class Previous:
     conf: str
     call_counts: tuple
     lines: Mapping[str, LineMap] = field(default_factory=dict)  # edited files: where unchanged code stands now
+    changed_names: frozenset[str] = frozenset()  # names the edited files define or import differently
 
 
 def analyse(modules: list[m.Module], settings: Settings, collect_operations: bool = True,
@@ -318,11 +328,14 @@ def analyse(modules: list[m.Module], settings: Settings, collect_operations: boo
     groups = group_roots(order)
     reused: dict[str, GroupResult] = {}
     counts = call_counts(index)
-    if (previous is not None and previous.conf == conf and previous.call_counts == counts
-            and set(previous.groups) == set(groups)):
-        stale = affected(previous.groups, previous.changed_units)
+    names = previous.changed_names | counts_changed(previous.call_counts, counts) if previous is not None else ()
+    if previous is not None and previous.conf == conf and not any(map(implicit, names)):
+        # the groups that read edited code, or code that spells a name defined anew (or called
+        # more or less often: it scales the budget of its calling contexts), or whose roots it names
+        stale = affected(previous.groups, previous.changed_units | units_mentioning(modules, names))
+        stale.update(path for path, roots in groups.items() if _named_root(roots, names))
         for path, group in previous.groups.items():
-            if path not in stale:
+            if path in groups and path not in stale:
                 kept = reusable(group, groups[path], previous.lines)
                 if kept is not None:
                     reused[path] = kept
@@ -352,6 +365,12 @@ def analyse(modules: list[m.Module], settings: Settings, collect_operations: boo
                     sum(group.evaluations for group in analysed.values()),
                     groups=tuple(results.values()), conf=conf, call_counts=counts,
                     analysed_groups=len(analysed), index=index)
+
+
+def _named_root(roots, names) -> bool:
+    """Whether a group has a function root called by one of `names` (whether the project calls a
+    root decides what it reports)."""
+    return any(kind == "function" and target.function.name in names for kind, target in roots)
 
 
 MAX_PATCHED_MODULES = 50  # beyond this many changed modules, building the index again is as quick

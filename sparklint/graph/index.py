@@ -3,10 +3,14 @@ name resolution on the model (imports, relative imports, re-exports, Scala packa
 
 from __future__ import annotations
 
+import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from sparklint import model as m
+
+IDENTIFIER = re.compile(r"[A-Za-z_$][\w$]*")
 
 
 def display_name(klass: m.Class) -> str:
@@ -253,10 +257,33 @@ def referenced_names(module: m.Module) -> dict[str, int]:
     known = module.extra.get("referenced_names")
     if known is None:
         names: Counter[str] = Counter()
+        type_names: set[str] = set()
         for node in m.expressions_of(module):
             if isinstance(node, m.Name):
                 names[node.id] += 1
             elif isinstance(node, m.Attr):
                 names[node.attr] += 1  # called, or passed as a value: `df.transform(helper)`
+            elif isinstance(node, m.Call) and node.type_args:
+                type_names.update(_heads(node.type_args))
         known = module.extra["referenced_names"] = dict(names)
+        module.extra["type_names"] = tuple(sorted(type_names))
     return known
+
+
+def mentioned_names(module: m.Module) -> frozenset[str]:
+    """Every simple name the module's code spells where the analysis may look it up: names and
+    attributes, type arguments (`.as[Click]`), base classes and imports."""
+    names = set(referenced_names(module))
+    names.update(module.extra.get("type_names", ()))
+    for klass in module.classes:
+        names.update(_heads(klass.bases))
+    for imported in module.imports:
+        names.update(imported.module.split("."))
+        names.update(part for part in (imported.name, imported.alias) if part)
+    return frozenset(names)
+
+
+def _heads(type_texts) -> Iterator[str]:
+    """The identifiers of type texts: `Seq[Click]` -> Seq, Click; `a.b.C` -> a, b, C."""
+    for text in type_texts:
+        yield from IDENTIFIER.findall(text)

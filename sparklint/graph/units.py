@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, fields, is_dataclass
 
 from sparklint import model as m
-from sparklint.graph.index import ProjectIndex
+from sparklint.graph.index import ProjectIndex, mentioned_names
 
 
 # Interned: every group of roots keeps the set of units it read, and the last result on disk
@@ -62,8 +62,13 @@ def unit_diff(old: m.Module, new: m.Module) -> UnitDiff | None:
     analysis may be affected)."""
     if interface(old) != interface(new):
         return None
+    return code_diff(old, new)
+
+
+def code_diff(old: m.Module, new: m.Module) -> UnitDiff:
+    """`unit_diff` whatever the interfaces: a unit only one of them has counts as changed."""
     before = dict(_units(old))
-    changed: set[str] = set()
+    changed: set[str] = set(before.keys() - {unit for unit, _ in _units(new)})
     pieces: list[tuple[int, int, int]] = []
     for unit, code in _units(new):
         moved = _moved(before.get(unit), code)
@@ -179,3 +184,95 @@ def call_counts(index: ProjectIndex) -> tuple[tuple[str, int], ...]:
     names = {symbol.function.name for symbol in index.symbols.values() if symbol.kind == "function"}
     names.update(symbol.klass.name for symbol in index.symbols.values() if symbol.kind == "class")
     return tuple(sorted((name, index.call_sites.get(name, 0)) for name in names))
+
+
+# Names the interpreter looks up without the code spelling them: `Foo(...)` calls `Foo.apply`,
+# a Python class is built through `__init__`, `x(i) = v` calls `update`.
+IMPLICIT_NAMES = frozenset({"apply", "unapply", "update"})
+
+
+def changed_names(old: m.Module, new: m.Module) -> frozenset[str] | None:
+    """The names whose definitions differ between two lowerings of one file (functions, methods,
+    classes, fields, imports, top-level names): the analysis of code that never spells one of
+    them cannot change. None when the difference is not one of names (the module's name or
+    package, a wildcard import, a class's bases or kind) or is one of a name the interpreter
+    looks up unwritten (`implicit`)."""
+    if _frame(old) != _frame(new) or _class_frames(old, new) is None:
+        return None
+    before, after = _definitions(old), _definitions(new)
+    names = frozenset(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))
+    return None if any(map(implicit, names)) else names
+
+
+def implicit(name: str) -> bool:
+    return name.startswith(("__", "<")) or name in IMPLICIT_NAMES
+
+
+def counts_changed(before: tuple[tuple[str, int], ...], after: tuple[tuple[str, int], ...]) -> frozenset[str]:
+    """The names whose `call_counts` differ."""
+    old, new = dict(before), dict(after)
+    return frozenset(name for name in old.keys() | new.keys() if old.get(name) != new.get(name))
+
+
+def _frame(module: m.Module) -> tuple:
+    wildcards = tuple((i.module, i.level) for i in module.imports if i.name == "*")
+    return (module.path, module.language, module.name, module.namespace, module.visible_namespaces,
+            module.is_package_init, wildcards)
+
+
+def _class_frames(old: m.Module, new: m.Module) -> bool | None:
+    """None when a class both lowerings define changed its kind, bases or what it extends."""
+    before = {klass.qualname: (klass.kind, klass.bases, klass.extension) for klass in old.classes}
+    for klass in new.classes:
+        if before.get(klass.qualname, (klass.kind, klass.bases, klass.extension)) != (klass.kind, klass.bases, klass.extension):
+            return None
+    return True
+
+
+def _definitions(module: m.Module) -> dict[str, tuple]:
+    """Each name the module defines or imports, with everything the analysis reads of its
+    definitions but their code (the units)."""
+    found: dict[str, list] = {}
+
+    def define(name: str, what: tuple) -> None:
+        found.setdefault(name, []).append(what)
+
+    for function in module.functions:
+        define(function.name, ("function", *_signature(function)))
+    for klass in module.classes:
+        define(klass.name.removesuffix(m.COMPANION_SUFFIX), ("class", klass.qualname, klass.kind, klass.bases, klass.extension,
+                            tuple((p.name, p.kind) for p in klass.init_params)))
+        for name in m.field_names(klass):
+            define(name, ("field", klass.qualname))
+        for method in klass.methods:
+            define(method.name, ("method", klass.qualname, *_signature(method)))
+    for imported in module.imports:
+        if imported.name != "*":
+            define(imported.alias, ("import", imported.module, imported.name, imported.level))
+    for targets in _top_level_names(module):
+        for name in targets:
+            define(name, ("top-level",))
+    return {name: tuple(sorted(map(repr, whats))) for name, whats in found.items()}
+
+
+def units_of(module: m.Module) -> Iterator[str]:
+    """The names of a module's units, without reading its code."""
+    yield module_unit(module.path)
+    for function in module.functions:
+        yield function_unit(function.qualname)
+    for klass in module.classes:
+        yield class_unit(klass.qualname)
+        for method in klass.methods:
+            yield function_unit(method.qualname)
+
+
+def units_mentioning(modules, names: frozenset[str]) -> set[str]:
+    """The units of every module whose code may spell one of `names`: as a name, an attribute, a
+    type argument, a base class or an import."""
+    found: set[str] = set()
+    if not names:
+        return found
+    for module in modules:
+        if not names.isdisjoint(mentioned_names(module)):
+            found.update(units_of(module))
+    return found
