@@ -51,6 +51,7 @@ class GroupResult:
     evaluations: int
     seconds: float
     paths: frozenset[str] = frozenset()  # the files its findings and operations name places in
+    budgeted: frozenset[tuple[str, int]] = frozenset()  # (name, call count) its context budgets depended on
 
 
 by_fields(RootResult, GroupResult)  # the last result on disk holds one per root
@@ -125,7 +126,7 @@ def analyse_group(job: Job, path: str, roots: Sequence[Root]) -> GroupResult:
         results.append(RootResult(root_key(root), root_path(root), root_label(root), tuple(findings.values()),
                                   tuple(operations.items()), degraded, time.perf_counter() - root_started))
     return GroupResult(path, tuple(results), frozenset(interpreter.reads), interpreter.evaluations,
-                       time.perf_counter() - started, frozenset(_paths_in(results)))
+                       time.perf_counter() - started, frozenset(_paths_in(results)), frozenset(interpreter.budgeted))
 
 
 def affected(previous: Mapping[str, GroupResult], changed_units: frozenset[str]) -> set[str]:

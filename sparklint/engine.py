@@ -20,7 +20,7 @@ from sparklint.graph.index import ProjectIndex
 from sparklint.graph.roots import analysis_roots
 from sparklint.graph.sparkconf import project_conf
 from sparklint.graph.units import (
-    LineMap, call_counts, changed_names, code_diff, counts_changed, implicit, interface, unit_diff, units_mentioning,
+    LineMap, call_counts, called_or_not, changed_names, code_diff, implicit, interface, unit_diff, units_mentioning,
 )
 from sparklint.incremental import (
     Memory, ResultStore, StoredResult, analysis_basis, digest, outline, project_key, same_code,
@@ -328,12 +328,15 @@ def analyse(modules: list[m.Module], settings: Settings, collect_operations: boo
     groups = group_roots(order)
     reused: dict[str, GroupResult] = {}
     counts = call_counts(index)
-    names = previous.changed_names | counts_changed(previous.call_counts, counts) if previous is not None else ()
-    if previous is not None and previous.conf == conf and not any(map(implicit, names)):
-        # the groups that read edited code, or code that spells a name defined anew (or called
-        # more or less often: it scales the budget of its calling contexts), or whose roots it names
-        stale = affected(previous.groups, previous.changed_units | units_mentioning(modules, names))
-        stale.update(path for path, roots in groups.items() if _named_root(roots, names))
+    if previous is not None and previous.conf == conf and not any(map(implicit, previous.changed_names)):
+        # Again: the groups that read edited code or code that spells a name defined anew, those
+        # whose context budgets were measured against a call count that changed, and those with
+        # a root named by a function the project now calls or no longer calls.
+        stale = affected(previous.groups, previous.changed_units | units_mentioning(modules, previous.changed_names))
+        stale.update(path for path, group in previous.groups.items()
+                     if any(index.call_sites.get(name, 0) != calls for name, calls in group.budgeted))
+        named = called_or_not(previous.call_counts, counts) | previous.changed_names
+        stale.update(path for path, roots in groups.items() if _named_root(roots, named))
         for path, group in previous.groups.items():
             if path in groups and path not in stale:
                 kept = reusable(group, groups[path], previous.lines)

@@ -39,7 +39,7 @@ from sparklint.atomic import write_atomically
 from sparklint.findings import Finding
 from sparklint.pickling import by_fields
 
-RESULT_FORMAT = 6  # bump when StoredResult's shape changes
+RESULT_FORMAT = 7  # bump when StoredResult's shape changes
 
 
 @dataclass(frozen=True, slots=True)

@@ -389,3 +389,27 @@ def _report(result) -> str:
     document = json_report.document(result)
     document["summary"].pop("seconds")
     return json.dumps(document, sort_keys=True)
+
+
+def test_a_group_whose_context_budget_read_a_call_count_is_analysed_again_when_it_changes(tmp_path: Path) -> None:
+    """`widen` is called with twelve distinct arguments: the number of contexts analysed for it is
+    bounded by how often the project calls it. A call added in another file changes that bound,
+    so the group that used it is analysed again, and only it and the edited file's."""
+    calls = "".join(f"    df = widen(df, {n})\n" for n in range(12))
+    project = write_project(tmp_path / "p", {
+        "lib.py": "def widen(df, n):\n    return df.withColumn(f'c{n}', df.a + n)\n",
+        "a.py": f"from lib import widen\n\n\ndef run(spark):\n    df = spark.read.parquet('in')\n{calls}"
+                "    df.coalesce(1).write.parquet('out')\n",
+        "b.py": "from lib import widen\n\n\ndef other(spark):\n    return spark.read.parquet('b')\n",
+    })
+    from sparklint import engine
+
+    modules, _ = load_modules(discover(project, Settings()), project, Settings())
+    groups = {group.path: group for group in engine.analyse(modules, Settings()).groups}
+    assert ("widen", 12) in groups["a.py"].budgeted and not groups["b.py"].budgeted
+    check(project)
+    b = project / "b.py"
+    b.write_text(b.read_text().replace("return spark.read.parquet('b')", "return widen(spark.read.parquet('b'), 99)"))
+    line, warm = check(project)
+    assert "analysis run anew for 2 of 3 files' roots" in line, line
+    assert warm == check(project, "--no-cache")[1]

@@ -80,6 +80,9 @@ class Interpreter:
         self.evaluations = 0
         # The code units (`graph.units`) this interpreter read: what its findings depend on.
         self.reads: set[str] = set()
+        # (name, `index.call_sites` count) of every name whose count a context budget was measured
+        # against near its floor: no other name's count can change what this interpreter found.
+        self.budgeted: set[tuple[str, int]] = set()
         # Where a brake was reached, in the order met: (path, what, why). The run summary says so.
         self.degraded: dict[tuple[str, str], str] = {}
 
@@ -937,8 +940,12 @@ class Interpreter:
         """Whether one more context of a function or constructor (`counted`, named `name` where
         it is called) may be analysed, and if so count it. When a brake is reached the value is
         unknown (fewer findings, never a wrong one) and the run summary names the code."""
-        allowed = CONTEXTS_PER_FUNCTION + CONTEXTS_PER_CALL_SITE * self.index.call_sites.get(name, 0)
-        if self._contexts.get(counted, 0) >= allowed:
+        calls = self.index.call_sites.get(name, 0)
+        allowed = CONTEXTS_PER_FUNCTION + CONTEXTS_PER_CALL_SITE * calls
+        used = self._contexts.get(counted, 0)
+        if used >= CONTEXTS_PER_FUNCTION:
+            self.budgeted.add((name, calls))
+        if used >= allowed:
             noun = "contexts" if relation == "called in" else "arguments"
             self.note_degraded(path, what, f"{relation} more than {allowed} distinct {noun}")
             return False

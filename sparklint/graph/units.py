@@ -208,10 +208,10 @@ def implicit(name: str) -> bool:
     return name.startswith(("__", "<")) or name in IMPLICIT_NAMES
 
 
-def counts_changed(before: tuple[tuple[str, int], ...], after: tuple[tuple[str, int], ...]) -> frozenset[str]:
-    """The names whose `call_counts` differ."""
+def called_or_not(before: tuple[tuple[str, int], ...], after: tuple[tuple[str, int], ...]) -> frozenset[str]:
+    """The names of `call_counts` that the project calls in one and not in the other."""
     old, new = dict(before), dict(after)
-    return frozenset(name for name in old.keys() | new.keys() if old.get(name) != new.get(name))
+    return frozenset(name for name in old.keys() | new.keys() if (old.get(name, 0) > 0) != (new.get(name, 0) > 0))
 
 
 def _frame(module: m.Module) -> tuple:
