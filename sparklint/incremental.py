@@ -17,9 +17,12 @@ a function body, a constant) analyses again only the groups of roots (`analysis.
 an edited unit, and takes the others from the last result: a group's findings depend on nothing
 but the code it read, so the result is the one a full run gives. A unit that only moved (lines
 added or removed above it) is not edited: the groups that read it keep their results, moved to
-its new lines (`analysis.reusable`). Any other edit (a new function,
-an import, a file added or removed, other Spark configuration) analyses everything again; only
-the edited files are lowered again (project.py).
+its new lines (`analysis.reusable`). An edit that adds, removes or redefines names (a function,
+a method, a field, an import: `units.changed_names`) also analyses again the groups that read
+code spelling one of those names; a call added or removed, the groups whose context budgets
+were measured against that name's call count (`GroupResult.budgeted`). Any other edit (a
+wildcard import, a class's new bases, a file added or removed, other Spark configuration)
+analyses everything again; only the edited files are lowered again (project.py).
 """
 
 from __future__ import annotations

@@ -4,9 +4,10 @@ after an edit analyses again only what read an edited piece.
 A unit is a function (its parameters and body), a class without its methods (fields, constructor
 parameters), or a module's top-level code (constants, the code a Python import runs). The rest
 of a module is its interface: the names it defines and imports, and the signatures. (How often
-the project's functions are called orders the roots and scales the context budgets: the engine
-compares those counts for the whole project, `call_counts`.) An edit that keeps the
-interface lets the analysis be redone for the units it changed; any other edit redoes it all.
+the project's functions are called decides which roots are called and scales the context
+budgets: `call_counts`.) An edit that keeps the interface lets the analysis be redone for the
+units it changed. An edit of the interface by names (`changed_names`) also redoes it for the
+units of modules that spell one of the names (`units_mentioning`); any other edit redoes it all.
 """
 
 from __future__ import annotations
