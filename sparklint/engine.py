@@ -371,7 +371,7 @@ def analyse(modules: list[m.Module], settings: Settings, collect_operations: boo
 
 
 def _named_root(roots, names) -> bool:
-    """Whether a group has a function root called by one of `names` (whether the project calls a
+    """Whether a group has a function root named by one of `names` (whether the project calls a
     root decides what it reports)."""
     return any(kind == "function" and target.function.name in names for kind, target in roots)
 

@@ -198,7 +198,7 @@ def changed_names(old: m.Module, new: m.Module) -> frozenset[str] | None:
     them cannot change. None when the difference is not one of names (the module's name or
     package, a wildcard import, a class's bases or kind) or is one of a name the interpreter
     looks up unwritten (`implicit`)."""
-    if _frame(old) != _frame(new) or _class_frames(old, new) is None:
+    if _frame(old) != _frame(new) or not _same_class_frames(old, new):
         return None
     before, after = _definitions(old), _definitions(new)
     names = frozenset(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))
@@ -221,13 +221,14 @@ def _frame(module: m.Module) -> tuple:
             module.is_package_init, wildcards)
 
 
-def _class_frames(old: m.Module, new: m.Module) -> bool | None:
-    """None when a class both lowerings define changed its kind, bases or what it extends."""
-    before = {klass.qualname: (klass.kind, klass.bases, klass.extension) for klass in old.classes}
-    for klass in new.classes:
-        if before.get(klass.qualname, (klass.kind, klass.bases, klass.extension)) != (klass.kind, klass.bases, klass.extension):
-            return None
-    return True
+def _same_class_frames(old: m.Module, new: m.Module) -> bool:
+    """Whether every class both lowerings define kept its kind, bases and what it extends."""
+    before = {klass.qualname: _class_frame(klass) for klass in old.classes}
+    return all(before.get(klass.qualname, _class_frame(klass)) == _class_frame(klass) for klass in new.classes)
+
+
+def _class_frame(klass: m.Class) -> tuple:
+    return klass.kind, klass.bases, klass.extension
 
 
 def _definitions(module: m.Module) -> dict[str, tuple]:
