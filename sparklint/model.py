@@ -444,14 +444,6 @@ def field_names(klass: "Class") -> tuple[str, ...]:
     return tuple(name for name, _ in fields)
 
 
-def field_expression(klass: "Class", name: str) -> "Expr | None":
-    """The expression of the first field of `klass` named `name`."""
-    for field_name, expr in klass.fields:
-        if field_name == name:
-            return expr
-    return None
-
-
 class CachedBodies:
     """The bodies of one cached module's functions and methods, as one pickle read on first use."""
 

@@ -61,7 +61,8 @@ def test_a_cache_entry_of_another_layout_is_not_read() -> None:
 
 
 def test_a_cached_class_keeps_its_fields_packed_while_the_index_is_built() -> None:
-    from sparklint.graph.index import ProjectIndex, expression_of
+    from sparklint.graph.index import ProjectIndex
+    from sparklint.graph.interp import Interpreter
 
     modules = [lowered(path) for path in sorted(STORY.rglob("*.scala"))]
     cached = [reloaded(module) for module in modules]
@@ -69,6 +70,7 @@ def test_a_cached_class_keeps_its_fields_packed_while_the_index_is_built() -> No
                for old, new in zip(module.classes, loaded.classes) if old.fields]
     assert len(classes) >= 3
     index = ProjectIndex.build(cached)
+    interpreter = Interpreter(index, lambda event: None)
     for old, new in classes:
         assert type(new.fields) is m.LazyCode and new.fields._bodies._bodies is None  # the index read no code
         assert m.field_names(new) == tuple(name for name, _ in old.fields)
@@ -76,5 +78,5 @@ def test_a_cached_class_keeps_its_fields_packed_while_the_index_is_built() -> No
         for name, expr in old.fields:
             symbol = index.symbols[f"{new.qualname}.{name}"]
             if symbol.kind == "field" and symbol.owner is new:
-                assert expression_of(symbol) == m.field_expression(old, name)
+                assert interpreter.field_expression(symbol) == next(e for n, e in old.fields if n == name)
         assert new.fields == old.fields and type(pickle.loads(pickle.dumps(new)).fields) is tuple

@@ -28,15 +28,9 @@ class Symbol:
     function: m.Function | None = None
     klass: m.Class | None = None
     owner: m.Class | None = None  # for methods and fields
-    expr: m.Expr | None = None  # for module constants; a class field's is read by `expression_of`
-
-
-def expression_of(symbol: Symbol) -> m.Expr | None:
-    """What a field or module constant is defined as. A class field's expression is read from its
-    class only now: a cached class keeps its fields' code packed until the analysis needs it."""
-    if symbol.expr is not None or symbol.owner is None:
-        return symbol.expr
-    return m.field_expression(symbol.owner, symbol.qualname[len(symbol.owner.qualname) + 1:])
+    # A module constant's expression. A class field's is read from its class when it is evaluated
+    # (`Interpreter.field_expression`): a cached class keeps its fields' code packed until then.
+    expr: m.Expr | None = None
 
 
 @dataclass(slots=True)
@@ -148,7 +142,7 @@ class ProjectIndex:
                 self.extension_methods.setdefault(method.name, []).append(method.qualname)
             if method.extension_receiver:
                 self.extension_methods.setdefault(method.name, []).append(method.qualname)
-        for name in m.field_names(klass):  # their expressions are read when evaluated (`expression_of`)
+        for name in m.field_names(klass):
             qualname = f"{klass.qualname}.{name}"
             self.symbols.setdefault(qualname, Symbol("field", qualname, module, owner=klass))
             self._member(klass.qualname, name, qualname)

@@ -18,7 +18,7 @@ from sparklint.graph import spark_api as api
 from sparklint.graph.events import (
     ActionEvent, CartesianEvent, ConditionEvent, Event, GroupingEvent, JoinEvent, LoopEvent, ReadEvent, WriteEvent,
 )
-from sparklint.graph.index import ProjectIndex, Symbol, display_name, expression_of
+from sparklint.graph.index import ProjectIndex, Symbol, display_name
 from sparklint.graph.keys import ContextKeys
 from sparklint.graph.repeats import COMPUTING_ACTIONS, UseTracker, assumed_in, carried_ops, collection_size
 from sparklint.graph import coltypes
@@ -67,6 +67,7 @@ class Interpreter:
         self._constructed: dict[tuple, dict[str, Value]] = {}  # constructor context -> the fields it built
         self._resolved: dict[tuple[str, str], Value] = {}  # (Scala module, name) -> the reference it denotes
         self._field_values: dict[str, Value] = {}
+        self._field_expressions: dict[str, dict[str, m.Expr]] = {}  # class qualname -> field -> expression
         self._fields_in_progress: set[str] = set()
         self._in_progress: set[tuple] = set()
         self._quiet = 0  # >0 while evaluating module globals for constants: no events
@@ -443,6 +444,18 @@ class Interpreter:
             return UNKNOWN if isinstance(value, ExternalRef) and value.dotted == name else value
         return UNKNOWN
 
+    def field_expression(self, symbol: Symbol) -> m.Expr | None:
+        """What a field or module constant is defined as; a class's fields are read from it once."""
+        if symbol.expr is not None or symbol.owner is None:
+            return symbol.expr
+        owner = symbol.owner.qualname
+        expressions = self._field_expressions.get(owner)
+        if expressions is None:
+            expressions = self._field_expressions[owner] = {}
+            for name, expr in symbol.owner.fields:
+                expressions.setdefault(name, expr)  # the first of a name, as the index keeps it
+        return expressions.get(symbol.qualname[len(owner) + 1:])
+
     def symbol_value(self, symbol: Symbol) -> Value:
         if symbol.kind in ("module", "package"):
             return ModuleRef(symbol.qualname)
@@ -473,7 +486,7 @@ class Interpreter:
             return UNKNOWN  # a field defined through itself
         self._fields_in_progress.add(symbol.qualname)
         try:
-            value = _schema_named(self.eval(expression_of(symbol), Scope(symbol.module, "module")), symbol.qualname)
+            value = _schema_named(self.eval(self.field_expression(symbol), Scope(symbol.module, "module")), symbol.qualname)
         finally:
             self._fields_in_progress.discard(symbol.qualname)
         self._field_values[symbol.qualname] = value
@@ -625,7 +638,7 @@ class Interpreter:
                 if owner is not None and owner.kind != "object":
                     # not built here (a method analysed on its own): constructor arguments are unknown
                     scope.locals = {param.name: UNKNOWN for param in owner.init_params}
-                value = _schema_named(self.eval(expression_of(symbol), scope), symbol.qualname)
+                value = _schema_named(self.eval(self.field_expression(symbol), scope), symbol.qualname)
             finally:
                 self._object_fields_in_progress.discard(key)
             owner = self.index.class_of(instance.class_qualname)
