@@ -20,7 +20,7 @@ from sparklint.graph.index import ProjectIndex
 from sparklint.graph.roots import analysis_roots
 from sparklint.graph.sparkconf import project_conf
 from sparklint.graph.units import (
-    LineMap, call_counts, called_or_not, changed_names, code_diff, implicit, interface, unit_diff, units_mentioning,
+    LineMap, call_counts, called_or_not, changed_names, code_diff, interface, unit_diff, units_mentioning,
 )
 from sparklint.incremental import (
     Memory, ResultStore, StoredResult, analysis_basis, digest, outline, project_key, same_code,
@@ -328,7 +328,7 @@ def analyse(modules: list[m.Module], settings: Settings, collect_operations: boo
     groups = group_roots(order)
     reused: dict[str, GroupResult] = {}
     counts = call_counts(index)
-    if previous is not None and previous.conf == conf and not any(map(implicit, previous.changed_names)):
+    if previous is not None and previous.conf == conf:
         # Again: the groups that read edited code or code that spells a name defined anew, those
         # whose context budgets were measured against a call count that changed, and those with
         # a root named by a function the project now calls or no longer calls.

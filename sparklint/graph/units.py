@@ -69,7 +69,7 @@ def unit_diff(old: m.Module, new: m.Module) -> UnitDiff | None:
 def code_diff(old: m.Module, new: m.Module) -> UnitDiff:
     """`unit_diff` whatever the interfaces: a unit only one of them has counts as changed."""
     before = dict(_units(old))
-    changed: set[str] = set(before.keys() - {unit for unit, _ in _units(new)})
+    changed: set[str] = set(before.keys() - set(units_of(new)))
     pieces: list[tuple[int, int, int]] = []
     for unit, code in _units(new):
         moved = _moved(before.get(unit), code)
@@ -162,14 +162,18 @@ def _units(module: m.Module) -> Iterator[tuple[str, tuple]]:
 
 
 def _signature(function: m.Function) -> tuple:
-    return (function.name, function.qualname, tuple((p.name, p.kind) for p in function.params),
+    return (function.name, function.qualname, _param_kinds(function.params),
             function.is_method, function.self_name, function.extension_receiver, function.is_entry,
             function.decorators)
 
 
+def _param_kinds(params: tuple[m.Param, ...]) -> tuple[tuple[str, str], ...]:
+    return tuple((param.name, param.kind) for param in params)
+
+
 def _class_interface(klass: m.Class) -> tuple:
     return (klass.name, klass.qualname, klass.kind, klass.bases, klass.extension,
-            m.field_names(klass), tuple((p.name, p.kind) for p in klass.init_params),
+            m.field_names(klass), _param_kinds(klass.init_params),
             tuple(_signature(method) for method in klass.methods))
 
 
@@ -197,15 +201,15 @@ def changed_names(old: m.Module, new: m.Module) -> frozenset[str] | None:
     classes, fields, imports, top-level names): the analysis of code that never spells one of
     them cannot change. None when the difference is not one of names (the module's name or
     package, a wildcard import, a class's bases or kind) or is one of a name the interpreter
-    looks up unwritten (`implicit`)."""
+    looks up unwritten (`IMPLICIT_NAMES`, dunder names)."""
     if _frame(old) != _frame(new) or not _same_class_frames(old, new):
         return None
     before, after = _definitions(old), _definitions(new)
     names = frozenset(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))
-    return None if any(map(implicit, names)) else names
+    return None if any(map(_implicit, names)) else names
 
 
-def implicit(name: str) -> bool:
+def _implicit(name: str) -> bool:
     return name.startswith(("__", "<")) or name in IMPLICIT_NAMES
 
 
@@ -242,8 +246,8 @@ def _definitions(module: m.Module) -> dict[str, tuple]:
     for function in module.functions:
         define(function.name, ("function", *_signature(function)))
     for klass in module.classes:
-        define(klass.name.removesuffix(m.COMPANION_SUFFIX), ("class", klass.qualname, klass.kind, klass.bases, klass.extension,
-                            tuple((p.name, p.kind) for p in klass.init_params)))
+        define(klass.name.removesuffix(m.COMPANION_SUFFIX),
+               ("class", klass.qualname, *_class_frame(klass), _param_kinds(klass.init_params)))
         for name in m.field_names(klass):
             define(name, ("field", klass.qualname))
         for method in klass.methods:
@@ -258,7 +262,7 @@ def _definitions(module: m.Module) -> dict[str, tuple]:
 
 
 def units_of(module: m.Module) -> Iterator[str]:
-    """The names of a module's units, without reading its code."""
+    """The names of a module's units (those `_units` pairs with their code), without reading it."""
     yield module_unit(module.path)
     for function in module.functions:
         yield function_unit(function.qualname)

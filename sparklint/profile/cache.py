@@ -16,7 +16,6 @@ from pathlib import Path
 import orjson
 
 from sparklint.atomic import write_atomically
-
 from sparklint.profile.model import RunProfile, run_from_dict, to_dict
 from sparklint.profile.sources import RunRef
 
