@@ -72,6 +72,8 @@ class Interpreter:
         self._in_progress: set[tuple] = set()
         self._quiet = 0  # >0 while evaluating module globals for constants: no events
         self._bases_cache: dict[str, tuple[str, ...]] = {}
+        self._bases_resolving = 0  # >0 while a class's bases are resolved (a cycle reads them as none)
+        self._members: dict[tuple[str, str], Symbol | None] = {}  # (class, attribute) -> `class_member`
         self._keys = ContextKeys()
         self._contexts: dict[str, int] = {}  # function qualname -> contexts analysed
         self._root_evaluations = 0
@@ -580,8 +582,19 @@ class Interpreter:
         member = self.index.member(module_name, attr)
         return self.symbol_value(member) if member is not None else UNKNOWN
 
-    def class_member(self, class_qualname: str, attr: str, depth: int = 0) -> Symbol | None:
+    def class_member(self, class_qualname: str, attr: str) -> Symbol | None:
         """A member of a class, of its bases, or of its Scala companion object (`C$`)."""
+        key = (class_qualname, attr)
+        try:
+            return self._members[key]
+        except KeyError:
+            pass
+        found = self._class_member(class_qualname, attr, 0)
+        if not self._bases_resolving:  # found while some bases read as none: not kept
+            self._members[key] = found
+        return found
+
+    def _class_member(self, class_qualname: str, attr: str, depth: int) -> Symbol | None:
         symbol = self.index.symbols.get(f"{class_qualname}.{attr}")
         if symbol is not None or depth > 6:
             return symbol
@@ -591,7 +604,7 @@ class Interpreter:
             if member is not None:
                 return member
         for base in self.base_classes(class_qualname):
-            found = self.class_member(base, attr, depth + 1)
+            found = self._class_member(base, attr, depth + 1)
             if found is not None:
                 return found
         return None
@@ -606,7 +619,11 @@ class Interpreter:
         owner = self.index.symbols.get(class_qualname)
         bases: tuple[str, ...] = ()
         if klass is not None and owner is not None and owner.module is not None:
-            resolved = (self.resolve_dotted(owner.module, name) for name in klass.bases)
+            self._bases_resolving += 1
+            try:
+                resolved = [self.resolve_dotted(owner.module, name) for name in klass.bases]
+            finally:
+                self._bases_resolving -= 1
             bases = tuple(base.qualname for base in resolved if isinstance(base, ClassRef))
         self._bases_cache[class_qualname] = bases
         return bases
@@ -906,21 +923,18 @@ class Interpreter:
         self.reads.add(function_unit(function.qualname))
         if self_value is None and function.self_name and symbol.owner is not None and symbol.owner.kind == "object":
             self_value = self.object_instance(symbol.owner.qualname)
-        stack: Stack = ()
-        if caller is not None and call is not None:
-            frame = Frame(caller.label, _callee_text(call.func), self.loc(caller, call.span))
-            stack = (*caller.stack, frame)
-        if len(stack) > MAX_DEPTH:
+        if caller is not None and call is not None and len(caller.stack) >= MAX_DEPTH:
             return UNKNOWN
         keys = self._keys
         key = (function.qualname, keys.of(self_value), *self._arguments_key(args, kwargs),
                tuple((k, keys.of(v)) for k, v in (extra_locals or {}).items()))
+        fields = self_value.fields if isinstance(self_value, InstanceV) else None
         known = self._memo.get(key)
         if known is not None:
-            if known.field_changes and isinstance(self_value, InstanceV):
+            if known.field_changes and fields is not None:
                 keys.fields_changed(self_value)
-            if caller is not None and call is not None:
-                inputs = _input_frames(args, kwargs, self_value, extra_locals)
+            if caller is not None and call is not None and self._uses.made_in(key):
+                inputs = _input_frames(args, kwargs, fields, extra_locals)
                 for event in self._uses.replay(key, inputs, self.loc(caller, call.span), caller.stack):
                     self.emit_event(event)
             return known.replay(self_value)
@@ -928,9 +942,12 @@ class Interpreter:
             function.qualname, function.name, module.path, code_label(symbol), "called in"
         ):
             return UNKNOWN
+        stack: Stack = ()
+        if caller is not None and call is not None:
+            stack = (*caller.stack, Frame(caller.label, _callee_text(call.func), self.loc(caller, call.span)))
         self._in_progress.add(key)
-        fields_before = dict(self_value.fields) if isinstance(self_value, InstanceV) else None
-        uses_mark, inputs = self._uses.mark(), _input_frames(args, kwargs, self_value, extra_locals)
+        fields_before = dict(fields) if fields is not None else None
+        uses_mark = self._uses.mark()
         try:
             scope = Scope(module, code_label(symbol), self_name=function.self_name, self_value=self_value, stack=stack)
             if extra_locals:
@@ -941,7 +958,7 @@ class Interpreter:
         finally:
             self._in_progress.discard(key)
         outcome = CallResult(result, _field_changes(fields_before, self_value))
-        self._uses.end_call(key, uses_mark, inputs)
+        self._uses.end_call(key, uses_mark, lambda: _input_frames(args, kwargs, fields_before, extra_locals))
         self._memo[key] = outcome
         return result
 
@@ -1356,12 +1373,12 @@ def _known_pairs(value: Value) -> list[tuple[str, Value]] | None:
     return pairs
 
 
-def _input_frames(args, kwargs, self_value, extra_locals) -> list[DataFrameV]:
+def _input_frames(args, kwargs, self_fields: dict | None, extra_locals) -> list[DataFrameV]:
     """The DataFrames a call is given, in a fixed order (SPK006 replays a memoised call's uses
     onto them): arguments, keyword arguments, `self`'s fields, extension receivers."""
     values = [*args, *(value for _, value in kwargs), *(extra_locals or {}).values()]
-    if isinstance(self_value, InstanceV):
-        values.extend(self_value.fields[name] for name in sorted(self_value.fields))
+    if self_fields is not None:
+        values.extend(self_fields[name] for name in sorted(self_fields))
     return [value for value in values if isinstance(value, DataFrameV)]
 
 

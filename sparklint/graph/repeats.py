@@ -13,6 +13,7 @@ are one use on each path).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 from sparklint.findings import Location
 from sparklint.graph import spark_api as api
@@ -153,9 +154,10 @@ class UseTracker:
 
     # ------------------------------------------------ memoised calls
 
-    def end_call(self, key: tuple, mark: int, inputs: list[DataFrameV]) -> None:
+    def end_call(self, key: tuple, mark: int, inputs_of: Callable[[], list[DataFrameV]]) -> None:
         """What a call used, on the paths that return from it (logged since `mark`), each
-        operation placed in the lineage of one of the call's input DataFrames when it is there."""
+        operation placed in the lineage of one of the call's input DataFrames (`inputs_of()`,
+        asked only when it used something) when it is there."""
         made: dict[int, Use] = {}
         for _, _, use in self.log[mark:]:
             made.setdefault(id(use), use)  # objects alive in the log: no id reused
@@ -163,10 +165,14 @@ class UseTracker:
             self.calls[key] = ()
             return
         places: dict[Op, tuple[int, int]] = {}
-        for number, df in enumerate(inputs):
+        for number, df in enumerate(inputs_of()):
             for position, op in enumerate(lineage(df.head)):
                 places.setdefault(op, (number, position))
         self.calls[key] = tuple((use, tuple(places.get(op) for op in use.ops)) for use in made.values())
+
+    def made_in(self, key: tuple) -> bool:
+        """Whether the memoised call `key` used a DataFrame (its uses are replayed where it is reused)."""
+        return bool(self.calls.get(key))
 
     def replay(self, key: tuple, inputs: list[DataFrameV], location: Location, stack: Stack) -> list[RecomputeEvent]:
         """A memoised call reused here makes its uses again, on this call's DataFrames, seen
