@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import faulthandler
 import functools
+import gc
 import multiprocessing
 import os
 import signal
@@ -35,9 +36,9 @@ class Failure:
 
 
 class _Worker:
-    def __init__(self, context, work: Callable) -> None:
+    def __init__(self, context, work: Callable, warm_up: Callable[[], object] | None = None) -> None:
         parent_end, child_end = context.Pipe()
-        self.process = context.Process(target=_serve, args=(child_end, work), daemon=True)
+        self.process = context.Process(target=_serve, args=(child_end, work, warm_up), daemon=True)
         self.process.start()
         child_end.close()
         self.connection: Connection = parent_end
@@ -66,18 +67,21 @@ class _Worker:
 
 
 def run_isolated(work: Callable, payloads: list, jobs: int, cpu_seconds: int = CPU_SECONDS_PER_FILE,
-                 seconds_per_job: float = WALL_SECONDS_PER_FILE, finish: Callable | None = None) -> list:
+                 seconds_per_job: float = WALL_SECONDS_PER_FILE, finish: Callable | None = None,
+                 warm_up: Callable[[], object] | None = None) -> list:
     """`work(payload)` for every payload, in worker processes, each running on a deep stack
     (`work` must not start one of its own): the results in order, with a `Failure` where a
     worker died, used more than `cpu_seconds` of CPU or `seconds_per_job` of wall time on one
     payload. `finish(result)` is applied to each result that arrives (not to failures) while
-    the workers go on with the next payloads. Raises OSError when no worker process can be
+    the workers go on with the next payloads. `warm_up()` runs once in each worker before its
+    first payload (what a first call pays once per process is then charged to no payload). Raises OSError when no worker process can be
     started here (the caller then works in its own process)."""
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     results: list = [None] * len(payloads)
     waiting = deque(range(len(payloads)))
     work = functools.partial(_within_cpu_seconds, work, cpu_seconds)
-    workers = [_Worker(context, work) for _ in range(max(1, min(jobs, len(payloads))))]
+    spawn = functools.partial(_Worker, context, work, warm_up)
+    workers = [spawn() for _ in range(max(1, min(jobs, len(payloads))))]
     received: list[int] = []
     try:
         while waiting or any(worker.job is not None for worker in workers):
@@ -95,11 +99,11 @@ def run_isolated(work: Callable, payloads: list, jobs: int, cpu_seconds: int = C
                 if worker.job is None:
                     continue
                 if worker.connection in ready:
-                    workers[position] = _collect(worker, results, context, work, cpu_seconds, received)
+                    workers[position] = _collect(worker, results, spawn, cpu_seconds, received)
                 elif time.monotonic() - worker.started > seconds_per_job:
                     results[worker.job] = Failure(f"parsing took more than {seconds_per_job:.0f} s")
                     worker.kill()
-                    workers[position] = _Worker(context, work)
+                    workers[position] = spawn()
     finally:
         for worker in workers:
             worker.stop()
@@ -115,7 +119,7 @@ def _finished(results: list, received: list[int], finish: Callable | None) -> No
     received.clear()
 
 
-def _collect(worker: _Worker, results: list, context, work: Callable, cpu_seconds: int,
+def _collect(worker: _Worker, results: list, spawn: Callable[[], _Worker], cpu_seconds: int,
              received: list[int]) -> _Worker:
     """The finished job's result, or the failure of a worker that died on it."""
     try:
@@ -128,7 +132,7 @@ def _collect(worker: _Worker, results: list, context, work: Callable, cpu_second
         worker.process.join()
         results[worker.job] = Failure(_death(worker.process.exitcode, cpu_seconds))
         worker.connection.close()
-        return _Worker(context, work)
+        return spawn()
 
 
 def _within_cpu_seconds(work: Callable, cpu_seconds: int, payload):
@@ -159,15 +163,21 @@ def _death(exitcode: int | None, cpu_seconds: int) -> str:
     return f"the parser's process ended (exit code {exitcode})"
 
 
-def _serve(connection: Connection, work: Callable) -> None:
+def _serve(connection: Connection, work: Callable, warm_up: Callable[[], object] | None) -> None:
     faulthandler.disable()  # a native crash here is reported as the file's SPK000, not as a dump
     _silence_stderr()
     _limit_memory()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    run_deep(lambda: _serve_jobs(connection, work))  # one deep stack for parsing and for pickling what it built
+    gc.freeze()  # what the parent held when it forked is never collected here (nor copied by touching it)
+    run_deep(lambda: _serve_jobs(connection, work, warm_up))  # one deep stack for parsing and for pickling what it built
 
 
-def _serve_jobs(connection: Connection, work: Callable) -> None:
+def _serve_jobs(connection: Connection, work: Callable, warm_up: Callable[[], object] | None) -> None:
+    if warm_up is not None:
+        try:
+            warm_up()
+        except Exception:  # only a head start: the first payload pays for it instead
+            pass
     while True:
         try:
             job = connection.recv()
