@@ -234,6 +234,44 @@ def test_a_worker_that_waits_past_the_deadline_is_replaced() -> None:
     assert time.monotonic() - started < 30
 
 
+WARMED: list[int] = []  # in each worker: the warm-ups it ran
+
+
+def warm() -> None:
+    WARMED.append(os.getpid())
+
+
+def warmed_pid(payload: str) -> tuple[str, list[int]]:
+    return payload, list(WARMED)
+
+
+def failing_warm_up() -> None:
+    raise RuntimeError("no head start")
+
+
+def test_each_worker_warms_up_once_before_its_first_payload_even_one_that_replaces_a_dead_worker() -> None:
+    payloads = ["a", "b", "c", "abort", "d", "e"]
+    results = run_isolated(lambda p: misbehave(p) if p == "abort" else warmed_pid(p), payloads, jobs=2, warm_up=warm)
+    served = [result for result in results if isinstance(result, tuple)]
+    assert [payload for payload, _ in served] == ["a", "b", "c", "d", "e"]
+    assert all(len(warm_ups) == 1 for _, warm_ups in served)  # once per process, before the first payload
+    assert len({warm_ups[0] for _, warm_ups in served}) >= 2  # the replacement of the aborted worker warmed up too
+    assert not WARMED  # never in the parent
+
+
+def test_a_warm_up_that_fails_costs_nothing_but_the_head_start() -> None:
+    assert run_isolated(misbehave, ["a", "b"], jobs=1, warm_up=failing_warm_up) == ["A", "B"]
+
+
+def test_the_warm_up_sources_lower_in_their_language_without_errors() -> None:
+    from sparklint.project import WARM_UP_SOURCES
+    from sparklint.frontends import lower
+
+    for language, (name, source) in WARM_UP_SOURCES.items():
+        module = lower(name, source)
+        assert module.language == language and not module.parse_errors
+
+
 # ---------------------------------------------------------------- fuzzing
 
 
