@@ -339,6 +339,64 @@ def test_scala_project_wildcard_wins_over_spark_functions_wildcard(tmp_path: Pat
     assert found == {("src/main/scala/com/acme/x/Job.scala", 14, "SPK003")}
 
 
+def test_scala_files_of_one_module_name_resolve_their_own_imports(tmp_path: Path) -> None:
+    # Two sbt modules each with a package object of `com.acme.lake` (Spark has ten copies of
+    # `org.apache.spark.package`): one imports the fast `save`, the other the slow one.
+    package = """
+        package com.acme
+
+        import org.apache.spark.sql.DataFrame
+        import com.acme.io.{speed}.save
+
+        package object lake {{
+          def persist{speed}(df: DataFrame): Unit = save(df, "{table}")
+        }}
+    """
+    files = {
+        "build.sbt": "",
+        "core/src/main/scala/com/acme/io/Slow.scala": """
+            package com.acme.io
+
+            import org.apache.spark.sql.DataFrame
+
+            object Slow {
+              def save(df: DataFrame, table: String): Unit = df.coalesce(1).write.saveAsTable(table) // expect: SPK001
+            }
+        """,
+        "core/src/main/scala/com/acme/io/Fast.scala": """
+            package com.acme.io
+
+            import org.apache.spark.sql.DataFrame
+
+            object Fast {
+              def save(df: DataFrame, table: String): Unit = df.write.saveAsTable(table)
+            }
+        """,
+        "core/src/main/scala/com/acme/lake/package.scala": package.format(speed="Fast", table="fast"),
+        "jobs/src/main/scala/com/acme/lake/package.scala": package.format(speed="Slow", table="slow"),
+        "jobs/src/main/scala/com/acme/jobs/Nightly.scala": """
+            package com.acme.jobs
+
+            import org.apache.spark.sql.SparkSession
+            import com.acme.lake._
+
+            object Nightly {
+              def main(args: Array[String]): Unit = {
+                val spark = SparkSession.builder().getOrCreate()
+                val df = spark.read.table("events")
+                persistFast(df)
+                persistSlow(df)
+              }
+            }
+        """,
+    }
+    report = assert_marked(tmp_path / "p", files)
+    [finding] = report["findings"]
+    steps = [step["location"]["path"] for step in finding["chain"]]
+    assert steps[0] == "jobs/src/main/scala/com/acme/jobs/Nightly.scala"
+    assert "jobs/src/main/scala/com/acme/lake/package.scala" in steps
+
+
 def test_noqa_inside_a_string_is_no_suppression(tmp_path: Path) -> None:
     files = {"job.py": '''
         """Mentions `# noqa: SPK001` in prose: neither a suppression nor an unused one."""

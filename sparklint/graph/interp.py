@@ -65,7 +65,7 @@ class Interpreter:
         self._object_fields_in_progress: set[tuple[str, str]] = set()
         self._memo: dict[tuple, CallResult] = {}
         self._constructed: dict[tuple, dict[str, Value]] = {}  # constructor context -> the fields it built
-        self._resolved: dict[tuple[str, str], Value] = {}  # (Scala module, name) -> the reference it denotes
+        self._resolved: dict[tuple[str, str], Value] = {}  # (Scala file, name) -> the reference it denotes
         self._field_values: dict[str, Value] = {}
         self._field_expressions: dict[str, dict[str, m.Expr]] = {}  # class qualname -> field -> expression
         self._fields_in_progress: set[str] = set()
@@ -375,7 +375,7 @@ class Interpreter:
         if depth == 0 and module.language == "scala":
             # What a name denotes in a Scala file is the same wherever it is used; following
             # its wildcard imports again at each use cost a tree of look-ups.
-            key = (module.name, name)
+            key = (module.path, name)
             known = self._resolved.get(key)
             if known is None:
                 known = self._lookup_global(module, name, 0)
