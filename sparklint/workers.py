@@ -74,8 +74,8 @@ def run_isolated(work: Callable, payloads: list, jobs: int, cpu_seconds: int = C
     worker died, used more than `cpu_seconds` of CPU or `seconds_per_job` of wall time on one
     payload. `finish(result)` is applied to each result that arrives (not to failures) while
     the workers go on with the next payloads. `warm_up()` runs once in each worker before its
-    first payload (what a first call pays once per process is then charged to no payload). Raises OSError when no worker process can be
-    started here (the caller then works in its own process)."""
+    first payload, so that what a process pays once is charged to no payload. Raises OSError
+    when no worker process can be started here (the caller then works in its own process)."""
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     results: list = [None] * len(payloads)
     waiting = deque(range(len(payloads)))

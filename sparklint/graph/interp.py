@@ -933,7 +933,7 @@ class Interpreter:
         if known is not None:
             if known.field_changes and fields is not None:
                 keys.fields_changed(self_value)
-            if caller is not None and call is not None and self._uses.made_in(key):
+            if caller is not None and call is not None and self._uses.has_uses(key):
                 inputs = _input_frames(args, kwargs, fields, extra_locals)
                 for event in self._uses.replay(key, inputs, self.loc(caller, call.span), caller.stack):
                     self.emit_event(event)

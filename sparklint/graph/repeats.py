@@ -170,7 +170,7 @@ class UseTracker:
                 places.setdefault(op, (number, position))
         self.calls[key] = tuple((use, tuple(places.get(op) for op in use.ops)) for use in made.values())
 
-    def made_in(self, key: tuple) -> bool:
+    def has_uses(self, key: tuple) -> bool:
         """Whether the memoised call `key` used a DataFrame (its uses are replayed where it is reused)."""
         return bool(self.calls.get(key))
 
