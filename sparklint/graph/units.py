@@ -69,7 +69,7 @@ def unit_diff(old: m.Module, new: m.Module) -> UnitDiff | None:
 def code_diff(old: m.Module, new: m.Module) -> UnitDiff:
     """`unit_diff` whatever the interfaces: a unit only one of them has counts as changed."""
     before = dict(_units(old))
-    changed: set[str] = set(before.keys() - set(units_of(new)))
+    changed: set[str] = before.keys() - set(units_of(new))
     pieces: list[tuple[int, int, int]] = []
     for unit, code in _units(new):
         moved = _moved(before.get(unit), code)
