@@ -461,4 +461,4 @@ class CachedBodies:
 
 
 by_fields(Const, Name, Attr, Call, Subscript, Seq, BinOp, UnaryOp, Lambda, Choice, Opaque, Assign, ExprStmt, Return,
-          For, Branch, Param, Function, Class, Import, Suppression, ParseError, Module)
+          For, Branch, Param, Function, Class, Import, Suppression, ParseError, Module, flat=Span)

@@ -49,6 +49,24 @@ def test_a_cached_module_equals_the_lowered_one_and_reads_its_code_on_first_use(
     assert checked >= 5
 
 
+def test_spans_come_back_from_the_cache_as_spans() -> None:
+    """Spans are pickled as their four numbers (`pickling.by_fields(flat=...)`); a plain tuple
+    would compare equal to a span and still break every `.line` read."""
+    checked = 0
+    for path in sorted(STORY.rglob("*.scala")):
+        module = lowered(path)
+        cached = reloaded(module)
+        m.load_code(cached)
+        for old, new in zip(m.expressions_of(module), m.expressions_of(cached)):
+            assert type(new.span) is m.Span and new.span == old.span and new == old
+            if type(new) is m.Call:
+                assert type(new.name_span) is m.Span and new.name_span.col == old.name_span.col
+            checked += 1
+        for old, new in zip(functions(module), functions(cached)):
+            assert type(new.span) is m.Span and new.span.end_line == old.span.end_line
+    assert checked >= 100
+
+
 def test_a_cache_entry_of_another_layout_is_not_read() -> None:
     out = io.BytesIO()
     pickle.dump(lowered(next(STORY.rglob("*.scala"))), out)
