@@ -695,6 +695,23 @@ def test_placeholder_syntax_and_method_values_are_functions():
         m.Lambda(("_",), attr(underscore, "trim"))))
 
 
+def test_a_braced_placeholder_argument_is_the_same_function_as_a_parenthesised_one():
+    module = lower("""
+        object Keys {
+          def f(xs: Seq[Analyzer]) = xs.groupBy { _.columns().sorted }.values.reduce { _ ++ _ }
+          def g(xs: Seq[Analyzer]) = xs.groupBy(_.columns().sorted).values.reduce(_ ++ _)
+          def h(df: DataFrame) = df.transform { d => d.coalesce(2) }
+        }
+    """)
+    keys = module.classes[0]
+    braced, parenthesised = (bare(method(keys, name_).body) for name_ in ("f", "g"))
+    assert braced == parenthesised
+    (statement,) = braced
+    assert statement.value.args == (m.Lambda(("_",), m.BinOp("++", name("_"), name("_"))),)
+    (transform,) = bare(method(keys, "h").body)
+    assert isinstance(transform.value.args[0], m.Lambda) and transform.value.args[0].params == ("d",)
+
+
 def test_scala3_catch_case_and_while_do():
     module = lower("""
         object S:

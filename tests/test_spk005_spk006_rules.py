@@ -319,6 +319,35 @@ CASES = {
             }
         """,
     },
+    "spk006: scala, a collection's groupBy by a function is no Dataset (awslabs/deequ)": {
+        "src/main/scala/jobs/Runner.scala": """
+            package jobs
+
+            object Runner {
+              def results(analyzers: Seq[Analyzer], states: States): Context =
+                analyzers
+                  .groupBy { _.groupingColumns().sorted }
+                  .map { case (_, group) => states.run(group) }
+                  .reduce { _ ++ _ }
+
+              def twice(analyzers: Seq[Analyzer], states: States): Unit = {
+                println(results(analyzers, states))
+                println(results(analyzers, states).metricMap.size)
+                val byKey = analyzers.groupBy(keyOf)
+                byKey.map { case (k, v) => k -> v.size }.reduce { (a, b) => a }
+                byKey.map { case (k, v) => k -> v.size }.reduce { (a, b) => b }
+              }
+
+              def keyOf(analyzer: Analyzer): String = analyzer.name
+
+              def daily(events: Events): Unit = {
+                val perDay = events.groupBy("day").count() // expect: SPK006
+                perDay.write.parquet("s3://daily")
+                println(perDay.count())
+              }
+            }
+        """,
+    },
 }
 
 

@@ -1165,7 +1165,9 @@ class _Lowerer:
     def _arguments(self, node: tree_sitter.Node, pre: list[m.Stmt]
                    ) -> tuple[list[m.Expr], list[tuple[str, m.Expr]]]:
         kind = node.type
-        if kind in ("block", "colon_argument", "case_block"):
+        if kind == "block":  # `xs.map { _.name }` is `xs.map(_.name)`
+            return [self._placeholders(self._expr(node, pre), node)], []
+        if kind in ("colon_argument", "case_block"):
             return [self._expr(node, pre)], []
         args: list[m.Expr] = []
         kwargs: list[tuple[str, m.Expr]] = []

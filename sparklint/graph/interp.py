@@ -772,7 +772,8 @@ class Interpreter:
         return self.call_value(self.get_attr(receiver, name, scope, name_span), args, kwargs, scope, call)
 
     def unknown_method(self, name, args, kwargs, scope, name_span, span, call) -> Value:
-        if name in api.DATAFRAME_ONLY and not (name == "coalesce" and not _looks_like_partition_count(args)):
+        if name in api.DATAFRAME_ONLY and not (name == "coalesce" and not _looks_like_partition_count(args)) \
+                and not (name == "groupBy" and _is_function_argument(args)):
             return self.dataframe_method(self.assumed_dataframe(scope, name_span), name, args, kwargs, scope, name_span, span)
         if name == "join" and args and isinstance(args[0], DataFrameV):
             return self.dataframe_method(self.assumed_dataframe(scope, name_span), name, args, kwargs, scope, name_span, span)
@@ -1438,6 +1439,12 @@ def _limited(receiver: m.Expr) -> bool:
     """A receiver written as `x.limit(n)` (or `head`, `take`, `tail`)."""
     func = receiver.func if isinstance(receiver, m.Call) else None
     return isinstance(func, m.Attr) and func.attr in ("limit", "head", "take", "tail")
+
+
+def _is_function_argument(args) -> bool:
+    """`xs.groupBy(_.key)`: a Scala collection's `groupBy` takes a function; a Dataset's takes
+    columns or names (its typed grouping by a function is `groupByKey`)."""
+    return len(args) == 1 and isinstance(args[0], (LambdaV, FunctionRef, BoundMethodV))
 
 
 def _looks_like_partition_count(args) -> bool:
