@@ -394,6 +394,28 @@ def test_a_collect_in_job_code_of_data_read_in_a_test_is_not_reported(tmp_path: 
     assert _found(check_files(tmp_path / "project", files)) == set()
 
 
+def test_a_collect_after_a_filter_says_it_brings_the_rows_that_pass_it(tmp_path: Path) -> None:
+    files = {
+        "src/main/scala/repo/Metrics.scala": """
+            package repo
+
+            import org.apache.spark.sql.SparkSession
+            import org.apache.spark.sql.functions.col
+
+            class Metrics(spark: SparkSession) {
+              def byKey(key: String) = spark.table("metrics").filter(col("key") === key).collect()
+              def all() = spark.table("metrics").collect()
+            }
+        """,
+    }
+    messages = {f["location"]["line"]: (f["message"], [step["message"] for step in f["chain"]])
+                for f in check_files(tmp_path / "project", files)["findings"]}
+    filtered, plain = messages[7], messages[8]
+    assert "brings every row that passes its filters into the driver" in filtered[0]
+    assert "`collect()` sends every row that passes its filters to the driver" in filtered[1]
+    assert "brings every row into the driver" in plain[0] and "filters" not in " ".join(plain[1])
+
+
 def test_test_paths_must_be_a_list_of_strings(tmp_path: Path) -> None:
     write_project(tmp_path / "project", {"job.py": "", "pyproject.toml": "[tool.sparklint]\ntest-paths = 3\n"})
     run = run_cli("check", "--no-cache", str(tmp_path / "project"))

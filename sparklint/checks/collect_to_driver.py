@@ -37,16 +37,21 @@ FIX = ("write the result to storage, aggregate it in Spark, or bound it with `li
 def check(event: Event, context: CheckContext) -> Iterator[Finding]:
     if not isinstance(event, ActionEvent) or event.method not in COLLECTS:
         return
-    read = _unbounded_read(event.df)
-    if read is None or context.in_test_code(event.location, read.location):
+    found = _unbounded_read(event.df)
+    if found is None or context.in_test_code(event.location, found[0].location):
         return
-    yield _finding(event, read)
+    yield _finding(event, *found)
 
 
-def _unbounded_read(df: DataFrameV) -> Op | None:
+FILTERS = frozenset({"filter", "where"})
+
+
+def _unbounded_read(df: DataFrameV) -> tuple[Op, bool] | None:
     """The storage read whose rows all reach the action, when no operation on the way bounds
-    them; None when any path brings bounded, keyed or unknown data (precision first)."""
+    them, and whether a filter is on the way (then the rows that pass it, however many);
+    None when any path brings bounded, keyed or unknown data (precision first)."""
     read: Op | None = None
+    filtered = False
     pending, budget = [df.head], MAX_PATH_OPS
     while pending:
         for op in pending.pop().chain():
@@ -55,11 +60,12 @@ def _unbounded_read(df: DataFrameV) -> Op | None:
                 return None
             if op.other is not None:
                 pending.append(op.other.head)
+            filtered = filtered or op.name in FILTERS
             if op.name == "source":
                 if op.detail not in STORAGE_SOURCES:
                     return None
                 read = read or op
-    return read
+    return (read, filtered) if read is not None else None
 
 
 AGGREGATE_FUNCTIONS = frozenset({
@@ -82,12 +88,13 @@ def _is_aggregate(column: ColumnV, depth: int = 0) -> bool:
         and _is_aggregate(column.args[0], depth + 1)
 
 
-def _finding(event: ActionEvent, read: Op) -> Finding:
+def _finding(event: ActionEvent, read: Op, filtered: bool) -> Finding:
     call = f"`{event.method}()`"
     where = "a pandas DataFrame on the driver" if event.method == "toPandas" else "the driver"
-    message = f"{call} of a table read brings every row into {where}; nothing bounds the rows"
+    rows = "every row that passes its filters" if filtered else "every row"
+    message = f"{call} of a table read brings {rows} into {where}; nothing bounds the rows"
     read_step = ChainStep(read.location, "the data is read here") if read.location else None
-    chain = chain_to(event.stack, ChainStep(event.location, f"{call} sends every row to the driver"))
+    chain = chain_to(event.stack, ChainStep(event.location, f"{call} sends {rows} to the driver"))
     if read_step is not None and read.stack == event.stack:
         chain = (read_step, *chain) if read_step not in chain else chain
     return Finding(
