@@ -37,7 +37,8 @@ SORTS_WITHIN_PARTITIONS = frozenset({"sortWithinPartitions"})
 GLOBAL_SORTS = frozenset({"orderBy", "sort"})
 
 # Methods that, called on a value of unknown type, prove it is a DataFrame: spelled the Spark
-# way and found in no common Python or Scala library with that meaning.
+# way and found in no common Python or Scala library with that meaning (but `coalesce` of no
+# partition count, and `groupBy` by a function, a Scala collection's: `Interpreter.unknown_method`).
 DATAFRAME_ONLY = frozenset({
     "withColumn", "withColumns", "withColumnRenamed", "withColumnsRenamed", "repartition",
     "repartitionByRange", "sortWithinPartitions", "writeTo", "dropDuplicates", "selectExpr",
