@@ -253,6 +253,9 @@ class Branch:
     `exhaustive`: one of the arms always runs (an `if` with an `else`, a `try`); otherwise the
     code may also skip them all. `terminal`: indexes of arms that never fall through to the
     code after the branch (they end in `return` or `raise`), so their assignments do not flow on.
+    `conditional`: an `if` chain, whose first arm runs exactly when `test` holds and whose other
+    arms (`elif`, `else if`, `else`) only when it does not; else `test` is only evaluated (a
+    `match` subject, a loop condition).
     """
 
     arms: tuple[tuple["Stmt", ...], ...]
@@ -260,6 +263,7 @@ class Branch:
     test: Expr | None = None
     exhaustive: bool = False
     terminal: tuple[int, ...] = ()
+    conditional: bool = False
 
 
 Stmt = Union[Assign, ExprStmt, Return, For, Branch]

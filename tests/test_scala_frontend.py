@@ -527,7 +527,7 @@ def test_scala3_significant_indentation():
         m.Branch(((m.Return(call(name("println"), const("empty"))),),
                   (m.Return(call(attr(call(attr(name("df"), "coalesce"), attr(THIS, "Parallelism")),
                                       "write", "parquet"), const("/out"))),)),
-                 test=attr(name("df"), "isEmpty"), exhaustive=True, terminal=(0, 1)),
+                 test=attr(name("df"), "isEmpty"), exhaustive=True, terminal=(0, 1), conditional=True),
     )
 
 
@@ -872,7 +872,7 @@ def test_if_and_match_values_that_need_statements_stay_branches():
     assert isinstance(c, m.Branch) and c.terminal == (0,) and c.exhaustive
     assert d_init == m.Assign(("d",), name("df"))
     assert d == m.Branch(((m.Assign(("d",), name("other")),), (m.Assign(("d",), const(None)),)),
-                         test=attr(name("df"), "isEmpty"), exhaustive=True)
+                         test=attr(name("df"), "isEmpty"), exhaustive=True, conditional=True)
     assert e.arms[0] == (m.Assign(("fallback",), call(attr(name("df"), "limit"), const(1))),
                          m.Assign(("e",), name("fallback")))
 
@@ -899,5 +899,5 @@ def test_if_without_else_as_a_statement_may_be_skipped():
         df.write.parquet("/a")
     """)[:1]
     assert branch == m.Branch(((m.Return(None),),), test=attr(name("df"), "isEmpty"),
-                              terminal=(0,))
+                              terminal=(0,), conditional=True)
     assert not branch.exhaustive  # no `else`: the arm may be skipped

@@ -319,6 +319,57 @@ CASES = {
             }
         """,
     },
+    "spk006: an if arm that constants rule out never runs (databrickslabs/tempo)": {
+        "jobs/daily.py": """
+            VERBOSE = False
+
+            def horizon(df):
+                spans = df.groupBy("k").count()  # expect: SPK006
+                print(spans.first(), spans.count())
+
+            def resample(df, fill=None, checks=True):
+                if fill is True and checks is True:
+                    horizon(df)
+                return df
+
+            def daily(spark):
+                df = spark.read.parquet("s3://events")
+                horizon(df)
+                resample(df).write.parquet("s3://out")
+                totals = df.groupBy("day").count()
+                if VERBOSE:
+                    totals.show()
+                if not VERBOSE and 1 > 2:
+                    totals.show()
+                totals.write.parquet("s3://totals")
+
+            def debug(spark, show=False):
+                totals = spark.read.parquet("s3://x").groupBy("day").count()  # expect: SPK006
+                if show:
+                    totals.show()
+                totals.write.parquet("s3://y")
+
+            def main(spark):
+                debug(spark, show=True)
+        """,
+        "src/main/scala/jobs/Daily.scala": """
+            package jobs
+
+            import org.apache.spark.sql.SparkSession
+
+            object Daily {
+              val Verbose = false
+
+              def main(args: Array[String]): Unit = {
+                val spark = SparkSession.builder().getOrCreate()
+                val totals = spark.read.parquet("s3://events").groupBy("day").count()
+                if (Verbose && args.nonEmpty) totals.show()
+                if (!Verbose) totals.write.parquet("s3://totals")
+                else { totals.show(); totals.write.parquet("s3://totals") }
+              }
+            }
+        """,
+    },
     "spk006: scala, a collection's groupBy by a function is no Dataset (awslabs/deequ)": {
         "src/main/scala/jobs/Runner.scala": """
             package jobs

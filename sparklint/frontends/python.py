@@ -441,12 +441,13 @@ class _Lowerer:
                 bodies.append(orelse.body)
                 exhaustive = True
                 orelse = None
-        return [self._branch(bodies, node, exhaustive, self.expr(node.test))]
+        return [self._branch(bodies, node, exhaustive, self.expr(node.test), conditional=True)]
 
-    def _branch(self, bodies: list, node: cst.CSTNode, exhaustive: bool, test: m.Expr | None = None) -> m.Branch:
+    def _branch(self, bodies: list, node: cst.CSTNode, exhaustive: bool, test: m.Expr | None = None,
+                conditional: bool = False) -> m.Branch:
         arms = tuple(self.block(body) for body in bodies)
         terminal = tuple(index for index, body in enumerate(bodies) if _ends_flow(body))
-        return m.Branch(arms, self.pos.span(node), test, exhaustive, terminal)
+        return m.Branch(arms, self.pos.span(node), test, exhaustive, terminal, conditional)
 
     def _stmt_For(self, node: cst.For) -> list[m.Stmt]:
         target = node.target

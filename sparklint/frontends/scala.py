@@ -957,7 +957,7 @@ class _Lowerer:
                 arm_nodes.append(None)
                 exhaustive = True
         out.append(m.Branch(tuple(arms), self._span(node), test, exhaustive,
-                            _terminal_arms(arms, arm_nodes)))
+                            _terminal_arms(arms, arm_nodes), conditional=True))
 
     def _choice(self, node: tree_sitter.Node, sink: _Sink, out: list[m.Stmt]) -> bool:
         """An `if`/`else` or `match` whose value is assigned, each arm a plain expression:

@@ -146,13 +146,15 @@ class Interpreter:
     def exec_branch(self, branch: m.Branch, scope: Scope) -> None:
         """Each arm runs from the same state; afterwards a name holds what every arm that falls
         through (and, when all may be skipped, the state before) agrees on."""
+        tested = None
         if branch.test is not None and _counts_rows(branch.test):
-            self.exec_condition(branch.test, scope)
+            tested = self.exec_condition(branch.test, scope)
+        arms, exhaustive = self._arms_taken(branch, scope, tested)
         before = scope.locals
-        outcomes: list[dict[str, Value]] = [] if branch.exhaustive else [before]
+        outcomes: list[dict[str, Value]] = [] if exhaustive else [before]
         uses_mark = self._uses.mark()
         use_outcomes = []
-        for index, arm in enumerate(branch.arms):
+        for index, arm in arms:
             scope.locals = dict(before)
             self.exec_block(arm, scope)
             arm_uses = self._uses.rollback(uses_mark)
@@ -171,14 +173,39 @@ class Interpreter:
             merged[name] = first if all(value is first for value in values) else merge_values(values, scope.stack)
         scope.locals = merged
 
-    def exec_condition(self, test: m.Expr, scope: Scope) -> None:
+    def _arms_taken(self, branch: m.Branch, scope: Scope, tested: Value | None
+                    ) -> tuple[list[tuple[int, tuple]], bool]:
+        """The arms an `if` chain may run, with whether one of them surely runs. A condition
+        known from constants (`if debug:` where `debug=False`, `fill is True` where `fill=None`)
+        decides. `tested`: the condition's value if it was evaluated already; else only one
+        that cannot call code is evaluated here. (An `elif`'s own condition is not modelled.)"""
+        arms = list(enumerate(branch.arms))
+        test = branch.test
+        if not branch.conditional or test is None:
+            return arms, branch.exhaustive
+        holds = None
+        if tested is not None:
+            holds = _truth(tested)
+        elif _constant_shaped(test):
+            holds = _truth(self.eval(test, scope))
+        elif type(test) is m.BinOp and test.op in _SHORT_CIRCUITS and _constant_shaped(test.left):
+            # `if debug and rows.count() > 0`: a left operand that decides alone (Scala's `&&`
+            # and `||` are lowered as `&` and `|`; a condition is no Column)
+            left = _truth(self.eval(test.left, scope))
+            if left is not None and left == (test.op in ("or", "|")):
+                holds = left
+        if holds is None:
+            return arms, branch.exhaustive
+        return (arms[:1], True) if holds else (arms[1:], branch.exhaustive)
+
+    def exec_condition(self, test: m.Expr, scope: Scope) -> Value:
         """An `if`/`while` condition: evaluated for what it computes (a `count()` tested for
         emptiness), then reported with where it is written."""
         value = self.eval(test, scope)
         span = getattr(test, "span", None)
-        if span is None or span.line == 0:
-            return
-        self.emit_event(ConditionEvent(value, self.loc(scope, span), scope.stack))
+        if span is not None and span.line != 0:
+            self.emit_event(ConditionEvent(value, self.loc(scope, span), scope.stack))
+        return value
 
     def exec_loop(self, loop: m.For, scope: Scope) -> None:
         iterable = self.eval(loop.iter, scope)
@@ -312,6 +339,8 @@ class Interpreter:
             operand = self.eval(expr.operand, scope)
             if expr.op == "-" and isinstance(operand, ConstV) and isinstance(operand.value, (int, float)):
                 return ConstV(-operand.value)
+            if expr.op == "not" and _truth(operand) is not None:
+                return ConstV(not _truth(operand))
             if isinstance(operand, ColumnV):
                 return ColumnV("op", expr.op, (operand,), self.loc(scope, expr.span), scope.stack)
             return UNKNOWN
@@ -345,6 +374,10 @@ class Interpreter:
             if None not in parts:
                 text, origin = concatenated(parts)
                 return TextV(text, origin) if TextV in (type(left), type(right)) else ConstV(text, origin)
+        if expr.op in ("and", "or"):  # Python's: the deciding operand, known from the left one alone
+            decided = _truth(left)
+            if decided is not None and decided == (expr.op == "or"):
+                return left
         if isinstance(left, ConstV) and isinstance(right, ConstV):
             return _fold(expr.op, left.value, right.value)
         return UNKNOWN
@@ -1300,8 +1333,52 @@ def _schema_named(value: Value, qualname: str) -> Value:
     return value
 
 
+_SCALARS = (bool, int, float, str, type(None))
+_SHORT_CIRCUITS = frozenset({"and", "or", "&", "|"})
+
+
+def _truth(value: Value) -> bool | None:
+    """Whether a value known from constants is true, else None."""
+    return bool(value.value) if type(value) is ConstV and isinstance(value.value, _SCALARS) else None
+
+
+def _constant_shaped(expr: m.Expr) -> bool:
+    """Names, constants and members of `this`/`self` combined by operators: a condition that
+    calls nothing but what reading them runs (a Scala `def` without parentheses)."""
+    kind = type(expr)
+    if kind is m.Name or kind is m.Const:
+        return True
+    if kind is m.Attr:
+        return type(expr.value) is m.Name and expr.value.id in ("this", "self")
+    return (kind is m.BinOp or kind is m.UnaryOp) and all(map(_constant_shaped, m.sub_expressions(expr)))
+
+
+def _compare(op: str, left, right) -> Value:
+    """A comparison or a logical operator of two scalars, as Python and Scala agree on them."""
+    if op in ("is", "is not"):  # identity is only defined here for None and the booleans
+        if not (left is None or right is None or (type(left) is bool and type(right) is bool)):
+            return UNKNOWN
+        return ConstV((left is right) == (op == "is"))
+    if op in ("==", "!="):
+        return ConstV((left == right) == (op == "=="))
+    if op in ("and", "or"):
+        return ConstV(left and right if op == "and" else left or right)
+    if op in ("&", "|") and type(left) is bool and type(right) is bool:  # Scala's && and ||
+        return ConstV(left and right if op == "&" else left or right)
+    numbers = (int, float)
+    if op in ("<", "<=", ">", ">=") and type(left) is not bool and type(right) is not bool and (
+            (isinstance(left, numbers) and isinstance(right, numbers)) or (type(left) is str and type(right) is str)):
+        return ConstV({"<": left < right, "<=": left <= right, ">": left > right, ">=": left >= right}[op])
+    return UNKNOWN
+
+
 def _fold(op: str, left, right) -> Value:
     numbers = (int, float)
+    if not isinstance(left, _SCALARS) or not isinstance(right, _SCALARS):
+        return UNKNOWN
+    compared = _compare(op, left, right)
+    if compared is not UNKNOWN:
+        return compared
     try:
         if isinstance(left, bool) or isinstance(right, bool):
             return UNKNOWN
