@@ -86,6 +86,33 @@ def test_max_partitions_bounds_repartition_too(tmp_path: Path) -> None:
     assert ("loops.py", 40) in found and ("defaults.py", 22) in found
 
 
+def test_rows_a_comprehension_makes_over_a_large_range_are_not_tiny(tmp_path: Path) -> None:
+    """A `range(a, b)` is kept as its two bounds: a comprehension over one gave two rows, which
+    made `createDataFrame` of a hundred million generated rows look like literal test data
+    (MrPowers/quinn's benchmark writer). A range of a few numbers still gives its rows."""
+    from conftest import check_files
+
+    report = check_files(tmp_path / "project", {"job.py": """
+        import random
+
+        from pyspark.sql import SparkSession
+
+        def save(spark, n, parts):
+            rows = [(random.randint(1, 10),) for _ in range(n)]
+            spark.createDataFrame(rows, ["count"]).repartition(parts).write.parquet(f"out/{n}")
+
+        def small(spark):
+            rows = [(i, str(i)) for i in range(3)]
+            spark.createDataFrame(rows, ["id", "name"]).repartition(1).write.parquet("out/small")
+
+        if __name__ == "__main__":
+            spark = SparkSession.builder.getOrCreate()
+            save(spark, 100_000_000, 1)
+            small(spark)
+    """})
+    assert {(f["location"]["line"], f["rule"]) for f in report["findings"]} == {(7, "SPK001")}
+
+
 @pytest.mark.slow
 def test_scala_fixture_compiles_against_spark(tmp_path: Path) -> None:
     jars = pyspark_jars()

@@ -840,13 +840,15 @@ class Interpreter:
         literal collection (or once with an unknown item); `map` gives the collection of
         results."""
         values: tuple[Value, ...] = (UNKNOWN,)
-        if isinstance(items, SeqV) and len(items.items) <= MAX_LOOP_UNROLL and (
-            not items.items or self._loop_nesting < MAX_UNROLLED_LOOP_NESTING
+        size = collection_size(items)
+        elements = _range_elements(items, size) if isinstance(items, SeqV) and items.kind == "range" else (
+            items.items if isinstance(items, SeqV) else None)  # a range holds its bounds, not its elements
+        if elements is not None and len(elements) <= MAX_LOOP_UNROLL and (
+            not elements or self._loop_nesting < MAX_UNROLLED_LOOP_NESTING
         ):
-            values = items.items
+            values = elements
             if items.kind == "dict" and name == "$each":  # iterating a dict gives its keys
                 values = tuple(item.items[0] if isinstance(item, SeqV) and item.items else UNKNOWN for item in values)
-        size = collection_size(items)
         many = values == (UNKNOWN,) and (size is None or size > 1)
         if many:
             outer = self._carried_dataframes(function.scope)  # type: ignore[arg-type]
@@ -860,9 +862,10 @@ class Interpreter:
             self._uses.close_loop()
             if many:
                 self._uses.exit_loop()
-        if name == "foreach" or not isinstance(items, SeqV) or len(values) != len(items.items):
+        if name == "foreach" or elements is None or len(values) != len(elements):
             return UNKNOWN
-        return SeqV(results, "list" if name == "$each" else items.kind, items.location)
+        kind = "list" if name == "$each" or items.kind == "range" else items.kind
+        return SeqV(results, kind, items.location)
 
     def _item_loop_location(self, function: LambdaV) -> Location:
         """Where a comprehension or `foreach` function is written (the body run per element)."""
@@ -1516,6 +1519,14 @@ def _limited(receiver: m.Expr) -> bool:
     """A receiver written as `x.limit(n)` (or `head`, `take`, `tail`)."""
     func = receiver.func if isinstance(receiver, m.Call) else None
     return isinstance(func, m.Attr) and func.attr in ("limit", "head", "take", "tail")
+
+
+def _range_elements(items: SeqV, size: int | None) -> tuple[Value, ...] | None:
+    """The numbers of a `range(a, b)` (kept as its two bounds), when there are few of them."""
+    if size is None or size > MAX_LOOP_UNROLL:
+        return None
+    start = items.items[0].value  # collection_size read both bounds as ints
+    return tuple(ConstV(start + offset) for offset in range(size))
 
 
 def _is_function_argument(args) -> bool:
