@@ -180,6 +180,25 @@ def test_code_just_inside_the_nesting_limit_is_analysed(tmp_path: Path) -> None:
     assert set(findings_by_place(checked(project).json())) == {GOOD_FINDING, ("SPK001", "deep.py", 2)}
 
 
+def test_a_notebook_with_magics_and_shell_escapes_is_analysed_and_a_real_syntax_error_is_not_hidden(tmp_path: Path) -> None:
+    notebook = textwrap.dedent("""\
+        # Databricks notebook source
+        %pip install dbldatagen
+        # COMMAND ----------
+        !ls /dbfs/tmp
+        def main(spark):
+            template = \"\"\"
+        %d rows
+        \"\"\"
+            spark.read.table("raw.a").coalesce(1).write.parquet("s3://a")
+          %sql SELECT 1
+    """)
+    project = project_with(tmp_path, {"notebook.py": notebook, "broken.py": "%pip install x\ndef f(:\n"})
+    found = findings_by_place(checked(project).json())
+    assert set(found) == {GOOD_FINDING, ("SPK001", "notebook.py", 9), ("SPK000", "broken.py", 2)}
+    assert found[("SPK001", "notebook.py", 9)]["location"]["column"] == 31  # `coalesce`: columns kept
+
+
 def test_a_native_parser_crash_costs_only_its_file(tmp_path: Path) -> None:
     """With the screen switched off, libcst really aborts on 20,000 nested lambdas: the worker
     dies and is replaced, the file is SPK000, the rest is checked."""

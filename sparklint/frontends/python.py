@@ -719,18 +719,44 @@ def _syntax_error_location(source: bytes, error: cst.ParserSyntaxError) -> tuple
     return f"syntax error: {message}", m.Span(error.raw_line, error.raw_column + 1, error.raw_line, error.raw_column + 1)
 
 
+# A notebook's IPython magic or shell escape at the start of a line (`%pip install x`, `!ls`,
+# kept as they are in Databricks and Jupyter notebooks saved as .py files): no Python statement
+# starts so. Tried only when a file does not parse, as comments of the same length.
+_MAGIC_LINE = re.compile(rb"^([ \t]*)[%!]", re.MULTILINE)
+
+
+def _without_magics(source: bytes) -> bytes | None:
+    plain = _MAGIC_LINE.sub(rb"\1#", source)
+    return plain if plain != source else None
+
+
+def _parsed(source: bytes) -> tuple[cst.Module | None, cst.ParserSyntaxError | None]:
+    try:
+        return cst.parse_module(source), None
+    except cst.ParserSyntaxError as error:
+        return None, error
+
+
 def lower_python(rel_path: str, source: bytes) -> m.Module:
     """Lower one Python file. Never raises: a syntax error becomes a `ParseError` on the module."""
     module_name, is_init = module_name_for(rel_path)
     try:
         tree = cst.parse_module(source)
     except cst.ParserSyntaxError as error:
-        message, span = _syntax_error_location(source, error)
-        return m.Module(
-            path=rel_path, language="python", name=module_name, namespace=module_name,
-            parse_errors=(m.ParseError(message, span),),
-            line_count=source.count(b"\n") + 1, is_package_init=is_init,
-        )
+        plain = _without_magics(source)
+        tree, later = _parsed(plain) if plain is not None else (None, None)
+        if tree is None:
+            message, span = _syntax_error_location(source, error)
+            if later is not None:  # a notebook's own syntax error lies past its magics
+                later_message, later_span = _syntax_error_location(plain, later)
+                if later_span.line > span.line:
+                    message, span = later_message, later_span
+            return m.Module(
+                path=rel_path, language="python", name=module_name, namespace=module_name,
+                parse_errors=(m.ParseError(message, span),),
+                line_count=source.count(b"\n") + 1, is_package_init=is_init,
+            )
+        source = plain
     positions = _Positions(source, _byte_spans(tree))
     lowerer = _Lowerer(module_name, positions)
     body = lowerer.module_body(tree)
