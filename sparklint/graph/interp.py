@@ -144,8 +144,9 @@ class Interpreter:
             self.exec_loop(statement, scope)
 
     def exec_branch(self, branch: m.Branch, scope: Scope) -> None:
-        """Each arm runs from the same state; afterwards a name holds what every arm that falls
-        through (and, when all may be skipped, the state before) agrees on."""
+        """Each arm that may run (`_arms_taken`) runs from the same state; afterwards a name
+        holds what every arm that falls through (and, when all may be skipped, the state
+        before) agrees on."""
         tested = None
         if branch.test is not None and _counts_rows(branch.test):
             tested = self.exec_condition(branch.test, scope)
