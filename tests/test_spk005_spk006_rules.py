@@ -370,6 +370,23 @@ CASES = {
             }
         """,
     },
+    "spk006: a loop over range(a, b) runs with its numbers, never with b": {
+        "jobs/ranges.py": """
+            def never(spark):
+                df = spark.read.parquet("s3://x").groupBy("k").count()
+                for i in range(1, 3):
+                    if i == 3:
+                        df.show()
+                df.write.parquet("s3://y")
+
+            def last(spark):
+                df = spark.read.parquet("s3://x").groupBy("k").count()  # expect: SPK006
+                for i in range(1, 3):
+                    if i == 2:
+                        df.show()
+                df.write.parquet("s3://y")
+        """,
+    },
     "spk006: scala, a collection's groupBy by a function is no Dataset (awslabs/deequ)": {
         "src/main/scala/jobs/Runner.scala": """
             package jobs

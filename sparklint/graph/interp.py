@@ -211,10 +211,11 @@ class Interpreter:
     def exec_loop(self, loop: m.For, scope: Scope) -> None:
         iterable = self.eval(loop.iter, scope)
         items: tuple[Value, ...] = (UNKNOWN,)
-        if isinstance(iterable, SeqV) and len(iterable.items) <= MAX_LOOP_UNROLL:
-            if not iterable.items or self._loop_nesting < MAX_UNROLLED_LOOP_NESTING:
-                items = iterable.items  # an empty literal collection: the body never runs
         size = collection_size(iterable)
+        elements = _elements(iterable, size)
+        if elements is not None and len(elements) <= MAX_LOOP_UNROLL:
+            if not elements or self._loop_nesting < MAX_UNROLLED_LOOP_NESTING:
+                items = elements  # an empty literal collection: the body never runs
         location = self._loop_location(loop, scope)
         carried = self._carried_dataframes(scope)
         before_unknown = {name: value for name, value in scope.locals.items() if value is UNKNOWN}
@@ -842,8 +843,7 @@ class Interpreter:
         results."""
         values: tuple[Value, ...] = (UNKNOWN,)
         size = collection_size(items)
-        elements = _range_elements(items, size) if isinstance(items, SeqV) and items.kind == "range" else (
-            items.items if isinstance(items, SeqV) else None)  # a range holds its bounds, not its elements
+        elements = _elements(items, size)
         if elements is not None and len(elements) <= MAX_LOOP_UNROLL and (
             not elements or self._loop_nesting < MAX_UNROLLED_LOOP_NESTING
         ):
@@ -1522,8 +1522,13 @@ def _limited(receiver: m.Expr) -> bool:
     return isinstance(func, m.Attr) and func.attr in ("limit", "head", "take", "tail")
 
 
-def _range_elements(items: SeqV, size: int | None) -> tuple[Value, ...] | None:
-    """The numbers of a `range(a, b)` (kept as its two bounds), when there are few of them."""
+def _elements(items: Value, size: int | None) -> tuple[Value, ...] | None:
+    """A literal collection's items, or the numbers of a `range(a, b)` when there are few of
+    them (a range is kept as its two bounds, not its elements); None when they are unknown."""
+    if not isinstance(items, SeqV):
+        return None
+    if items.kind != "range":
+        return items.items
     if size is None or size > MAX_LOOP_UNROLL:
         return None
     start = items.items[0].value  # collection_size read both bounds as ints
