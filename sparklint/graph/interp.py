@@ -190,11 +190,9 @@ class Interpreter:
         elif _constant_shaped(test):
             holds = _truth(self.eval(test, scope))
         elif type(test) is m.BinOp and test.op in _SHORT_CIRCUITS and _constant_shaped(test.left):
-            # `if debug and rows.count() > 0`: a left operand that decides alone (Scala's `&&`
-            # and `||` are lowered as `&` and `|`; a condition is no Column)
-            left = _truth(self.eval(test.left, scope))
-            if left is not None and left == (test.op in ("or", "|")):
-                holds = left
+            # `if debug and rows.count() > 0` (a condition is no Column, so `&` and `|` are
+            # Scala's `&&` and `||` here)
+            holds = _decided(test.op, self.eval(test.left, scope))
         if holds is None:
             return arms, branch.exhaustive
         return (arms[:1], True) if holds else (arms[1:], branch.exhaustive)
@@ -210,12 +208,8 @@ class Interpreter:
 
     def exec_loop(self, loop: m.For, scope: Scope) -> None:
         iterable = self.eval(loop.iter, scope)
-        items: tuple[Value, ...] = (UNKNOWN,)
         size = collection_size(iterable)
-        elements = _elements(iterable, size)
-        if elements is not None and len(elements) <= MAX_LOOP_UNROLL:
-            if not elements or self._loop_nesting < MAX_UNROLLED_LOOP_NESTING:
-                items = elements  # an empty literal collection: the body never runs
+        items = self._loop_items(_elements(iterable, size))
         location = self._loop_location(loop, scope)
         carried = self._carried_dataframes(scope)
         before_unknown = {name: value for name, value in scope.locals.items() if value is UNKNOWN}
@@ -376,10 +370,8 @@ class Interpreter:
             if None not in parts:
                 text, origin = concatenated(parts)
                 return TextV(text, origin) if TextV in (type(left), type(right)) else ConstV(text, origin)
-        if expr.op in ("and", "or"):  # Python's: the deciding operand, known from the left one alone
-            decided = _truth(left)
-            if decided is not None and decided == (expr.op == "or"):
-                return left
+        if expr.op in ("and", "or") and _decided(expr.op, left) is not None:
+            return left  # Python's value of `a and b` / `a or b` when `a` decides
         if isinstance(left, ConstV) and isinstance(right, ConstV):
             return _fold(expr.op, left.value, right.value)
         return UNKNOWN
@@ -841,15 +833,11 @@ class Interpreter:
         """`xs.foreach(f)`, `xs.map(f)`, a comprehension: `f` called with each item of a small
         literal collection (or once with an unknown item); `map` gives the collection of
         results."""
-        values: tuple[Value, ...] = (UNKNOWN,)
         size = collection_size(items)
         elements = _elements(items, size)
-        if elements is not None and len(elements) <= MAX_LOOP_UNROLL and (
-            not elements or self._loop_nesting < MAX_UNROLLED_LOOP_NESTING
-        ):
-            values = elements
-            if items.kind == "dict" and name == "$each":  # iterating a dict gives its keys
-                values = tuple(item.items[0] if isinstance(item, SeqV) and item.items else UNKNOWN for item in values)
+        values = self._loop_items(elements)
+        if values is elements and items.kind == "dict" and name == "$each":  # iterating a dict gives its keys
+            values = tuple(item.items[0] if isinstance(item, SeqV) and item.items else UNKNOWN for item in values)
         many = values == (UNKNOWN,) and (size is None or size > 1)
         if many:
             outer = self._carried_dataframes(function.scope)  # type: ignore[arg-type]
@@ -867,6 +855,15 @@ class Interpreter:
             return UNKNOWN
         kind = "list" if name == "$each" or items.kind == "range" else items.kind
         return SeqV(results, kind, items.location)
+
+    def _loop_items(self, elements: tuple[Value, ...] | None) -> tuple[Value, ...]:
+        """What a loop body or a comprehension runs with: a few known elements one by one (none
+        for an empty collection), else one unknown item."""
+        if elements is not None and len(elements) <= MAX_LOOP_UNROLL and (
+            not elements or self._loop_nesting < MAX_UNROLLED_LOOP_NESTING
+        ):
+            return elements
+        return (UNKNOWN,)
 
     def _item_loop_location(self, function: LambdaV) -> Location:
         """Where a comprehension or `foreach` function is written (the body run per element)."""
@@ -1344,6 +1341,13 @@ _SHORT_CIRCUITS = frozenset({"and", "or", "&", "|"})
 def _truth(value: Value) -> bool | None:
     """Whether a value known from constants is true, else None."""
     return bool(value.value) if type(value) is ConstV and isinstance(value.value, _SCALARS) else None
+
+
+def _decided(op: str, left: Value) -> bool | None:
+    """The truth of `left <op> right` when its left operand decides it alone (`False and x`,
+    `True or x`; Scala's `&&` and `||` are lowered as `&` and `|`), else None."""
+    truth = _truth(left)
+    return truth if truth is not None and truth == (op in ("or", "|")) else None
 
 
 def _constant_shaped(expr: m.Expr) -> bool:
