@@ -6,6 +6,7 @@ from typing import Iterator
 
 from sparklint.checks.common import CheckContext, chain_to
 from sparklint.findings import ChainStep, Finding, Related, Severity
+from sparklint.graph import spark_api as api
 from sparklint.graph.events import ActionEvent, Event
 from sparklint.graph.facts import chain_dicts, leaves, location_dict, operators
 from sparklint.graph.values import ColumnV, DataFrameV, Op
@@ -43,9 +44,6 @@ def check(event: Event, context: CheckContext) -> Iterator[Finding]:
     yield _finding(event, *found)
 
 
-FILTERS = frozenset({"filter", "where"})
-
-
 def _unbounded_read(df: DataFrameV) -> tuple[Op, bool] | None:
     """The storage read whose rows all reach the action, when no operation on the way bounds
     them, and whether a filter is on the way (then the rows that pass it, however many);
@@ -60,7 +58,7 @@ def _unbounded_read(df: DataFrameV) -> tuple[Op, bool] | None:
                 return None
             if op.other is not None:
                 pending.append(op.other.head)
-            filtered = filtered or op.name in FILTERS
+            filtered = filtered or op.name in api.FILTERS
             if op.name == "source":
                 if op.detail not in STORAGE_SOURCES:
                     return None

@@ -265,7 +265,7 @@ def _mentions_emptiness(condition: Value, depth: int = 0) -> bool:
 def _filtered_non_empty(name: str, at: Op | None) -> bool:
     """An upstream `filter(col != '')` or `replace('', None)` on this column."""
     for op in at.chain() if at is not None else ():
-        if op.name in ("filter", "where") and any(_mentions_column_and_emptiness(arg, name) for arg in op.args):
+        if op.name in api.FILTERS and any(_mentions_column_and_emptiness(arg, name) for arg in op.args):
             return True
         if op.name == "replace" and op.args and const_of(op.args[0]) == "":
             return True

@@ -35,6 +35,7 @@ SHUFFLING = frozenset({
 })
 SORTS_WITHIN_PARTITIONS = frozenset({"sortWithinPartitions"})
 GLOBAL_SORTS = frozenset({"orderBy", "sort"})
+FILTERS = frozenset({"filter", "where"})
 
 # Methods that, called on a value of unknown type, prove it is a DataFrame: spelled the Spark
 # way and found in no common Python or Scala library with that meaning (but `coalesce` of no
