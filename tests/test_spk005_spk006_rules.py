@@ -416,6 +416,97 @@ CASES = {
             }
         """,
     },
+    "spk005: a list grown in a loop of unknown length has unknown length, one grown by hand its items": {
+        "jobs/flags.py": """
+            import pyspark.sql.functions as F
+
+            def appended(df, names):
+                columns = []
+                for name in names:
+                    columns.append("is_" + name)
+                for c in columns:  # expect: SPK005
+                    df = df.withColumn(c, F.lit(True))
+                return df
+
+            def concatenated(df, names):
+                columns = []
+                for name in names:
+                    columns = columns + ["is_" + name]
+                for c in columns:  # expect: SPK005
+                    df = df.withColumn(c, F.lit(True))
+                return df
+
+            def five(df):
+                columns = ["a"]
+                columns.append("b")
+                columns.extend(["c", "d"])
+                columns.insert(0, "e")
+                for c in columns:
+                    df = df.withColumn(c, F.lit(True))
+                return df
+
+            def six(df):
+                columns = ["a", "b"]
+                columns.append("c")
+                columns.extend(["d", "e"])
+                columns.insert(0, "f")
+                for c in columns:  # expect: SPK005
+                    df = df.withColumn(c, F.lit(True))
+                return df
+
+            def main(spark, names):
+                raw = spark.read.parquet("s3://raw")
+                appended(raw, names).write.parquet("s3://a")
+                concatenated(raw, names).write.parquet("s3://b")
+                five(raw).write.parquet("s3://c")
+                six(raw).write.parquet("s3://d")
+        """,
+    },
+    "spk006: builders that collect their parts in a list build two DataFrames (databrickslabs/dbldatagen)": {
+        "jobs/__init__.py": "",
+        "jobs/specs.py": """
+            import pyspark.sql.functions as F
+
+
+            class Spec:
+                def __init__(self, spark, rows):
+                    self.spark = spark
+                    self.rows = rows
+                    self.columns = []
+
+                def with_column(self, name, expression):
+                    self.columns.append((name, expression))
+                    return self
+
+                def build(self):
+                    df = self.spark.read.parquet(self.rows)
+                    for name, expression in self.columns:
+                        df = df.withColumn(name, F.expr(expression))
+                    return df
+        """,
+        "jobs/main.py": """
+            import pyspark.sql.functions as F
+            from pyspark.sql import SparkSession
+
+            from jobs.specs import Spec
+
+
+            def flagged(df):
+                return df.withColumn("flag", F.lit(1)).groupBy("flag").count()
+
+
+            def main():
+                spark = SparkSession.builder.getOrCreate()
+                users = Spec(spark, "s3://in").with_column("name", "uuid()").build()
+                orders = Spec(spark, "s3://in").with_column("amount", "rand()").build()
+                flagged(users).write.parquet("s3://users")
+                flagged(orders).write.parquet("s3://orders")
+
+
+            if __name__ == "__main__":
+                main()
+        """,
+    },
 }
 
 

@@ -25,7 +25,7 @@ from sparklint.graph import coltypes
 from sparklint.graph.values import (
     UNKNOWN, BoundMethodV, ClassRef, ColumnV, ConstV, DataFrameV, ExternalRef, Frame,
     FunctionRef, GroupedV, InstanceV, LambdaV, ModuleRef, Op, SeqV, SessionV, Stack, Value,
-    SchemaV, TextV, WindowV, WriterV, concatenated, int_of, str_of, text_of,
+    MUTATORS, SchemaV, TextV, WindowV, WriterV, combined, concatenated, int_of, mutated, str_of, text_of,
 )
 from sparklint.graph import sql
 from sparklint.graph.units import class_unit, function_unit, module_unit
@@ -214,6 +214,7 @@ class Interpreter:
         carried = self._carried_dataframes(scope)
         before_unknown = {name: value for name, value in scope.locals.items() if value is UNKNOWN}
         many = items == (UNKNOWN,) and (size is None or size > 1)
+        collections = self._collections(scope) if many else {}
         if many:
             self._uses.enter_loop(location, list(carried.values()))
         self._loop_nesting += 1
@@ -225,6 +226,8 @@ class Interpreter:
             self._uses.close_loop()
             if many:
                 self._uses.exit_loop()
+        if many:
+            self._forget_grown(collections, scope)
         after = self._carried_dataframes(scope)
         ops = tuple(op for name, df in carried.items() for op in carried_ops(df, after.get(name)))
         whole = self.loc(scope, loop.span)
@@ -251,6 +254,24 @@ class Interpreter:
             frames.update((f"{scope.self_name}.{name}", value) for name, value in scope.self_value.fields.items()
                           if isinstance(value, DataFrameV))
         return frames
+
+    @staticmethod
+    def _collections(scope: Scope) -> dict[str, SeqV]:
+        """The collections a loop body may grow: locals and `self` fields."""
+        found = {name: value for name, value in scope.locals.items() if isinstance(value, SeqV)}
+        if isinstance(scope.self_value, InstanceV):
+            found.update((f"{scope.self_name}.{name}", value) for name, value in scope.self_value.fields.items()
+                         if isinstance(value, SeqV))
+        return found
+
+    def _forget_grown(self, before: dict[str, SeqV], scope: Scope) -> None:
+        """After a loop run once for an unknown number of elements, a collection it changed
+        (`cols.append(c)`, `cols = cols + [c]`) has an unknown size, not the one element that
+        single run gave it."""
+        after = self._collections(scope)
+        for name, value in before.items():
+            if after.get(name) is not value:
+                self.assign(name, UNKNOWN, scope)
 
     def emit_loop(self, event: LoopEvent) -> None:
         """A loop's event, when it carries a DataFrame. A loop over a collection of unknown size
@@ -370,6 +391,9 @@ class Interpreter:
             if None not in parts:
                 text, origin = concatenated(parts)
                 return TextV(text, origin) if TextV in (type(left), type(right)) else ConstV(text, origin)
+        collection = combined(expr.op, left, right)
+        if collection is not None:
+            return collection
         if expr.op in ("and", "or") and _decided(expr.op, left) is not None:
             return left  # Python's value of `a and b` / `a or b` when `a` decides
         if isinstance(left, ConstV) and isinstance(right, ConstV):
@@ -719,9 +743,19 @@ class Interpreter:
         func = call.func
         if isinstance(func, m.Attr):
             receiver = self.eval(func.value, scope)
+            if isinstance(receiver, SeqV) and func.attr in MUTATORS:
+                self.mutate(func.value, mutated(receiver, func.attr, args), scope)
             return self.call_method(receiver, func.attr, args, kwargs, scope, call.name_span, call.span, call)
         callee = self.eval(func, scope)
         return self.call_value(callee, args, kwargs, scope, call)
+
+    def mutate(self, place: m.Expr, value: Value, scope: Scope) -> None:
+        """A collection changed in place gets its new contents where the code keeps it: a local
+        or a field of `self`/`this` (elsewhere it stays as it was)."""
+        if isinstance(place, m.Name) and place.id in scope.locals:
+            self.assign(place.id, value, scope)
+        elif isinstance(place, m.Attr) and isinstance(place.value, m.Name) and place.value.id == scope.self_name:
+            self.assign(f"{scope.self_name}.{place.attr}", value, scope)
 
     def call_value(self, callee: Value, args, kwargs, scope: Scope, call: m.Call | None) -> Value:
         if isinstance(callee, FunctionRef):

@@ -258,3 +258,63 @@ def int_of(value: Value) -> int | None:
 def str_of(value: Value) -> str | None:
     constant = const_of(value)
     return constant if isinstance(constant, str) else None
+
+
+# Methods that change a collection in place (Python's list, set and dict; Scala's buffers and
+# mutable maps; Java's collections): the collection afterwards, by `mutated`.
+APPENDING = frozenset({"append", "add", "addOne", "prepend"})
+EXTENDING = frozenset({"extend", "appendAll", "addAll", "prependAll"})
+PUTTING = frozenset({"put", "setdefault", "update"})
+INSERTING = frozenset({"insert"})
+EMPTYING = frozenset({"clear"})
+REMOVING = frozenset({"pop", "popitem", "remove", "discard", "subtractOne", "filterInPlace", "sort", "reverse"})
+MUTATORS = APPENDING | EXTENDING | PUTTING | INSERTING | EMPTYING | REMOVING
+
+
+def mutated(seq: SeqV, name: str, args: tuple) -> Value:
+    """What `seq.name(*args)` leaves in the collection, where the interpreter can tell; else
+    unknown. A builder that collects its parts in a list (`self.columns.append(spec)`) is then
+    a different calling context after each part, not the same one as an empty builder."""
+    if name in EMPTYING and not args:
+        return SeqV((), seq.kind, seq.location)
+    if seq.kind == "dict":
+        if name in PUTTING and len(args) == 2:
+            return SeqV((*_without_key(seq.items, args[0]), SeqV(tuple(args), "tuple")), "dict", seq.location)
+        if name == "update" and len(args) == 1 and isinstance(args[0], SeqV) and args[0].kind == "dict":
+            return SeqV((*seq.items, *args[0].items), "dict", seq.location)
+        return UNKNOWN
+    if name in APPENDING and len(args) == 1:
+        items = (args[0], *seq.items) if name == "prepend" else (*seq.items, args[0])
+        return SeqV(items, seq.kind, seq.location)
+    if name in EXTENDING and len(args) == 1 and isinstance(args[0], SeqV) and args[0].kind != "dict":
+        items = (*args[0].items, *seq.items) if name == "prependAll" else (*seq.items, *args[0].items)
+        return SeqV(items, seq.kind, seq.location)
+    if name in INSERTING and len(args) == 2:
+        position = int_of(args[0])
+        if position is not None:
+            items = list(seq.items)
+            items.insert(position, args[1])
+            return SeqV(tuple(items), seq.kind, seq.location)
+    return UNKNOWN
+
+
+def _without_key(pairs: tuple, key: Value) -> tuple:
+    known = const_of(key)
+    if known is None:
+        return pairs
+    return tuple(pair for pair in pairs
+                 if not (isinstance(pair, SeqV) and len(pair.items) == 2 and const_of(pair.items[0]) == known))
+
+
+def combined(op: str, left: Value, right: Value) -> Value | None:
+    """A collection built from two by an operator: Python's `list + list` or `tuple + tuple`,
+    Scala's `xs ++ ys`, `xs :+ x` and `x +: xs`; None when `op` does not build one."""
+    if op == ":+" and isinstance(left, SeqV) and left.kind not in ("dict", "range"):
+        return SeqV((*left.items, right), left.kind, left.location)
+    if op == "+:" and isinstance(right, SeqV) and right.kind not in ("dict", "range"):
+        return SeqV((left, *right.items), right.kind, right.location)
+    if not (isinstance(left, SeqV) and isinstance(right, SeqV)) or {left.kind, right.kind} & {"dict", "range"}:
+        return None
+    if op == "++" or (op == "+" and left.kind == right.kind and left.kind in ("list", "tuple")):
+        return SeqV((*left.items, *right.items), left.kind, left.location)
+    return None
