@@ -507,6 +507,66 @@ CASES = {
                 main()
         """,
     },
+    "spk006: a helper called twice alike makes two DataFrames, and recomputes a DataFrame given to both": {
+        "jobs/main.py": """
+            import sys
+
+            from pyspark.sql import SparkSession
+
+
+            def totals(spark, path):
+                return spark.read.parquet(path).groupBy("day").count()
+
+
+            def relabelled(df, label):
+                return df.withColumnRenamed("count", label).groupBy("day").count()
+
+
+            def main(first, second):
+                spark = SparkSession.builder.getOrCreate()
+                totals(spark, first).write.parquet("s3://first")
+                totals(spark, second).write.parquet("s3://second")
+                shared = spark.read.parquet("s3://shared").groupBy("day").count()  # expect: SPK006
+                relabelled(shared, first).write.parquet("s3://a")
+                relabelled(shared, second).write.parquet("s3://b")
+
+
+            if __name__ == "__main__":
+                main(sys.argv[1], sys.argv[2])
+        """,
+    },
+    "spk006: scala, a helper called twice alike makes two DataFrames; a Seq grown in a loop": {
+        "src/main/scala/jobs/Main.scala": """
+            package jobs
+
+            import org.apache.spark.sql.{DataFrame, SparkSession}
+            import org.apache.spark.sql.functions._
+
+            object Main {
+              def totals(spark: SparkSession, path: String): DataFrame =
+                spark.read.parquet(path).groupBy("day").count()
+
+              def relabelled(df: DataFrame, label: String): DataFrame =
+                df.withColumnRenamed("count", label).groupBy("day").count()
+
+              def flagged(df: DataFrame, names: Seq[String]): DataFrame = {
+                var columns = Seq[String]()
+                for (name <- names) { columns = columns :+ ("is_" + name) }
+                columns.foldLeft(df)((acc, c) => acc.withColumn(c, lit(true))) // expect: SPK005
+              }
+
+              def main(args: Array[String]): Unit = {
+                val spark = SparkSession.builder().getOrCreate()
+                totals(spark, args(0)).write.parquet("s3://first")
+                totals(spark, args(1)).write.parquet("s3://second")
+                val shared = spark.read.parquet("s3://shared").groupBy("day").count() // expect: SPK006
+                relabelled(shared, args(0)).write.parquet("s3://a")
+                relabelled(shared, args(1)).write.parquet("s3://b")
+                flagged(spark.read.parquet("s3://raw"), args.toSeq).write.parquet("s3://flags")
+              }
+            }
+        """,
+    },
 }
 
 

@@ -9,7 +9,7 @@ finding's chain starts at the job's entry point whenever one reaches it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from sparklint import model as m
@@ -39,6 +39,9 @@ MAX_LOOP_UNROLL = 4
 # multiply along call paths are cut off.
 CONTEXTS_PER_FUNCTION = 8
 CONTEXTS_PER_CALL_SITE = 4
+# How much of a reused call's DataFrame result is made again (`CallResult.made_again`).
+MAX_REMADE_OPS = 200
+MAX_REMADE_NESTING = 4
 MAX_ROOT_EVALUATIONS = 5_000  # new (function, context) analyses one root may start
 MAX_UNROLLED_LOOP_NESTING = 2  # deeper loops run their body once with unknown items
 
@@ -1006,7 +1009,7 @@ class Interpreter:
                 inputs = _input_frames(args, kwargs, fields, extra_locals)
                 for event in self._uses.replay(key, inputs, self.loc(caller, call.span), caller.stack):
                     self.emit_event(event)
-            return known.replay(self_value)
+            return known.replay(self_value, _input_frames(args, kwargs, fields, extra_locals))
         if key in self._in_progress or not self._admit(
             function.qualname, function.name, module.path, code_label(symbol), "called in"
         ):
@@ -1026,7 +1029,8 @@ class Interpreter:
             result = merge_values(scope.returns, stack) if scope.returns else UNKNOWN
         finally:
             self._in_progress.discard(key)
-        outcome = CallResult(result, _field_changes(fields_before, self_value))
+        inputs = tuple(df.head for df in _input_frames(args, kwargs, fields_before, extra_locals))
+        outcome = CallResult(result, _field_changes(fields_before, self_value), inputs, stack[-1] if stack else None, len(stack))
         self._uses.end_call(key, uses_mark, lambda: _input_frames(args, kwargs, fields_before, extra_locals))
         self._memo[key] = outcome
         return result
@@ -1611,16 +1615,60 @@ def _windows_in(values, depth: int = 0):
 
 @dataclass(frozen=True, slots=True)
 class CallResult:
-    """A memoised call: its value, and what it assigned to `self` (replayed on every reuse, so a
-    method that sets `self.df` has that effect on each instance it is called on)."""
+    """A memoised call: its value, what it assigned to `self` (replayed on every reuse, so a
+    method that sets `self.df` has that effect on each instance it is called on), the heads of
+    the DataFrames it was given (`_input_frames` order), and the frame it ran in (`depth` deep)."""
 
     value: Value
     field_changes: tuple[tuple[str, Value], ...] = ()
+    inputs: tuple[Op, ...] = ()
+    frame: Frame | None = None
+    depth: int = 0
 
-    def replay(self, self_value: Value | None) -> Value:
+    def replay(self, self_value: Value | None, inputs: list[DataFrameV]) -> Value:
+        """The value for a reuse given `inputs`. Two calls alike enough to share a calling
+        context still make two DataFrames: a DataFrame the call returned is made again, its
+        operations that the call made put on this call's input (or on what it was made from
+        outside the call), so that computing one of them and then the other is not taken for
+        computing one DataFrame twice."""
         if self.field_changes and isinstance(self_value, InstanceV):
             self_value.fields.update(self.field_changes)
+        if isinstance(self.value, DataFrameV) and (self.inputs or self.frame is not None):
+            return self.made_again(self.value, inputs, 0)
         return self.value
+
+    def made_again(self, result: DataFrameV, inputs: list[DataFrameV], nesting: int,
+                   budget: list[int] | None = None) -> DataFrameV:
+        """`result` with the operations this call made rebuilt, at most `MAX_REMADE_OPS` of
+        them in all (beyond that the first call's DataFrame is given back, as before)."""
+        budget = budget if budget is not None else [MAX_REMADE_OPS]
+        positions = {head: number for number, head in enumerate(self.inputs)}
+        made: list[Op] = []
+        base: Op | None = None
+        for op in result.head.chain():
+            number = positions.get(op)
+            if number is not None:
+                base = inputs[number].head if number < len(inputs) else op
+                break
+            if not self.made_in_call(op):
+                base = op
+                break
+            made.append(op)
+            budget[0] -= 1
+            if budget[0] < 0:
+                return result
+        if not made and (base is None or base is result.head):
+            return result
+        head = base
+        for op in reversed(made):
+            other = op.other
+            if other is not None and nesting < MAX_REMADE_NESTING:
+                other = self.made_again(other, inputs, nesting + 1, budget)
+            head = replace(op, prev=head, other=other)
+        return DataFrameV(head, result.is_rdd) if head is not None else result
+
+    def made_in_call(self, op: Op) -> bool:
+        return self.frame is not None and len(op.stack) >= self.depth and op.stack[self.depth - 1] is self.frame
 
 
 def _field_changes(before: dict[str, Value] | None, self_value: Value | None) -> tuple[tuple[str, Value], ...]:
