@@ -255,7 +255,8 @@ class Branch:
     code after the branch (they end in `return` or `raise`), so their assignments do not flow on.
     `conditional`: an `if` chain, whose first arm runs exactly when `test` holds and whose other
     arms (`elif`, `else if`, `else`) only when it does not; else `test` is only evaluated (a
-    `match` subject, a loop condition).
+    `match` subject, a loop condition). `elif_tests`: the conditions of the arms after the
+    first, in order, for the `elif`/`else if` arms (an `else` arm has none).
     """
 
     arms: tuple[tuple["Stmt", ...], ...]
@@ -264,6 +265,7 @@ class Branch:
     exhaustive: bool = False
     terminal: tuple[int, ...] = ()
     conditional: bool = False
+    elif_tests: tuple[Expr, ...] = ()
 
 
 Stmt = Union[Assign, ExprStmt, Return, For, Branch]

@@ -88,6 +88,21 @@ CASES = {
                     print("some")
         """,
     },
+    "count in an elif, evaluated only where the conditions before it fail": {
+        "jobs/publish.py": """
+            import sys
+
+            def publish(df, mode):
+                if mode == "full":
+                    df.write.parquet("s3://full")
+                elif df.count() == 0:  # expect: SPK008
+                    print("nothing")
+
+            def main(spark):
+                publish(spark.read.parquet("s3://x"), sys.argv[1])
+                publish(spark.read.parquet("s3://y"), "full")
+        """,
+    },
     "count on unknown Python values is silent": {
         "lib.py": """
             def gate(query):

@@ -567,6 +567,65 @@ CASES = {
             }
         """,
     },
+    "spk006: an elif that constants decide runs alone; uses in an arm that returns reach the caller": {
+        "jobs/publish.py": """
+            def publish(df, mode):
+                if mode == "full":
+                    df.write.parquet("s3://full")
+                elif mode == "preview":
+                    df.collect()
+
+            def save(df, overwrite):
+                if overwrite:
+                    df.write.mode("overwrite").parquet("s3://c")
+                    return True
+                return False
+
+            def main(spark, flag):
+                neither = spark.read.parquet("s3://a").groupBy("k").count()
+                publish(neither, "other")
+                neither.write.parquet("s3://a2")
+                previewed = spark.read.parquet("s3://b").groupBy("k").count()  # expect: SPK006
+                publish(previewed, "preview")
+                previewed.write.parquet("s3://b2")
+                kept = spark.read.parquet("s3://c").groupBy("k").count()  # expect: SPK006
+                save(kept, flag)
+                kept.write.parquet("s3://c2")
+        """,
+    },
+    "spk006: scala, an else if that constants decide runs alone; an if/else as a method's body is used": {
+        "src/main/scala/jobs/Publish.scala": """
+            package jobs
+
+            import org.apache.spark.sql.{DataFrame, SparkSession}
+
+            object Publish {
+              def publish(df: DataFrame, mode: String): Unit = {
+                if (mode == "full") {
+                  df.write.parquet("s3://full")
+                } else if (mode == "preview") {
+                  df.collect()
+                }
+              }
+
+              def save(df: DataFrame, overwrite: Boolean): Unit =
+                if (overwrite) df.write.mode("overwrite").parquet("s3://c") else df.collect()
+
+              def main(args: Array[String]): Unit = {
+                val spark = SparkSession.builder().getOrCreate()
+                val neither = spark.read.parquet("s3://a").groupBy("k").count()
+                publish(neither, "other")
+                neither.write.parquet("s3://a2")
+                val previewed = spark.read.parquet("s3://b").groupBy("k").count() // expect: SPK006
+                publish(previewed, "preview")
+                previewed.write.parquet("s3://b2")
+                val kept = spark.read.parquet("s3://c").groupBy("k").count() // expect: SPK006
+                save(kept, args.isEmpty)
+                kept.write.parquet("s3://c2")
+              }
+            }
+        """,
+    },
 }
 
 

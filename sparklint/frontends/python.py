@@ -431,23 +431,26 @@ class _Lowerer:
 
     def _stmt_If(self, node: cst.If) -> list[m.Stmt]:
         bodies = [node.body]
+        elif_tests: list[m.Expr] = []
         exhaustive = False
         orelse = node.orelse
         while orelse is not None:
             if isinstance(orelse, cst.If):
                 bodies.append(orelse.body)
+                elif_tests.append(self.expr(orelse.test))
                 orelse = orelse.orelse
             else:
                 bodies.append(orelse.body)
                 exhaustive = True
                 orelse = None
-        return [self._branch(bodies, node, exhaustive, self.expr(node.test), conditional=True)]
+        return [self._branch(bodies, node, exhaustive, self.expr(node.test), tuple(elif_tests))]
 
     def _branch(self, bodies: list, node: cst.CSTNode, exhaustive: bool, test: m.Expr | None = None,
-                conditional: bool = False) -> m.Branch:
+                elif_tests: tuple[m.Expr, ...] | None = None) -> m.Branch:
+        """`elif_tests` given: an if chain (`Branch.conditional`)."""
         arms = tuple(self.block(body) for body in bodies)
         terminal = tuple(index for index, body in enumerate(bodies) if _ends_flow(body))
-        return m.Branch(arms, self.pos.span(node), test, exhaustive, terminal, conditional)
+        return m.Branch(arms, self.pos.span(node), test, exhaustive, terminal, elif_tests is not None, elif_tests or ())
 
     def _stmt_For(self, node: cst.For) -> list[m.Stmt]:
         target = node.target

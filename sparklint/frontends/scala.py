@@ -930,6 +930,7 @@ class _Lowerer:
         arm_nodes: list[tree_sitter.Node | None] = []
         current: tree_sitter.Node | None = node
         arm: list[m.Stmt] = []
+        elif_tests: list[m.Expr] = []
         exhaustive = False
         while current is not None:
             then_node = current.child_by_field_name("consequence")
@@ -942,7 +943,7 @@ class _Lowerer:
             current = None
             if else_node is not None and else_node.type == "if_expression":
                 self._record_statement(else_node)
-                self._expr(else_node.child_by_field_name("condition"), arm)
+                elif_tests.append(self._expr(else_node.child_by_field_name("condition"), arm))
                 current = else_node
             elif else_node is not None:
                 self._scoped_tail(else_node, sink, arm)
@@ -957,7 +958,7 @@ class _Lowerer:
                 arm_nodes.append(None)
                 exhaustive = True
         out.append(m.Branch(tuple(arms), self._span(node), test, exhaustive,
-                            _terminal_arms(arms, arm_nodes), conditional=True))
+                            _terminal_arms(arms, arm_nodes), True, tuple(elif_tests)))
 
     def _choice(self, node: tree_sitter.Node, sink: _Sink, out: list[m.Stmt]) -> bool:
         """An `if`/`else` or `match` whose value is assigned, each arm a plain expression:

@@ -55,6 +55,8 @@ class Scope:
     self_value: Value | None = None
     stack: Stack = ()
     returns: list[Value] = field(default_factory=list)
+    # the DataFrame uses of each branch arm that returns: made on the paths out of the call
+    returned_uses: list[dict] = field(default_factory=list)
 
 
 class Interpreter:
@@ -150,21 +152,27 @@ class Interpreter:
         """Each arm that may run (`_arms_taken`) runs from the same state; afterwards a name
         holds what every arm that falls through (and, when all may be skipped, the state
         before) agrees on."""
-        tested = None
-        if branch.test is not None and _counts_rows(branch.test):
-            tested = self.exec_condition(branch.test, scope)
-        arms, exhaustive = self._arms_taken(branch, scope, tested)
+        if not branch.conditional and branch.test is not None and _counts_rows(branch.test):
+            self.exec_condition(branch.test, scope)
+        arms, exhaustive = self._arms_taken(branch, scope)
         before = scope.locals
-        outcomes: list[dict[str, Value]] = [] if exhaustive else [before]
+        outcomes: list[dict[str, Value]] = []
+        if not exhaustive:
+            arms.insert(0, (ALL_SKIPPED, ()))  # the state before, first, as it always was
         uses_mark = self._uses.mark()
         use_outcomes = []
         for index, arm in arms:
             scope.locals = dict(before)
+            for test in _elif_tests_before(branch, index):
+                if _counts_rows(test):
+                    self.exec_condition(test, scope)
             self.exec_block(arm, scope)
             arm_uses = self._uses.rollback(uses_mark)
             if index not in branch.terminal:
                 outcomes.append(scope.locals)
                 use_outcomes.append(arm_uses)
+            elif _returns(arm):  # not the code after the branch, but the caller's, follows these uses
+                scope.returned_uses.append(arm_uses)
         self._uses.merge(use_outcomes)
         if not outcomes:  # every arm returns or raises: what follows is unreachable from here
             scope.locals = before
@@ -177,28 +185,41 @@ class Interpreter:
             merged[name] = first if all(value is first for value in values) else merge_values(values, scope.stack)
         scope.locals = merged
 
-    def _arms_taken(self, branch: m.Branch, scope: Scope, tested: Value | None
-                    ) -> tuple[list[tuple[int, tuple]], bool]:
-        """The arms an `if` chain may run, with whether one of them surely runs. A condition
-        known from constants (`if debug:` where `debug=False`, `fill is True` where `fill=None`)
-        decides. `tested`: the condition's value if it was evaluated already; else only one
-        that cannot call code is evaluated here. (An `elif`'s own condition is not modelled.)"""
+    def _arms_taken(self, branch: m.Branch, scope: Scope) -> tuple[list[tuple[int, tuple]], bool]:
+        """The arms an `if` chain may run, with whether one of them surely runs. Conditions are
+        tried in order: one that holds is the last arm taken, one that fails skips its arm,
+        one that may go either way keeps its arm and goes on (`_condition_holds`)."""
         arms = list(enumerate(branch.arms))
-        test = branch.test
-        if not branch.conditional or test is None:
+        if not branch.conditional or branch.test is None:
             return arms, branch.exhaustive
-        holds = None
-        if tested is not None:
-            holds = _truth(tested)
-        elif _constant_shaped(test):
-            holds = _truth(self.eval(test, scope))
-        elif type(test) is m.BinOp and test.op in _SHORT_CIRCUITS and _constant_shaped(test.left):
+        tests = (branch.test, *branch.elif_tests)
+        taken = []
+        for index, arm in arms:
+            if index >= len(tests):  # the `else` arm
+                taken.append((index, arm))
+                continue
+            # an `elif` that counts rows is evaluated on the paths that reach it (`exec_branch`)
+            holds = None if index and _counts_rows(tests[index]) else self._condition_holds(tests[index], scope)
+            if holds is False:
+                continue
+            taken.append((index, arm))
+            if holds:
+                return taken, True
+        return taken, branch.exhaustive
+
+    def _condition_holds(self, test: m.Expr, scope: Scope) -> bool | None:
+        """Whether an `if`/`elif` condition holds, when constants tell (`if debug:` where
+        `debug=False`, `fill is True` where `fill=None`). A condition that counts rows is
+        evaluated for what it computes; else only one that cannot call code is evaluated."""
+        if _counts_rows(test):
+            return _truth(self.exec_condition(test, scope))
+        if _constant_shaped(test):
+            return _truth(self.eval(test, scope))
+        if type(test) is m.BinOp and test.op in _SHORT_CIRCUITS and _constant_shaped(test.left):
             # `if debug and rows.count() > 0` (a condition is no Column, so `&` and `|` are
             # Scala's `&&` and `||` here)
-            holds = _decided(test.op, self.eval(test.left, scope))
-        if holds is None:
-            return arms, branch.exhaustive
-        return (arms[:1], True) if holds else (arms[1:], branch.exhaustive)
+            return _decided(test.op, self.eval(test.left, scope))
+        return None
 
     def exec_condition(self, test: m.Expr, scope: Scope) -> Value:
         """An `if`/`while` condition: evaluated for what it computes (a `count()` tested for
@@ -1026,6 +1047,8 @@ class Interpreter:
                 scope.locals.update(extra_locals)
             self.bind_params(function.params, args, kwargs, scope, module, self_value)
             self.exec_block(function.body, scope)
+            if scope.returned_uses:
+                self._uses.join_returns(uses_mark, scope.returned_uses)
             result = merge_values(scope.returns, stack) if scope.returns else UNKNOWN
         finally:
             self._in_progress.discard(key)
@@ -1675,6 +1698,25 @@ def _field_changes(before: dict[str, Value] | None, self_value: Value | None) ->
     if before is None or not isinstance(self_value, InstanceV):
         return ()
     return tuple((name, value) for name, value in self_value.fields.items() if before.get(name) is not value)
+
+
+ALL_SKIPPED = -1  # the path of a branch on which no arm runs
+
+
+def _elif_tests_before(branch: m.Branch, index: int) -> tuple[m.Expr, ...]:
+    """The `elif` conditions evaluated on the way to arm `index` (all of them on the way past
+    every arm, `ALL_SKIPPED`)."""
+    if not branch.elif_tests or index == 0:
+        return ()
+    return branch.elif_tests if index == ALL_SKIPPED else branch.elif_tests[:index]
+
+
+def _returns(arm: tuple[m.Stmt, ...]) -> bool:
+    """An arm that ends in a `return` (also in a branch of its own), not only in a `raise`."""
+    if not arm:
+        return False
+    last = arm[-1]
+    return isinstance(last, m.Return) or (isinstance(last, m.Branch) and any(_returns(inner) for inner in last.arms))
 
 
 def merge_values(values: list[Value], stack: Stack) -> Value:

@@ -152,6 +152,11 @@ class UseTracker:
                     done.add(op)
                     self._set(op, use)
 
+    def join_returns(self, mark: int, returned: list[dict[Op, Use]]) -> None:
+        """At the end of a call: the uses of the arms that returned early are made too, beside
+        those of the path that ran to the end (logged since `mark`)."""
+        self.merge([self.rollback(mark), *returned])
+
     # ------------------------------------------------ memoised calls
 
     def end_call(self, key: tuple, mark: int, inputs_of: Callable[[], list[DataFrameV]]) -> None:
