@@ -92,6 +92,10 @@ class Call:
     type_args: tuple[str, ...] = ()
 
 
+# `d[k] = v` (Scala `m(k) = v`) is lowered to a call of this method: `Call(Attr(d, SETITEM), (k, v))`.
+SETITEM = "$setitem"
+
+
 @dataclass(frozen=True, slots=True)
 class Subscript:
     value: "Expr"

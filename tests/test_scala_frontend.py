@@ -478,6 +478,17 @@ def test_assignments_and_compound_assignment():
     )
 
 
+def test_an_indexed_assignment_is_an_update():
+    # Scala's `m(k) = v` is `m.update(k, v)`: the model's SETITEM call, as Python's `d[k] = v`
+    assert body_of("""
+        parts(0) = "c"
+        this.byName("a") = df
+    """) == (
+        m.ExprStmt(call(attr(name("parts"), m.SETITEM), const(0), const("c"))),
+        m.ExprStmt(call(attr(THIS, "byName", m.SETITEM), const("a"), name("df"))),
+    )
+
+
 # ---------------------------------------------------------------- spans
 
 

@@ -462,6 +462,36 @@ CASES = {
                 six(raw).write.parquet("s3://d")
         """,
     },
+    "spk005: a dict filled by d[k] = v keeps its keys": {
+        "jobs/fill.py": """
+            import pyspark.sql.functions as F
+
+            def six_keys(df):
+                names = {}
+                for key in ("a", "b", "c", "d", "e", "f"):
+                    names[key] = "is_" + key
+                for key, name in names.items():  # expect: SPK005
+                    df = df.withColumn(name, F.lit(key))
+                return df
+
+            def five_keys(df):
+                names = {}
+                names["a"] = "is_a"
+                names["b"] = "is_b"
+                names["c"] = "is_c"
+                names["d"] = "is_d"
+                names["e"] = "is_e"
+                names["a"] = "is_f"
+                for key, name in names.items():
+                    df = df.withColumn(name, F.lit(key))
+                return df
+
+            def main(spark):
+                raw = spark.read.parquet("s3://raw")
+                six_keys(raw).write.parquet("s3://six")
+                five_keys(raw).write.parquet("s3://five")
+        """,
+    },
     "spk006: builders that collect their parts in a list build two DataFrames (databrickslabs/dbldatagen)": {
         "jobs/__init__.py": "",
         "jobs/specs.py": """

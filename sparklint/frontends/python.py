@@ -425,6 +425,9 @@ class _Lowerer:
             names = tuple(self._target_name(el.value) or "_" for el in target.elements)
             return m.Assign(names, value, span, unpack=True)
         name = self._target_name(target)
+        if isinstance(target, cst.Subscript):
+            place = self._expr_Subscript(target)
+            return m.ExprStmt(m.Call(m.Attr(place.value, m.SETITEM, place.span), (place.index, value), (), span, place.span), span)
         if name is None:
             return m.ExprStmt(value, span)
         return m.Assign((name,), value, span)

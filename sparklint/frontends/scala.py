@@ -702,10 +702,27 @@ class _Lowerer:
         left = node.child_by_field_name("left")
         right = node.child_by_field_name("right")
         target = self._target(left)
+        if target is None and right is not None and left is not None and left.type == "call_expression":
+            self._update(left, right, node, out)
+            return
         if target is None or right is None:
             out.append(m.ExprStmt(m.Opaque(self._span(node), "assignment"), self._span(node)))
             return
         self._tail(right, _Sink("assign", (target,)), out)
+
+    def _update(self, left: tree_sitter.Node, right: tree_sitter.Node, node: tree_sitter.Node,
+                out: list[m.Stmt]) -> None:
+        """`m(k) = v`, Scala's `m.update(k, v)` -> Call(Attr(m, SETITEM), (k, v))."""
+        span = self._span(node)
+        function = left.child_by_field_name("function")
+        arguments = left.child_by_field_name("arguments")
+        args, kwargs = self._arguments(arguments, out) if arguments is not None else ([], [])
+        if function is None or len(args) != 1 or kwargs:
+            out.append(m.ExprStmt(m.Opaque(span, "assignment"), span))
+            return
+        place = self._span(left)
+        value = self._expr(right, out)
+        out.append(m.ExprStmt(m.Call(m.Attr(self._expr(function, out), m.SETITEM, place), (args[0], value), (), span, place), span))
 
     def _compound_assignment(self, node: tree_sitter.Node, out: list[m.Stmt]) -> bool:
         """`x += 1` -> Assign(x, x + 1) (also `-=`, `++=`...)."""

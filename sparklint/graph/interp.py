@@ -769,6 +769,8 @@ class Interpreter:
             receiver = self.eval(func.value, scope)
             if isinstance(receiver, SeqV) and func.attr in MUTATORS:
                 self.mutate(func.value, mutated(receiver, func.attr, args), scope)
+            if func.attr == m.SETITEM:
+                return UNKNOWN
             return self.call_method(receiver, func.attr, args, kwargs, scope, call.name_span, call.span, call)
         callee = self.eval(func, scope)
         return self.call_value(callee, args, kwargs, scope, call)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Union
 
+from sparklint import model as m
 from sparklint.findings import Location
 
 
@@ -266,19 +267,22 @@ APPENDING = frozenset({"append", "add", "addOne", "prepend"})
 EXTENDING = frozenset({"extend", "appendAll", "addAll", "prependAll"})
 PUTTING = frozenset({"put", "setdefault", "update"})
 INSERTING = frozenset({"insert"})
+SETTING = frozenset({m.SETITEM})  # `xs[i] = x`, `d[k] = v`
 EMPTYING = frozenset({"clear"})
 REMOVING = frozenset({"pop", "popitem", "remove", "discard", "subtractOne", "filterInPlace", "sort", "reverse"})
-MUTATORS = APPENDING | EXTENDING | PUTTING | INSERTING | EMPTYING | REMOVING
+MUTATORS = APPENDING | EXTENDING | PUTTING | INSERTING | SETTING | EMPTYING | REMOVING
 
 
 def mutated(seq: SeqV, name: str, args: tuple) -> Value:
     """What `seq.name(*args)` leaves in the collection, where the interpreter can tell; else
     unknown. A builder that collects its parts in a list (`self.columns.append(spec)`) is then
     a different calling context after each part, not the same one as an empty builder."""
+    if seq.kind == "range":
+        return UNKNOWN
     if name in EMPTYING and not args:
         return SeqV((), seq.kind, seq.location)
     if seq.kind == "dict":
-        if name in PUTTING and len(args) == 2:
+        if (name in PUTTING or name in SETTING) and len(args) == 2:
             return SeqV((*_without_key(seq.items, args[0]), SeqV(tuple(args), "tuple")), "dict", seq.location)
         if name == "update" and len(args) == 1 and isinstance(args[0], SeqV) and args[0].kind == "dict":
             return SeqV((*seq.items, *args[0].items), "dict", seq.location)
@@ -289,6 +293,13 @@ def mutated(seq: SeqV, name: str, args: tuple) -> Value:
     if name in EXTENDING and len(args) == 1 and isinstance(args[0], SeqV) and args[0].kind != "dict":
         items = (*args[0].items, *seq.items) if name == "prependAll" else (*seq.items, *args[0].items)
         return SeqV(items, seq.kind, seq.location)
+    if name in SETTING and len(args) == 2 and seq.kind != "range":
+        position = int_of(args[0])
+        if position is not None and -len(seq.items) <= position < len(seq.items):
+            items = list(seq.items)
+            items[position] = args[1]
+            return SeqV(tuple(items), seq.kind, seq.location)
+        return UNKNOWN
     if name in INSERTING and len(args) == 2:
         position = int_of(args[0])
         if position is not None:
