@@ -656,6 +656,59 @@ CASES = {
             }
         """,
     },
+    "spk006: cache() or persist() as a statement caches the DataFrame it is called on (microsoft/hyperspace)": {
+        "jobs/totals.py": """
+            from pyspark.sql import SparkSession
+
+            def cached():
+                spark = SparkSession.builder.getOrCreate()
+                totals = spark.read.parquet("s3://in").groupBy("user").count()
+                totals.cache()
+                print(totals.count())
+                totals.write.parquet("s3://out")
+
+            def persisted(level):
+                spark = SparkSession.builder.getOrCreate()
+                totals = spark.read.parquet("s3://in").groupBy("user").count()
+                totals.persist(level)
+                print(totals.count())
+                totals.write.parquet("s3://out")
+
+            def checkpointed():
+                spark = SparkSession.builder.getOrCreate()
+                totals = spark.read.parquet("s3://in").groupBy("user").count()  # expect: SPK006
+                totals.checkpoint()
+                print(totals.count())
+                totals.write.parquet("s3://out")
+        """,
+        "src/main/scala/jobs/Totals.scala": """
+            package jobs
+
+            import org.apache.spark.sql.{DataFrame, SparkSession}
+            import org.apache.spark.storage.StorageLevel
+
+            object Totals {
+              def save(indexData: DataFrame): Unit = {
+                indexData.cache
+                indexData.count()
+                indexData.repartition(8).write.parquet("s3://index")
+                indexData.unpersist()
+              }
+
+              def main(args: Array[String]): Unit = {
+                val spark = SparkSession.builder().getOrCreate()
+                val totals = spark.read.parquet("s3://in").groupBy("user").count()
+                totals.persist(StorageLevel.MEMORY_AND_DISK)
+                println(totals.count())
+                totals.write.parquet("s3://out")
+                save(spark.read.parquet("s3://in").groupBy("day").count())
+                val plain = spark.read.parquet("s3://in").groupBy("hour").count() // expect: SPK006
+                println(plain.count())
+                plain.write.parquet("s3://hours")
+              }
+            }
+        """,
+    },
 }
 
 

@@ -42,6 +42,9 @@ CONTEXTS_PER_CALL_SITE = 4
 # How much of a reused call's DataFrame result is made again (`CallResult.made_again`).
 MAX_REMADE_OPS = 200
 MAX_REMADE_NESTING = 4
+# Methods that change the DataFrame (or RDD) they are called on and return it: Dataset.persist()
+# is `cacheManager.cacheQuery(this); this`, PySpark's `self._jdf.persist(); return self`.
+KEPT_BY_ITSELF = frozenset({"cache", "persist"})
 MAX_ROOT_EVALUATIONS = 5_000  # new (function, context) analyses one root may start
 MAX_UNROLLED_LOOP_NESTING = 2  # deeper loops run their body once with unknown items
 
@@ -140,7 +143,13 @@ class Interpreter:
                 for target in statement.targets:
                     self.assign(target, value, scope)
         elif isinstance(statement, m.ExprStmt):
-            self.eval(statement.value, scope)
+            value = self.eval(statement.value, scope)
+            if isinstance(value, DataFrameV) and value.head.name in KEPT_BY_ITSELF:
+                # `df.cache()` as a statement: Spark's cache/persist register the plan and return
+                # the same object, so `df` is the cached DataFrame from here on
+                receiver = _method_receiver(statement.value)
+                if receiver is not None:
+                    self.mutate(receiver, value, scope)
         elif isinstance(statement, m.Return):
             scope.returns.append(self.eval(statement.value, scope) if statement.value is not None else UNKNOWN)
         elif isinstance(statement, m.Branch):
@@ -1700,6 +1709,15 @@ def _field_changes(before: dict[str, Value] | None, self_value: Value | None) ->
     if before is None or not isinstance(self_value, InstanceV):
         return ()
     return tuple((name, value) for name, value in self_value.fields.items() if before.get(name) is not value)
+
+
+def _method_receiver(expr: m.Expr) -> m.Expr | None:
+    """`df` in `df.cache()` (Scala also `df.cache`)."""
+    if isinstance(expr, m.Call) and isinstance(expr.func, m.Attr):
+        return expr.func.value
+    if isinstance(expr, m.Attr):
+        return expr.value
+    return None
 
 
 ALL_SKIPPED = -1  # the path of a branch on which no arm runs
