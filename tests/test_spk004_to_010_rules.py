@@ -103,6 +103,32 @@ CASES = {
                 publish(spark.read.parquet("s3://y"), "full")
         """,
     },
+    "an RDD's join matches keys; a DataFrame's join without a condition is a product": {
+        "jobs/joins.py": """
+            def main(spark):
+                sc = spark.sparkContext
+                clicks = sc.textFile("s3://clicks").map(lambda line: (line.split(",")[0], 1))
+                users = sc.textFile("s3://users").map(lambda line: (line.split(",")[0], line))
+                clicks.join(users).saveAsTextFile("s3://joined")
+                left = spark.read.parquet("s3://left")
+                right = spark.read.parquet("s3://right")
+                left.join(right).write.parquet("s3://product")  # expect: SPK007
+        """,
+        "src/main/scala/jobs/Joins.scala": """
+            package jobs
+
+            import org.apache.spark.sql.SparkSession
+
+            object Joins {
+              def main(args: Array[String]): Unit = {
+                val sc = SparkSession.builder().getOrCreate().sparkContext
+                val clicks = sc.textFile("s3://clicks").map(l => (l.split(",")(0), 1L))
+                val users = sc.textFile("s3://users").map(l => (l.split(",")(0), l))
+                clicks.join(users).saveAsTextFile("s3://joined")
+              }
+            }
+        """,
+    },
     "count on unknown Python values is silent": {
         "lib.py": """
             def gate(query):

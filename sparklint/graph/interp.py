@@ -1150,7 +1150,8 @@ class Interpreter:
             if right is UNKNOWN and name in ("join", "joinWith") and (len(args) > 1 or "on" in dict(kwargs)):
                 right = self.assumed_dataframe(scope, name_span)  # a parameter: a DataFrame of unknown origin
             other = right if isinstance(right, DataFrameV) else None
-            if other is not None and (name == "crossJoin" or (
+            # an RDD's join(other) matches the keys of two pair RDDs: no product
+            if other is not None and not df.is_rdd and (name == "crossJoin" or (
                     name == "join" and len(args) == 1 and not {"on", "joinExprs", "usingColumn", "usingColumns"} & set(dict(kwargs)))):
                 self.emit_event(CartesianEvent(df, other, name, location, scope.stack))
             if name in ("join", "joinWith") and other is not None:
