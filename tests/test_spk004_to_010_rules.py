@@ -129,6 +129,40 @@ CASES = {
             }
         """,
     },
+    "a module written for Snowpark, whose DataFrames look like Spark's, is silent (capitalone/datacompy)": {
+        "compare/snow.py": """
+            from snowflake.snowpark import Session
+            from snowflake.snowpark.functions import col
+
+            def suffixed(df, suffix):
+                for name in df.columns:
+                    df = df.withColumnRenamed(name, name + suffix)
+                return df
+
+            def main():
+                session = Session.builder.create()
+                orders = suffixed(session.table("ORDERS"), "_L")
+                if orders.where(col("AMOUNT_L") < 0).count() > 0:
+                    raise ValueError("negative amounts")
+                print(orders.collect())
+        """,
+        "compare/spark.py": """
+            from pyspark.sql import SparkSession
+            from pyspark.sql.functions import col
+
+            def suffixed(df, suffix):
+                for name in df.columns:  # expect: SPK005
+                    df = df.withColumnRenamed(name, name + suffix)
+                return df
+
+            def main():
+                spark = SparkSession.builder.getOrCreate()
+                orders = suffixed(spark.table("orders"), "_l")
+                if orders.where(col("amount_l") < 0).count() > 0:  # expect: SPK008
+                    raise ValueError("negative amounts")
+                print(orders.collect())  # expect: SPK004
+        """,
+    },
     "count on unknown Python values is silent": {
         "lib.py": """
             def gate(query):

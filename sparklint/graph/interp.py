@@ -72,6 +72,7 @@ class Interpreter:
         self._views: dict[str, DataFrameV] = {}  # temp views by lower-case name, for `spark.sql`
         self._object_fields_in_progress: set[tuple[str, str]] = set()
         self._memo: dict[tuple, CallResult] = {}
+        self._lookalike_modules: dict[str, bool] = {}
         self._constructed: dict[tuple, dict[str, Value]] = {}  # constructor context -> the fields it built
         self._resolved: dict[tuple[str, str], Value] = {}  # (Scala file, name) -> the reference it denotes
         self._field_values: dict[str, Value] = {}
@@ -868,6 +869,8 @@ class Interpreter:
         return self.call_value(self.get_attr(receiver, name, scope, name_span), args, kwargs, scope, call)
 
     def unknown_method(self, name, args, kwargs, scope, name_span, span, call) -> Value:
+        if self._written_for_a_lookalike(scope.module):
+            return UNKNOWN
         if name in api.DATAFRAME_ONLY and not (name == "coalesce" and not _looks_like_partition_count(args)) \
                 and not (name == "groupBy" and _is_function_argument(args)):
             return self.dataframe_method(self.assumed_dataframe(scope, name_span), name, args, kwargs, scope, name_span, span)
@@ -897,6 +900,16 @@ class Interpreter:
             # items: the function runs on some item, as a `foreach` loop's body does
             self.each_item(UNKNOWN, args[0], name)
         return UNKNOWN
+
+    def _written_for_a_lookalike(self, module: m.Module) -> bool:
+        """A module that imports a library named in `api.LOOKALIKE_ENGINES` and not pyspark."""
+        known = self._lookalike_modules.get(module.path)
+        if known is None:
+            imported = [item.module for item in module.imports]
+            known = (any(name == engine or name.startswith(engine + ".") for name in imported for engine in api.LOOKALIKE_ENGINES)
+                     and not any(name == "pyspark" or name.startswith("pyspark.") for name in imported))
+            self._lookalike_modules[module.path] = known
+        return known
 
     def each_item(self, items: Value, function: LambdaV, name: str) -> Value:
         """`xs.foreach(f)`, `xs.map(f)`, a comprehension: `f` called with each item of a small

@@ -37,6 +37,11 @@ SORTS_WITHIN_PARTITIONS = frozenset({"sortWithinPartitions"})
 GLOBAL_SORTS = frozenset({"orderBy", "sort"})
 FILTERS = frozenset({"filter", "where"})
 
+# Libraries with DataFrames of their own whose methods are named as Spark's (`withColumn`,
+# `groupBy`, `collect`, a session's `table` and `createDataFrame`): a module that imports one
+# and not pyspark gets no Spark DataFrame guessed from a method name on an unknown value.
+LOOKALIKE_ENGINES = ("snowflake.snowpark",)
+
 # Methods that, called on a value of unknown type, prove it is a DataFrame: spelled the Spark
 # way and found in no common Python or Scala library with that meaning (but `coalesce` of no
 # partition count, and `groupBy` by a function, a Scala collection's: `Interpreter.unknown_method`).
