@@ -14,7 +14,7 @@ from typing import Callable, Iterator, Mapping, Sequence
 from sparklint import model as m
 from sparklint.analysis import GroupResult, Job, affected, group_roots, merged, reusable, run_groups
 from sparklint.checks import CHECKS
-from sparklint.checks.common import CheckContext
+from sparklint.checks.common import CheckContext, is_test_path
 from sparklint.findings import CheckResult, FileTiming, Finding, Location, NoqaSpan, RootTiming, Timings
 from sparklint.graph.index import ProjectIndex
 from sparklint.graph.roots import analysis_roots
@@ -321,7 +321,10 @@ def analyse(modules: list[m.Module], settings: Settings, collect_operations: boo
     started = time.perf_counter()
     modules = sorted(modules, key=lambda module: module.path)  # the same results whatever the discovery order
     index = _index(modules, last_index)
-    context = CheckContext(settings, project_conf(modules, settings.spark_conf, list(conf_texts)))
+    # what a test sets (`spark.conf.set(...)` in a suite's beforeAll) is its own session's, not the jobs'
+    job_modules = [module for module in modules if not is_test_path(module.path, settings.test_paths)]
+    job_texts = [(path, text) for path, text in conf_texts if not is_test_path(path, settings.test_paths)]
+    context = CheckContext(settings, project_conf(job_modules, settings.spark_conf, job_texts))
     conf = repr(context.spark_conf)
     enabled = tuple(check for check in CHECKS if settings.rule_enabled(check.RULE.code))
     order = list(analysis_roots(modules, index))

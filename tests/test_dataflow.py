@@ -187,6 +187,25 @@ CASES: dict[str, dict[str, str]] = {
                 big.join(big.limit(5), "k").write.parquet("s3://10")  # expect: SPK002
         """,
     },
+    "auto-broadcast switched off by a test's own session is no setting of the jobs (microsoft/hyperspace)": {
+        "jobs/prune.py": """
+            from pyspark.sql import SparkSession
+
+            def prune(removed_ids):
+                spark = SparkSession.builder.getOrCreate()
+                removed = spark.range(100).withColumnRenamed("id", "k")
+                spark.read.parquet("s3://events").join(removed, "k", "left_anti").write.parquet("s3://kept")
+        """,
+        "tests/test_plans.py": """
+            from pyspark.sql import SparkSession
+
+            def test_sort_merge_plans_only():
+                spark = SparkSession.builder.getOrCreate()
+                spark.conf.set("spark.sql.autoBroadcastJoinThreshold", "-1")
+                assert spark.range(3).count() == 3
+        """,
+        "tests/spark-defaults.conf": "spark.sql.autoBroadcastJoinThreshold -1\n",
+    },
     "empty-string keys: windows, joins, when/otherwise; normalised and numeric keys stay silent": {
         "keys.py": """
             import pyspark.sql.functions as F
