@@ -709,6 +709,60 @@ CASES = {
             }
         """,
     },
+    "spk006: a helper that reads and writes, called twice alike, computes two DataFrames (microsoft/hyperspace)": {
+        "jobs/publish.py": """
+            import sys
+
+            from pyspark.sql import SparkSession
+
+            def publish(spark, source, target):
+                spark.read.parquet(source).groupBy("day").count().write.parquet(target)
+
+            def publish_twice(spark, source):
+                daily = spark.read.parquet(source).groupBy("day").count()  # expect: SPK006
+                daily.write.parquet("s3://a")
+                daily.write.parquet("s3://b")
+
+            def main():
+                spark = SparkSession.builder.getOrCreate()
+                publish(spark, sys.argv[1], sys.argv[2])
+                publish(spark, sys.argv[3], sys.argv[4])
+                publish_twice(spark, sys.argv[1])
+                publish_twice(spark, sys.argv[3])
+
+            if __name__ == "__main__":
+                main()
+        """,
+        "src/main/scala/jobs/Compactor.scala": """
+            package jobs
+
+            import org.apache.spark.sql.{DataFrame, SparkSession}
+
+            class Compactor(spark: SparkSession) {
+              private def save(df: DataFrame, out: String): Unit = df.repartition(64).write.parquet(out)
+
+              def compact(dropped: Seq[Long], files: Seq[String], out: String): Unit = {
+                import spark.implicits._
+                val kept = spark.read.parquet(files: _*).join(dropped.toDF("id"), Seq("id"), "left_anti")
+                save(kept, out)
+              }
+            }
+        """,
+        "src/test/scala/jobs/CompactorSuite.scala": """
+            package jobs
+
+            import org.apache.spark.sql.SparkSession
+            import org.scalatest.funsuite.AnyFunSuite
+
+            class CompactorSuite extends AnyFunSuite {
+              lazy val spark: SparkSession = SparkSession.builder().master("local[2]").getOrCreate()
+              def inputs(): Seq[String] = new java.io.File("/tmp/in").list().toSeq
+
+              test("one id") { new Compactor(spark).compact(Seq(1L), inputs(), "/tmp/out") }
+              test("two ids") { new Compactor(spark).compact(Seq(1L, 2L), inputs(), "/tmp/out") }
+            }
+        """,
+    },
 }
 
 

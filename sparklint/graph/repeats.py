@@ -12,7 +12,7 @@ are one use on each path).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from sparklint.findings import Location
@@ -33,6 +33,7 @@ LIMITED_ACTIONS = frozenset({"show", "take", "first", "head", "isEmpty", "takeAs
 # plan a new query over it and run every stage again.
 SAME_PLAN_ACTIONS = frozenset({"collect", "collectAsList", "toPandas", "toLocalIterator", "foreach", "foreachPartition"})
 STORAGE_SOURCES = frozenset({"table", "path"})
+MADE = (-1, -1)  # the place of an operation a memoised call built itself (`UseTracker.end_call`)
 
 
 def lineage(head: Op, to_shuffle: bool = False) -> list[Op]:
@@ -159,10 +160,12 @@ class UseTracker:
 
     # ------------------------------------------------ memoised calls
 
-    def end_call(self, key: tuple, mark: int, inputs_of: Callable[[], list[DataFrameV]]) -> None:
+    def end_call(self, key: tuple, mark: int, inputs_of: Callable[[], list[DataFrameV]],
+                 made_in_call: Callable[[Op], bool] = lambda op: False) -> None:
         """What a call used, on the paths that return from it (logged since `mark`), each
         operation placed in the lineage of one of the call's input DataFrames (`inputs_of()`,
-        asked only when it used something) when it is there."""
+        asked only when it used something) when it is there, or marked `MADE` when the call
+        built it (`made_in_call`)."""
         made: dict[int, Use] = {}
         for _, _, use in self.log[mark:]:
             made.setdefault(id(use), use)  # objects alive in the log: no id reused
@@ -173,7 +176,8 @@ class UseTracker:
         for number, df in enumerate(inputs_of()):
             for position, op in enumerate(lineage(df.head)):
                 places.setdefault(op, (number, position))
-        self.calls[key] = tuple((use, tuple(places.get(op) for op in use.ops)) for use in made.values())
+        self.calls[key] = tuple((use, tuple(places.get(op) or (MADE if made_in_call(op) else None) for op in use.ops))
+                                for use in made.values())
 
     def has_uses(self, key: tuple) -> bool:
         """Whether the memoised call `key` used a DataFrame (its uses are replayed where it is reused)."""
@@ -185,10 +189,13 @@ class UseTracker:
         events = []
         recorded = self.calls.get(key, ())
         lineages: dict[int, list[Op]] = {}
+        remade: dict[Op, Op] = {}
         for use, places in recorded:
             ops = []
             for op, place in zip(use.ops, places):
-                if place is not None:
+                if place == MADE:  # built by this call again: another DataFrame than the first call's
+                    op = remade.setdefault(op, replace(op))
+                elif place is not None:
                     number, position = place
                     if number < len(inputs) and number not in lineages:
                         lineages[number] = lineage(inputs[number].head)
