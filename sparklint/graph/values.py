@@ -283,11 +283,20 @@ def mutated(seq: SeqV, name: str, args: tuple) -> Value:
         return SeqV((), seq.kind, seq.location)
     if seq.kind == "dict":
         if (name in PUTTING or name in SETTING) and len(args) == 2:
+            if const_of(args[0]) is None:  # it may replace any key: the size is not known
+                return UNKNOWN
             return SeqV((*_without_key(seq.items, args[0]), SeqV(tuple(args), "tuple")), "dict", seq.location)
         if name == "update" and len(args) == 1 and isinstance(args[0], SeqV) and args[0].kind == "dict":
-            return SeqV((*seq.items, *args[0].items), "dict", seq.location)
+            items = seq.items
+            for pair in args[0].items:
+                if not (isinstance(pair, SeqV) and len(pair.items) == 2 and const_of(pair.items[0]) is not None):
+                    return UNKNOWN
+                items = (*_without_key(items, pair.items[0]), pair)
+            return SeqV(items, "dict", seq.location)
         return UNKNOWN
     if name in APPENDING and len(args) == 1:
+        if seq.kind == "set" and const_of(args[0]) is not None and any(const_of(item) == const_of(args[0]) for item in seq.items):
+            return seq  # already in the set
         items = (args[0], *seq.items) if name == "prepend" else (*seq.items, args[0])
         return SeqV(items, seq.kind, seq.location)
     if name in EXTENDING and len(args) == 1 and isinstance(args[0], SeqV) and args[0].kind != "dict":
@@ -311,8 +320,6 @@ def mutated(seq: SeqV, name: str, args: tuple) -> Value:
 
 def _without_key(pairs: tuple, key: Value) -> tuple:
     known = const_of(key)
-    if known is None:
-        return pairs
     return tuple(pair for pair in pairs
                  if not (isinstance(pair, SeqV) and len(pair.items) == 2 and const_of(pair.items[0]) == known))
 
