@@ -551,6 +551,9 @@ CASES = {
             def relabelled(df, label):
                 return df.withColumnRenamed("count", label).groupBy("day").count()
 
+            def save_daily(df):
+                df.groupBy("day").count().write.mode("append").parquet("s3://daily")  # expect: SPK006
+
 
             def main(first, second):
                 spark = SparkSession.builder.getOrCreate()
@@ -559,6 +562,9 @@ CASES = {
                 shared = spark.read.parquet("s3://shared").groupBy("day").count()  # expect: SPK006
                 relabelled(shared, first).write.parquet("s3://a")
                 relabelled(shared, second).write.parquet("s3://b")
+                events = spark.read.parquet("s3://events")
+                save_daily(events)  # the same helper given the same DataFrame: computed twice
+                save_daily(events)
 
 
             if __name__ == "__main__":

@@ -283,20 +283,12 @@ class Interpreter:
     @staticmethod
     def _carried_dataframes(scope: Scope) -> dict[str, DataFrameV]:
         """The DataFrames a loop may carry from one element to the next: locals and `self` fields."""
-        frames = {name: value for name, value in scope.locals.items() if isinstance(value, DataFrameV)}
-        if isinstance(scope.self_value, InstanceV):
-            frames.update((f"{scope.self_name}.{name}", value) for name, value in scope.self_value.fields.items()
-                          if isinstance(value, DataFrameV))
-        return frames
+        return _places_holding(scope, DataFrameV)
 
     @staticmethod
     def _collections(scope: Scope) -> dict[str, SeqV]:
         """The collections a loop body may grow: locals and `self` fields."""
-        found = {name: value for name, value in scope.locals.items() if isinstance(value, SeqV)}
-        if isinstance(scope.self_value, InstanceV):
-            found.update((f"{scope.self_name}.{name}", value) for name, value in scope.self_value.fields.items()
-                         if isinstance(value, SeqV))
-        return found
+        return _places_holding(scope, SeqV)
 
     def _forget_grown(self, before: dict[str, SeqV], scope: Scope) -> None:
         """After a loop run once for an unknown number of elements, a collection it changed
@@ -1050,11 +1042,12 @@ class Interpreter:
         if known is not None:
             if known.field_changes and fields is not None:
                 keys.fields_changed(self_value)
+            inputs = _input_frames(args, kwargs, fields, extra_locals)
+            same = known.same_call(inputs)
             if caller is not None and call is not None and self._uses.has_uses(key):
-                inputs = _input_frames(args, kwargs, fields, extra_locals)
-                for event in self._uses.replay(key, inputs, self.loc(caller, call.span), caller.stack):
+                for event in self._uses.replay(key, inputs, self.loc(caller, call.span), caller.stack, remake=not same):
                     self.emit_event(event)
-            return known.replay(self_value, _input_frames(args, kwargs, fields, extra_locals))
+            return known.replay(self_value, inputs, remake=not same)
         if key in self._in_progress or not self._admit(
             function.qualname, function.name, module.path, code_label(symbol), "called in"
         ):
@@ -1077,7 +1070,8 @@ class Interpreter:
         finally:
             self._in_progress.discard(key)
         inputs = tuple(df.head for df in _input_frames(args, kwargs, fields_before, extra_locals))
-        outcome = CallResult(result, _field_changes(fields_before, self_value), inputs, stack[-1] if stack else None, len(stack))
+        outcome = CallResult(result, _field_changes(fields_before, self_value), inputs, stack[-1] if stack else None, len(stack),
+                             _all_known(args, kwargs, extra_locals))
         self._uses.end_call(key, uses_mark, lambda: _input_frames(args, kwargs, fields_before, extra_locals),
                             outcome.made_in_call)
         self._memo[key] = outcome
@@ -1673,16 +1667,24 @@ class CallResult:
     inputs: tuple[Op, ...] = ()
     frame: Frame | None = None
     depth: int = 0
+    known_arguments: bool = False  # no argument was unknown
 
-    def replay(self, self_value: Value | None, inputs: list[DataFrameV]) -> Value:
+    def same_call(self, inputs: list[DataFrameV]) -> bool:
+        """Whether a reuse given `inputs` computes what the first call computed: the same
+        DataFrames and arguments all known (and alike, as the memo key says). Then the first
+        call's DataFrames are this one's too: the same code computing the same data twice."""
+        return self.known_arguments and len(inputs) == len(self.inputs) and all(
+            df.head is head for df, head in zip(inputs, self.inputs))
+
+    def replay(self, self_value: Value | None, inputs: list[DataFrameV], remake: bool = True) -> Value:
         """The value for a reuse given `inputs`. Two calls alike enough to share a calling
-        context still make two DataFrames: a DataFrame the call returned is made again, its
-        operations that the call made put on this call's input (or on what it was made from
-        outside the call), so that computing one of them and then the other is not taken for
-        computing one DataFrame twice."""
+        context still make two DataFrames (`remake`, unless `same_call`): a DataFrame the call
+        returned is made again, its operations that the call made put on this call's input (or
+        on what it was made from outside the call), so that computing one of them and then the
+        other is not taken for computing one DataFrame twice."""
         if self.field_changes and isinstance(self_value, InstanceV):
             self_value.fields.update(self.field_changes)
-        if isinstance(self.value, DataFrameV) and (self.inputs or self.frame is not None):
+        if remake and isinstance(self.value, DataFrameV) and (self.inputs or self.frame is not None):
             return self.made_again(self.value, inputs, 0)
         return self.value
 
@@ -1724,6 +1726,20 @@ def _field_changes(before: dict[str, Value] | None, self_value: Value | None) ->
     if before is None or not isinstance(self_value, InstanceV):
         return ()
     return tuple((name, value) for name, value in self_value.fields.items() if before.get(name) is not value)
+
+
+def _all_known(args, kwargs, extra_locals) -> bool:
+    values = (*args, *(value for _, value in kwargs), *(extra_locals or {}).values())
+    return not any(value is UNKNOWN for value in values)
+
+
+def _places_holding(scope: Scope, kind: type) -> dict:
+    """The locals and `self` fields (as `self.name`) whose value is a `kind`."""
+    found = {name: value for name, value in scope.locals.items() if isinstance(value, kind)}
+    if isinstance(scope.self_value, InstanceV):
+        found.update((f"{scope.self_name}.{name}", value) for name, value in scope.self_value.fields.items()
+                     if isinstance(value, kind))
+    return found
 
 
 def _method_receiver(expr: m.Expr) -> m.Expr | None:

@@ -183,9 +183,10 @@ class UseTracker:
         """Whether the memoised call `key` used a DataFrame (its uses are replayed where it is reused)."""
         return bool(self.calls.get(key))
 
-    def replay(self, key: tuple, inputs: list[DataFrameV], location: Location, stack: Stack) -> list[RecomputeEvent]:
+    def replay(self, key: tuple, inputs: list[DataFrameV], location: Location, stack: Stack,
+               remake: bool = True) -> list[RecomputeEvent]:
         """A memoised call reused here makes its uses again, on this call's DataFrames, seen
-        from the call."""
+        from the call; with `remake`, on new DataFrames in place of those the call built."""
         events = []
         recorded = self.calls.get(key, ())
         lineages: dict[int, list[Op]] = {}
@@ -193,8 +194,9 @@ class UseTracker:
         for use, places in recorded:
             ops = []
             for op, place in zip(use.ops, places):
-                if place == MADE:  # built by this call again: another DataFrame than the first call's
-                    op = remade.setdefault(op, replace(op))
+                if place == MADE:
+                    if remake:  # built by this call again: another DataFrame than the first call's
+                        op = remade.setdefault(op, replace(op))
                 elif place is not None:
                     number, position = place
                     if number < len(inputs) and number not in lineages:
