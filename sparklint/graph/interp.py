@@ -171,11 +171,11 @@ class Interpreter:
             arms.insert(0, (ALL_SKIPPED, ()))  # the state before, first, as it always was
         uses_mark = self._uses.mark()
         use_outcomes = []
+        counting = [number for number, test in enumerate(branch.elif_tests) if _counts_rows(test)]
         for index, arm in arms:
             scope.locals = dict(before)
-            for test in _elif_tests_before(branch, index):
-                if _counts_rows(test):
-                    self.exec_condition(test, scope)
+            for number in _elif_tests_before(counting, index):
+                self.exec_condition(branch.elif_tests[number], scope)
             self.exec_block(arm, scope)
             arm_uses = self._uses.rollback(uses_mark)
             if index not in branch.terminal:
@@ -1754,12 +1754,12 @@ def _method_receiver(expr: m.Expr) -> m.Expr | None:
 ALL_SKIPPED = -1  # the path of a branch on which no arm runs
 
 
-def _elif_tests_before(branch: m.Branch, index: int) -> tuple[m.Expr, ...]:
-    """The `elif` conditions evaluated on the way to arm `index` (all of them on the way past
-    every arm, `ALL_SKIPPED`)."""
-    if not branch.elif_tests or index == 0:
-        return ()
-    return branch.elif_tests if index == ALL_SKIPPED else branch.elif_tests[:index]
+def _elif_tests_before(numbers: list[int], index: int) -> list[int]:
+    """Of the `elif` conditions `numbers` (their places in `Branch.elif_tests`), those evaluated
+    on the way to arm `index`: the ones before it (all of them past every arm, `ALL_SKIPPED`)."""
+    if not numbers or index == 0:
+        return []
+    return numbers if index == ALL_SKIPPED else [number for number in numbers if number < index]
 
 
 def _returns(arm: tuple[m.Stmt, ...]) -> bool:
