@@ -1069,11 +1069,10 @@ class Interpreter:
             result = merge_values(scope.returns, stack) if scope.returns else UNKNOWN
         finally:
             self._in_progress.discard(key)
-        inputs = tuple(df.head for df in _input_frames(args, kwargs, fields_before, extra_locals))
-        outcome = CallResult(result, _field_changes(fields_before, self_value), inputs, stack[-1] if stack else None, len(stack),
-                             _all_known(args, kwargs, extra_locals))
-        self._uses.end_call(key, uses_mark, lambda: _input_frames(args, kwargs, fields_before, extra_locals),
-                            outcome.made_in_call)
+        frames = _input_frames(args, kwargs, fields_before, extra_locals)
+        outcome = CallResult(result, _field_changes(fields_before, self_value), tuple(df.head for df in frames),
+                             stack[-1] if stack else None, len(stack), _all_known(args, kwargs, extra_locals))
+        self._uses.end_call(key, uses_mark, frames, outcome.made_in_call)
         self._memo[key] = outcome
         return result
 

@@ -160,12 +160,11 @@ class UseTracker:
 
     # ------------------------------------------------ memoised calls
 
-    def end_call(self, key: tuple, mark: int, inputs_of: Callable[[], list[DataFrameV]],
-                 made_in_call: Callable[[Op], bool] = lambda op: False) -> None:
+    def end_call(self, key: tuple, mark: int, inputs: list[DataFrameV],
+                 made_in_call: Callable[[Op], bool]) -> None:
         """What a call used, on the paths that return from it (logged since `mark`), each
-        operation placed in the lineage of one of the call's input DataFrames (`inputs_of()`,
-        asked only when it used something) when it is there, or marked `MADE` when the call
-        built it (`made_in_call`)."""
+        operation placed in the lineage of one of the call's input DataFrames when it is
+        there, or marked `MADE` when the call built it (`made_in_call`)."""
         made: dict[int, Use] = {}
         for _, _, use in self.log[mark:]:
             made.setdefault(id(use), use)  # objects alive in the log: no id reused
@@ -173,7 +172,7 @@ class UseTracker:
             self.calls[key] = ()
             return
         places: dict[Op, tuple[int, int]] = {}
-        for number, df in enumerate(inputs_of()):
+        for number, df in enumerate(inputs):
             for position, op in enumerate(lineage(df.head)):
                 places.setdefault(op, (number, position))
         self.calls[key] = tuple((use, tuple(places.get(op) or (MADE if made_in_call(op) else None) for op in use.ops))

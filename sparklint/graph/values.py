@@ -285,13 +285,13 @@ def mutated(seq: SeqV, name: str, args: tuple) -> Value:
         if (name in PUTTING or name in SETTING) and len(args) == 2:
             if const_of(args[0]) is None:  # it may replace any key: the size is not known
                 return UNKNOWN
-            return SeqV((*_without_key(seq.items, args[0]), SeqV(tuple(args), "tuple")), "dict", seq.location)
+            return SeqV(_put(seq.items, SeqV(tuple(args), "tuple")), "dict", seq.location)
         if name == "update" and len(args) == 1 and isinstance(args[0], SeqV) and args[0].kind == "dict":
             items = seq.items
             for pair in args[0].items:
                 if not (isinstance(pair, SeqV) and len(pair.items) == 2 and const_of(pair.items[0]) is not None):
                     return UNKNOWN
-                items = (*_without_key(items, pair.items[0]), pair)
+                items = _put(items, pair)
             return SeqV(items, "dict", seq.location)
         return UNKNOWN
     if name in APPENDING and len(args) == 1:
@@ -318,10 +318,12 @@ def mutated(seq: SeqV, name: str, args: tuple) -> Value:
     return UNKNOWN
 
 
-def _without_key(pairs: tuple, key: Value) -> tuple:
-    known = const_of(key)
-    return tuple(pair for pair in pairs
-                 if not (isinstance(pair, SeqV) and len(pair.items) == 2 and const_of(pair.items[0]) == known))
+def _put(pairs: tuple, pair: SeqV) -> tuple:
+    """A dict's (key, value) pairs with `pair` put in, in place of the pair of its (known) key."""
+    known = const_of(pair.items[0])
+    kept = tuple(item for item in pairs
+                 if not (isinstance(item, SeqV) and len(item.items) == 2 and const_of(item.items[0]) == known))
+    return (*kept, pair)
 
 
 def combined(op: str, left: Value, right: Value) -> Value | None:
