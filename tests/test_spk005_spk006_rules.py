@@ -769,6 +769,61 @@ CASES = {
             }
         """,
     },
+    "spk006: a helper's branch that constant text rules out is no use (digital-land/pyspark-jobs)": {
+        "jobs/utils.py": """
+            def show_df(df, n=5, env=None):
+                if env and env.lower() in ["development", "staging"]:
+                    df.show(n)
+
+            def peek(df, env):
+                if env.strip().upper() not in ("PROD",) and "dev" in env:
+                    df.show(1)
+        """,
+        "jobs/job.py": """
+            from jobs.utils import peek, show_df
+
+            def quiet(spark):
+                df = spark.read.parquet("s3://in").distinct()
+                show_df(df, 5, "local")
+                show_df(df, 5, "production")
+                peek(df, " prod ")
+                df.write.parquet("s3://out")
+
+            def loud(spark):
+                df = spark.read.parquet("s3://in").distinct()  # expect: SPK006
+                show_df(df, 5, "Staging")
+                df.write.parquet("s3://out")
+
+            def devel(spark):
+                df = spark.read.parquet("s3://in").distinct()  # expect: SPK006
+                peek(df, "dev-1")
+                df.write.parquet("s3://out")
+        """,
+        "src/main/scala/jobs/Show.scala": """
+            package jobs
+
+            import org.apache.spark.sql.{DataFrame, SparkSession}
+
+            object Show {
+              def showDf(df: DataFrame, env: String): Unit = {
+                if (Seq("development", "staging").contains(env.toLowerCase.trim)) df.show(5)
+              }
+
+              def quiet(spark: SparkSession): Unit = {
+                val df = spark.read.parquet("s3://in").distinct()
+                showDf(df, "local")
+                showDf(df, "prod")
+                df.write.parquet("s3://out")
+              }
+
+              def loud(spark: SparkSession): Unit = {
+                val df = spark.read.parquet("s3://in").distinct()  // expect: SPK006
+                showDf(df, " Staging ")
+                df.write.parquet("s3://out")
+              }
+            }
+        """,
+    },
 }
 
 

@@ -422,6 +422,10 @@ class Interpreter:
             return collection
         if expr.op in ("and", "or") and _decided(expr.op, left) is not None:
             return left  # Python's value of `a and b` / `a or b` when `a` decides
+        if expr.op in ("&", "|") and type(left) is ConstV and type(left.value) is bool and _decided(expr.op, left) is not None:
+            return left  # Scala's `false && b`, `true || b` (lowered as `&` and `|`)
+        if expr.op in ("in", "not in"):
+            return _membership(left, right, expr.op)
         if isinstance(left, ConstV) and isinstance(right, ConstV):
             return _fold(expr.op, left.value, right.value)
         return UNKNOWN
@@ -601,6 +605,8 @@ class Interpreter:
     # ------------------------------------------------------------ attributes
 
     def get_attr(self, base: Value, attr: str, scope: Scope | None, span: m.Span | None) -> Value:
+        if type(base) is ConstV and attr in _PARAMETERLESS_TEXT_METHODS:
+            return _text_method(base, attr, ())  # Scala `env.toLowerCase`, `name.isEmpty`
         if attr == "stripMargin" and text_of(base) is not None:
             text, origin = sql.strip_margin(*text_of(base))
             return TextV(text, origin) if isinstance(base, TextV) else ConstV(text, origin)
@@ -811,6 +817,10 @@ class Interpreter:
 
     def call_method(self, receiver: Value, name: str, args, kwargs, scope: Scope,
                     name_span: m.Span | None, span: m.Span | None, call: m.Call | None = None) -> Value:
+        if type(receiver) is ConstV and name in _TEXT_METHODS and not kwargs:
+            return _text_method(receiver, name, args)
+        if type(receiver) is SeqV and name == "contains" and len(args) == 1 and not kwargs:
+            return _membership(args[0], receiver, "in")
         if isinstance(receiver, SchemaV):
             return coltypes.with_field(receiver, args) if name == "add" else UNKNOWN
         if isinstance(receiver, DataFrameV) and name == "as" and call is not None and call.type_args:
@@ -1431,14 +1441,64 @@ def _decided(op: str, left: Value) -> bool | None:
 
 
 def _constant_shaped(expr: m.Expr) -> bool:
-    """Names, constants and members of `this`/`self` combined by operators: a condition that
-    calls nothing but what reading them runs (a Scala `def` without parentheses)."""
+    """Names, constants and members of `this`/`self` combined by operators, literal collections
+    of them and the text methods that only compute (`env.lower() in ["dev", "test"]`): a
+    condition that calls nothing but what reading them runs (a Scala `def` without parentheses)."""
     kind = type(expr)
     if kind is m.Name or kind is m.Const:
         return True
     if kind is m.Attr:
+        if expr.attr in _PARAMETERLESS_TEXT_METHODS:
+            return _constant_shaped(expr.value)
         return type(expr.value) is m.Name and expr.value.id in ("this", "self")
-    return (kind is m.BinOp or kind is m.UnaryOp) and all(map(_constant_shaped, m.sub_expressions(expr)))
+    if kind is m.Call:
+        func = expr.func
+        return (type(func) is m.Attr and (func.attr in _TEXT_METHODS or func.attr == "contains") and not expr.kwargs
+                and all(map(_constant_shaped, (func.value, *expr.args))))
+    return (kind is m.BinOp or kind is m.UnaryOp or kind is m.Seq) and all(map(_constant_shaped, m.sub_expressions(expr)))
+
+
+# Methods of Python's `str` and Scala's `String` that only compute from the text and constant
+# arguments, folded when all are known: what a condition on a setting (`env.lower() == "prod"`) reads.
+_TEXT_METHODS = {
+    "lower": str.lower, "upper": str.upper, "casefold": str.casefold, "strip": str.strip,
+    "lstrip": str.lstrip, "rstrip": str.rstrip, "startswith": str.startswith, "endswith": str.endswith,
+    "toLowerCase": str.lower, "toUpperCase": str.upper, "trim": str.strip,
+    "startsWith": str.startswith, "endsWith": str.endswith,
+    "equalsIgnoreCase": lambda text, other: text.casefold() == other.casefold(),
+    "isEmpty": lambda text: not text, "nonEmpty": lambda text: bool(text),
+}
+_PARAMETERLESS_TEXT_METHODS = frozenset({"toLowerCase", "toUpperCase", "trim", "isEmpty", "nonEmpty"})
+
+
+def _text_method(receiver: ConstV, name: str, args) -> Value:
+    """`"Prod".lower()`, `env.toLowerCase`, `path.startswith("s3")` on known text."""
+    text = receiver.value
+    values = [arg.value for arg in args if type(arg) is ConstV and type(arg.value) is str]
+    if type(text) is not str or len(values) != len(args):
+        return UNKNOWN
+    try:
+        result = _TEXT_METHODS[name](text, *values)
+    except TypeError:  # not the arguments the method takes
+        return UNKNOWN
+    return ConstV(result) if isinstance(result, (str, bool)) else UNKNOWN
+
+
+def _membership(item: Value, collection: Value, op: str) -> Value:
+    """`x in [...]`, `x not in (...)`, Scala `Seq(...).contains(x)`, `"a" in "abc"`: known when
+    the item and every element are constants."""
+    if type(item) is not ConstV or not isinstance(item.value, _SCALARS):
+        return UNKNOWN
+    if type(collection) is ConstV and type(collection.value) is str and type(item.value) is str:
+        found = item.value in collection.value
+    elif type(collection) is SeqV and collection.kind != "range" and all(
+            type(element) is ConstV and isinstance(element.value, _SCALARS) for element in collection.items):
+        if collection.kind == "dict":
+            return UNKNOWN
+        found = any(_compare("==", item.value, element.value) == ConstV(True) for element in collection.items)
+    else:
+        return UNKNOWN
+    return ConstV(found == (op == "in"))
 
 
 def _compare(op: str, left, right) -> Value:
