@@ -234,6 +234,30 @@ CASES: dict[str, dict[str, str]] = {
                 df.groupBy(F.coalesce(F.col("region"), F.lit("unknown")).alias("region")).count().show()
         """,
     },
+    "a test's own rows are no small side of the job's join (digital-land/pyspark-jobs)": {
+        "src/jobs/transform.py": """
+            def join_organisation(df, organisation_df):
+                return df.join(organisation_df, df.organisation == organisation_df.organisation, "left")
+
+            def join_codes(df, codes):
+                return df.join(codes, "code", "left")  # expect: SPK002
+
+            def run(spark, path):
+                organisations = spark.read.option("header", "true").csv("s3://organisations.csv")
+                codes = spark.createDataFrame([("a", 1)], ["code", "label"])
+                events = spark.read.parquet(path)
+                join_codes(join_organisation(events, organisations), codes).write.parquet("s3://out")
+        """,
+        "tests/test_transform.py": """
+            from src.jobs.transform import join_organisation
+
+            def test_point_preserved(spark):
+                df = spark.read.parquet("s3://sample")
+                organisations = spark.createDataFrame([{"organisation": "x", "entity": "100"}])
+                rows = join_organisation(df, organisations).collect()
+                assert len(rows) == 1
+        """,
+    },
 }
 
 
