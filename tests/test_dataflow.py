@@ -234,6 +234,65 @@ CASES: dict[str, dict[str, str]] = {
                 df.groupBy(F.coalesce(F.col("region"), F.lit("unknown")).alias("region")).count().show()
         """,
     },
+    "a job-cost finding whose chain starts in a test is the test's (mrpowers-io/spark-daria)": {
+        "src/main/scala/daria/ParquetCompactor.scala": """
+            package daria
+
+            import org.apache.spark.sql.{SaveMode, SparkSession}
+
+            class ParquetCompactor(dirname: String, numOutputFiles: Int) {
+              def run(spark: SparkSession): Unit =
+                spark.read.parquet(dirname).coalesce(numOutputFiles).write.mode(SaveMode.Append).parquet(dirname)
+            }
+
+            class Nightly(dirname: String, numOutputFiles: Int) {
+              def run(spark: SparkSession): Unit =
+                spark.read.parquet(dirname).coalesce(numOutputFiles).write.parquet(dirname + "-out")  // expect: SPK001
+            }
+
+            object NightlyJob {
+              def main(args: Array[String]): Unit =
+                new Nightly(args(0), numOutputFiles = 2).run(SparkSession.builder.getOrCreate())
+            }
+
+            // only a test builds it, but the library's own default says 10 (awslabs/deequ)
+            class HdfsStateProvider(location: String, numPartitionsForHistogram: Int = 10) {
+              def persist(frequencies: org.apache.spark.sql.DataFrame): Unit =
+                frequencies.coalesce(numPartitionsForHistogram).write.parquet(location)  // expect: SPK001
+            }
+        """,
+        "src/test/scala/daria/ParquetCompactorTest.scala": """
+            package daria
+
+            import org.apache.spark.sql.SparkSession
+            import org.scalatest.funsuite.AnyFunSuite
+
+            class ParquetCompactorTest extends AnyFunSuite {
+              lazy val spark: SparkSession = SparkSession.builder().master("local").getOrCreate()
+
+              test("compacts") { new ParquetCompactor("/tmp/p", numOutputFiles = 10).run(spark) }
+              test("nightly") { new Nightly("/tmp/n", numOutputFiles = 1).run(spark) }
+            }
+        """,
+        "lib/compact.py": """
+            def compact(df, files, out):
+                df.coalesce(files).write.parquet(out)
+
+            class Sink:
+                def __init__(self, out, files=1):
+                    self.out = out
+                    self.files = files
+
+                def write(self, df):
+                    df.coalesce(self.files).write.parquet(self.out)  # expect: SPK001
+        """,
+        "tests/test_compact.py": """
+            from lib.compact import compact
+
+            def test_compact(spark):
+                compact(spark.read.parquet("/tmp/in"), 1, "/tmp/out")
+        """,
+    },
     "a test's own rows are no small side of the job's join (digital-land/pyspark-jobs)": {
         "src/jobs/transform.py": """
             def join_organisation(df, organisation_df):

@@ -57,7 +57,7 @@ def check(event: Event, context: CheckContext) -> Iterator[Finding]:
         facts = {"condition_reads": reads}
     else:
         return
-    if _small(left, context) or _small(right, context) or context.in_test_code(event.location):
+    if _small(left, context) or _small(right, context) or context.in_test_code(event.location, stack=event.stack):
         return  # in test code a cartesian product is a deliberate fixture (all of Spark's own are)
     yield Finding(
         rule=RULE.code,

@@ -39,7 +39,7 @@ def check(event: Event, context: CheckContext) -> Iterator[Finding]:
     target = context.option(RULE, "fix-partitions")
     reported: set[int] = set()
     for op, partitions, sorts in _narrowings(event.df.head, _writer_sorts(event), threshold):
-        if id(op) not in reported and not context.in_test_code(op.location, event.location):
+        if id(op) not in reported and not context.in_test_code(op.location, event.location, stack=event.stack):
             reported.add(id(op))
             yield _finding(event, op, partitions, sorts, target)
 

@@ -39,7 +39,7 @@ def check(event: Event, context: CheckContext) -> Iterator[Finding]:
     if not isinstance(event, ActionEvent) or event.method not in COLLECTS:
         return
     found = _unbounded_read(event.df)
-    if found is None or context.in_test_code(event.location, found[0].location):
+    if found is None or context.in_test_code(event.location, found[0].location, stack=event.stack):
         return
     yield _finding(event, *found)
 

@@ -23,15 +23,18 @@ class CheckContext:
     def option(self, rule: Rule, name: str) -> Any:
         return self.settings.option(rule.code, name, rule.option_default(name))
 
-    def in_test_code(self, *locations: Location | None) -> bool:
+    def in_test_code(self, *locations: Location | None, stack: Stack = ()) -> bool:
         """Whether a job-cost finding is about test code (`test-paths`): one of its places (the
-        operation, the write or read it concerns) is in a test file. The cost of a run on real
-        data is not a test's concern. The call path is not looked at: a function analysed once
-        per calling context emits its events once, so a finding first reached from a test and
-        dropped would be lost for the job that reaches it the same way."""
+        operation, the write or read it concerns) is in a test file, or its chain starts in one
+        (`stack`: a library's `coalesce(n)` whose `n` only a test gives). The cost of a run on
+        real data is not a test's concern. Dropping a finding reached from a test loses nothing
+        for the jobs: the roots of each file are analysed apart (`analysis`), so the functions a
+        test calls are analysed again from the jobs' own files and as roots of their own."""
         patterns = self.settings.test_paths
-        return bool(patterns) and any(
-            location is not None and is_test_path(location.path, patterns) for location in locations)
+        if not patterns:
+            return False
+        places = (*locations, stack[0].site) if stack else locations
+        return any(location is not None and is_test_path(location.path, patterns) for location in places)
 
 
 def is_test_path(path: str, patterns: tuple[str, ...]) -> bool:

@@ -33,7 +33,7 @@ def check(event: Event, context: CheckContext) -> Iterator[Finding]:
     op = _last_repartition(event.df.head)
     if op is None or not _scatters(op, partition_columns, context):
         return
-    if context.in_test_code(op.location, event.location):
+    if context.in_test_code(op.location, event.location, stack=event.stack):
         return
     yield _finding(event, op, partition_columns)
 

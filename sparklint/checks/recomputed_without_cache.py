@@ -27,7 +27,7 @@ FIX = ("`persist()` (or `cache()`) it before the first use and `unpersist()` aft
 def check(event: Event, context: CheckContext) -> Iterator[Finding]:
     if not isinstance(event, RecomputeEvent) or bounded(event.df):
         return
-    if context.in_test_code(event.location, event.first.location, event.second.location):
+    if context.in_test_code(event.location, event.first.location, event.second.location, stack=event.stack):
         return
     yield _finding(event)
 

@@ -26,7 +26,7 @@ def check(event: Event, context: CheckContext) -> Iterator[Finding]:
     if not isinstance(event, ReadEvent) or event.has_schema or _literal_input(event):
         return
     message = _inference(event)
-    if message is None or context.in_test_code(event.location):
+    if message is None or context.in_test_code(event.location, stack=event.stack):
         return
     yield Finding(
         rule=RULE.code,

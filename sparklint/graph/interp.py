@@ -736,8 +736,10 @@ class Interpreter:
                 scope = Scope(symbol.module, "module", self_name="this", self_value=instance)
                 owner = symbol.owner
                 if owner is not None and owner.kind != "object":
-                    # not built here (a method analysed on its own): constructor arguments are unknown
-                    scope.locals = {param.name: UNKNOWN for param in owner.init_params}
+                    # not built here (a method analysed on its own): constructor arguments are
+                    # unknown, but for their defaults, as a function analysed on its own takes its own
+                    scope.locals = {param.name: UNKNOWN if param.default is None else self.eval(param.default, scope)
+                                    for param in owner.init_params}
                 value = _schema_named(self.eval(self.field_expression(symbol), scope), symbol.qualname)
             finally:
                 self._object_fields_in_progress.discard(key)
