@@ -198,6 +198,26 @@ CASES = {
     },
 }
 
+CASES["JSON written in Scala code, as a list or cons cells (spark-examples/spark-scala-examples)"] = {
+    "src/main/scala/jobs/ReadJson.scala": """
+        package jobs
+
+        import org.apache.spark.sql.SparkSession
+
+        object ReadJson {
+          def main(args: Array[String]): Unit = {
+            val spark = SparkSession.builder.getOrCreate()
+            import spark.implicits._
+            spark.read.json(spark.sparkContext.parallelize(\"\"\" {"Zipcode":704} \"\"\" :: Nil)).show()
+            spark.read.json(spark.sparkContext.parallelize("{}" :: "{}" :: Nil)).show()
+            spark.read.json(Seq("{}").toDS()).show()
+            spark.read.json(spark.sparkContext.parallelize(List("{}", "{}"))).show()
+            spark.read.json(spark.sparkContext.parallelize(args.head :: args.toList)).show()  // expect: SPK009
+            spark.read.json("s3://x").show()  // expect: SPK009
+          }
+        }
+    """,
+}
 CASES["scatter before a partitioned write, across files"] = {
     "jobs/main.py": """
         import pyspark.sql.functions as F

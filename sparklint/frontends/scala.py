@@ -1442,6 +1442,8 @@ class _Lowerer:
                     return m.Attr(_path_expr(scope.object_path, span), name, span)
                 return m.Name(name, span)
             innermost_class = False
+        if name == "Nil":  # the empty list: `x :: Nil` is a list written in the code
+            return m.Seq((), "seq", span)
         return m.Name(name, span)
 
     def _callee_name(self, node: tree_sitter.Node) -> m.Expr:

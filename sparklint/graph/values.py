@@ -328,10 +328,10 @@ def _put(pairs: tuple, pair: SeqV) -> tuple:
 
 def combined(op: str, left: Value, right: Value) -> Value | None:
     """A collection built from two by an operator: Python's `list + list` or `tuple + tuple`,
-    Scala's `xs ++ ys`, `xs :+ x` and `x +: xs`; None when `op` does not build one."""
+    Scala's `xs ++ ys`, `xs :+ x`, `x +: xs` and `x :: xs`; None when `op` does not build one."""
     if op == ":+" and isinstance(left, SeqV) and left.kind not in ("dict", "range"):
         return SeqV((*left.items, right), left.kind, left.location)
-    if op == "+:" and isinstance(right, SeqV) and right.kind not in ("dict", "range"):
+    if (op == "+:" or op == "::") and isinstance(right, SeqV) and right.kind not in ("dict", "range"):
         return SeqV((left, *right.items), right.kind, right.location)
     if not (isinstance(left, SeqV) and isinstance(right, SeqV)) or {left.kind, right.kind} & {"dict", "range"}:
         return None
