@@ -198,6 +198,35 @@ CASES = {
     },
 }
 
+CASES["a per-partition aggregate by mapPartitions is bounded (mahmoudparsian/pyspark-algorithms)"] = {
+    "jobs/minmax.py": """
+        def minmax(partition):
+            try:
+                first = next(partition)
+            except StopIteration:
+                return [(1, -1, 0)]
+            count = 1
+            for _ in partition:
+                count += 1
+            return [(first, first, count)]
+
+        def passthrough(partition):
+            for row in partition:
+                yield row
+
+        def every_row(partition):
+            return [row for row in partition]
+
+        def main(spark):
+            rdd = spark.sparkContext.textFile("s3://numbers")  # expect: SPK006
+            rdd.mapPartitions(minmax).collect()
+            rdd.mapPartitions(lambda it: [sum(1 for _ in it)]).collect()
+            rdd.mapPartitionsWithIndex(lambda index, it: [(index, 1)]).collect()
+            rdd.mapPartitions(passthrough).collect()  # expect: SPK004
+            rdd.mapPartitions(every_row).collect()  # expect: SPK004
+            rdd.mapPartitions(lambda it: it).collect()  # expect: SPK004
+    """,
+}
 CASES["JSON written in Scala code, as a list or cons cells (spark-examples/spark-scala-examples)"] = {
     "src/main/scala/jobs/ReadJson.scala": """
         package jobs

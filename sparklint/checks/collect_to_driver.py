@@ -9,7 +9,7 @@ from sparklint.findings import ChainStep, Finding, Related, Severity
 from sparklint.graph import spark_api as api
 from sparklint.graph.events import ActionEvent, Event
 from sparklint.graph.facts import chain_dicts, leaves, location_dict, operators
-from sparklint.graph.values import ColumnV, DataFrameV, Op
+from sparklint.graph.values import ROWS_PER_PARTITION, ColumnV, DataFrameV, Op
 from sparklint.rules import Rule
 
 RULE = Rule(
@@ -54,7 +54,8 @@ def _unbounded_read(df: DataFrameV) -> tuple[Op, bool] | None:
     while pending:
         for op in pending.pop().chain():
             budget -= 1
-            if budget < 0 or op.name in BOUNDING or op.name in KEYED or op.name == "choice" or _aggregates(op):
+            if budget < 0 or op.name in BOUNDING or op.name in KEYED or op.name == "choice" or _aggregates(op) \
+                    or op.detail == ROWS_PER_PARTITION:
                 return None
             if op.other is not None:
                 pending.append(op.other.head)

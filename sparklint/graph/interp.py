@@ -25,7 +25,7 @@ from sparklint.graph import coltypes
 from sparklint.graph.values import (
     UNKNOWN, BoundMethodV, ClassRef, ColumnV, ConstV, DataFrameV, ExternalRef, Frame,
     FunctionRef, GroupedV, InstanceV, LambdaV, ModuleRef, Op, SeqV, SessionV, Stack, Value,
-    MUTATORS, SchemaV, TextV, WindowV, WriterV, combined, concatenated, int_of, mutated, str_of, text_of,
+    MUTATORS, ROWS_PER_PARTITION, SchemaV, TextV, WindowV, WriterV, combined, concatenated, int_of, mutated, str_of, text_of,
 )
 from sparklint.graph import sql
 from sparklint.graph.units import class_unit, function_unit, module_unit
@@ -1194,8 +1194,22 @@ class Interpreter:
                 self.emit_event(GroupingEvent("window", df, window.keys, window.location or location, window.stack or scope.stack))
         if not _is_dataframe_method(name):
             return UNKNOWN
-        op = Op(name, tuple(args), tuple(kwargs), location, scope.stack, df.head, other)
+        detail = ROWS_PER_PARTITION if name in PARTITION_MAPS and args and self._returns_literal_rows(args[0]) else ""
+        op = Op(name, tuple(args), tuple(kwargs), location, scope.stack, df.head, other, detail=detail)
         return DataFrameV(op, df.is_rdd)
+
+    def _returns_literal_rows(self, function: Value) -> bool:
+        """Whether a function given to `mapPartitions` returns a list or tuple written in the
+        code on every path (`return [(low, high, count)]`): then each partition gives a fixed
+        number of rows, a per-partition aggregate."""
+        if isinstance(function, LambdaV):
+            return _literal_rows(function.body)
+        symbol = self.index.function_of(function.qualname) if isinstance(function, FunctionRef) else None
+        if symbol is None or symbol.function is None:
+            return False
+        returns: list[m.Return] = []
+        return _collect_returns(symbol.function.body, returns) and bool(returns) and all(
+            _literal_rows(statement.value) for statement in returns)
 
     def writer_method(self, writer: WriterV, name: str, args, kwargs, scope: Scope, name_span) -> Value:
         location = self.loc(scope, name_span)
@@ -1599,6 +1613,29 @@ def _known_pairs(value: Value) -> list[tuple[str, Value]] | None:
             return None
         pairs.append((str_of(item.items[0]).lower(), item.items[1]))
     return pairs
+
+
+PARTITION_MAPS = frozenset({"mapPartitions", "mapPartitionsWithIndex"})
+
+
+def _literal_rows(expr) -> bool:
+    return type(expr) is m.Seq and expr.kind in ("list", "tuple")
+
+
+def _collect_returns(statements, returns: list) -> bool:
+    """The `return`s of a body, into `returns`; False where the body may be a generator or
+    hides code the model does not hold (a `yield` is lowered as an opaque statement)."""
+    for statement in statements:
+        kind = type(statement)
+        if kind is m.Return:
+            returns.append(statement)
+        elif kind is m.ExprStmt and type(statement.value) is m.Opaque:
+            return False
+        elif kind is m.For and not _collect_returns(statement.body, returns):
+            return False
+        elif kind is m.Branch and not all(_collect_returns(arm, returns) for arm in statement.arms):
+            return False
+    return True
 
 
 def _input_frames(args, kwargs, self_fields: dict | None, extra_locals) -> list[DataFrameV]:

@@ -93,6 +93,9 @@ class Op:
             op = op.prev
 
 
+ROWS_PER_PARTITION = "rows per partition"  # an Op's detail: `mapPartitions` giving a fixed number of rows each
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class DataFrameV:
     head: Op
