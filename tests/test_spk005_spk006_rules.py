@@ -769,6 +769,24 @@ CASES = {
             }
         """,
     },
+    "spk006: an RDD's foreach with a function is an action (spark-examples/spark-scala-examples)": {
+        "src/main/scala/jobs/WordCount.scala": """
+            package jobs
+
+            import org.apache.spark.sql.SparkSession
+
+            object WordCount {
+              def main(args: Array[String]): Unit = {
+                val sc = SparkSession.builder().getOrCreate().sparkContext
+                val words = sc.textFile("s3://text").flatMap(line => line.split(" "))  // expect: SPK006
+                words.foreach(word => println(word))
+                words.map(word => (word, 1)).reduceByKey(_ + _).saveAsTextFile("s3://counts")
+                val names = Seq("a", "b")
+                names.foreach(name => sc.textFile(s"s3://$name").count())
+              }
+            }
+        """,
+    },
     "spk006: a helper's branch that constant text rules out is no use (digital-land/pyspark-jobs)": {
         "jobs/utils.py": """
             def show_df(df, n=5, env=None):

@@ -242,6 +242,11 @@ class Interpreter:
 
     def exec_loop(self, loop: m.For, scope: Scope) -> None:
         iterable = self.eval(loop.iter, scope)
+        if isinstance(iterable, DataFrameV):
+            # Scala `rdd.foreach(x => ...)`, lowered as a loop: an action whose function runs on
+            # the executors, one row at a time (neither language iterates a DataFrame otherwise)
+            self.emit_event(ActionEvent(iterable, "foreach", (), self.loc(scope, loop.span), scope.stack))
+            return
         size = collection_size(iterable)
         items = self._loop_items(_elements(iterable, size))
         location = self._loop_location(loop, scope)
