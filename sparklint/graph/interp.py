@@ -1512,11 +1512,9 @@ def _membership(item: Value, collection: Value, op: str) -> Value:
         return UNKNOWN
     if type(collection) is ConstV and type(collection.value) is str and type(item.value) is str:
         found = item.value in collection.value
-    elif type(collection) is SeqV and collection.kind != "range" and all(
+    elif type(collection) is SeqV and collection.kind not in ("range", "dict") and all(
             type(element) is ConstV and isinstance(element.value, _SCALARS) for element in collection.items):
-        if collection.kind == "dict":
-            return UNKNOWN
-        found = any(_compare("==", item.value, element.value) == ConstV(True) for element in collection.items)
+        found = any(item.value == element.value for element in collection.items)
     else:
         return UNKNOWN
     return ConstV(found == (op == "in"))
